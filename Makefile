@@ -1,0 +1,61 @@
+# Two commands: `make run` (demo on SQLite at http://127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test setup serve lint format translations extract-messages clean bench
+
+run: setup
+	$(BIN)/referral db upgrade
+	$(BIN)/referral demo
+	@echo ""
+	@echo "  referral is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin)"
+	@echo "  Sign in with demo@example.com / demo-password"
+	@echo ""
+	$(BIN)/referral run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed node_modules/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d referral/translations
+
+# Re-extract messages.pot and merge it into every catalogue (creating missing ones).
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ \
+		--add-comments=TRANSLATORS: --project=referral --no-location --sort-output \
+		-o referral/translations/messages.pot .
+	@for locale in en de nl zh_Hans zh_Hant; do \
+		test -f referral/translations/$$locale/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i referral/translations/messages.pot -d referral/translations -l $$locale; \
+	done
+	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations \
+		--no-fuzzy-matching --ignore-obsolete
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python bench/spread.py --sizes 10000,100000
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache .hypothesis .ruff_cache

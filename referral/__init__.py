@@ -1,0 +1,106 @@
+"""referral: a self-hosted service for interactive marketing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from dotenv import load_dotenv
+
+from referral import config as settings
+from referral.extensions import (
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    talisman,
+    tune_sqlite,
+)
+from referral.i18n import init_app as init_i18n
+from referral.i18n import select_locale
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+    """Build the application: configure, register extensions, blueprints, errors, commands.
+
+    ``config`` (tests) replaces the environment; with none, settings come from the
+    environment and an optional ``.env``. The database is never migrated here.
+    """
+    load_dotenv()
+    app = APIFlask(
+        __name__,
+        instance_relative_config=True,
+        title="referral API",
+        version="1",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,
+        json_errors=False,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.from_mapping(config or settings.from_environment(app.instance_path))
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: APIFlask) -> None:
+    from referral import models  # noqa: F401  (the models must be known to Migrate)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_i18n(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": "'self' data:",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        strict_transport_security=app.config["FORCE_HTTPS"],
+    )
+
+
+def register_blueprints(app: APIFlask) -> None:
+    from referral import admin, advocate, api, auth, public
+
+    for module in (auth, public, advocate, admin, api):
+        module.init_app(app)
+
+
+def register_error_handlers(app: APIFlask) -> None:
+    from referral.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: APIFlask) -> None:
+    from referral.cli import init_app
+
+    init_app(app)

@@ -1,0 +1,20 @@
+"""The marketers' back office under /admin."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def init_app(app: Flask) -> None:
+    from referral.admin import (  # noqa: F401
+        campaigns,
+        context,
+        customers,
+        keys,
+        participants,
+        review,
+        rules,
+        spread,
+    )
+
+    app.register_blueprint(bp)

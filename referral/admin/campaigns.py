@@ -1,0 +1,142 @@
+"""Campaign pages: list, create, edit, overview, publish, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from referral.admin import bp
+from referral.admin.forms import ActionForm, CampaignForm
+from referral.admin.rules import EVENT_NAMES
+from referral.domain.errors import DomainError, ValidationFailed
+from referral.errors import localized_errors, localized_message
+from referral.models import Campaign
+from referral.security import EDIT_ROLES, READ_ROLES, role_required
+from referral.services import campaigns as service
+from referral.services.scoping import get_owned
+
+# The official-rules fields a prize draw must publish, named for the "Still missing" notice;
+# in English by their API names, since the rules are sent through the API.
+RULE_FIELD_NAMES = {
+    # TRANSLATORS: this and the next nine are the API's official-rules fields of a prize
+    # draw: translate each as a short label with the API name in brackets, "Preise (prizes)".
+    "sponsor": _l("sponsor"),
+    "sponsor_address": _l("sponsor_address"),
+    "timezone": _l("timezone"),
+    "regions": _l("regions"),
+    "min_age": _l("min_age"),
+    "entry_limit": _l("entry_limit"),
+    "prizes": _l("prizes"),
+    "winners": _l("winners"),
+    "claim_days": _l("claim_days"),
+    "free_entry_method": _l("free_entry_method"),
+}
+
+
+def _owned(campaign_id: int) -> Campaign:
+    """:raise NotFound: for ids of other workspaces, exactly as for ids that do not exist."""
+    return get_owned(Campaign, campaign_id, g.workspace.id)
+
+
+def _attach(form: CampaignForm, error: ValidationFailed) -> None:
+    """Show a service's field errors, translated, on the form fields (or on top when there
+    is no such field)."""
+    for name, messages in localized_errors(error).items():
+        field = getattr(form, name.split(".")[0], None)
+        target = field.errors if field is not None else form.form_errors
+        if isinstance(target, tuple):
+            field.errors = target = list(target)  # type: ignore[union-attr]
+        target.extend(messages)
+    if not error.errors:
+        form.form_errors.append(localized_message(error))
+
+
+@bp.route("/campaigns")
+@role_required(*READ_ROLES)
+def campaigns() -> Any:
+    rows = service.list_campaigns(g.workspace.id)
+    return render_template("admin/campaigns.html", rows=rows, action=ActionForm())
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def new_campaign() -> Any:
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign = service.create_campaign(g.workspace, form.values())
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("Campaign “%(name)s” created as a draft.", name=campaign.name), "success")
+            return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/campaign_form.html", form=form, campaign=None), status
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@role_required(*READ_ROLES)
+def campaign(campaign_id: int) -> Any:
+    found = _owned(campaign_id)
+    return render_template(
+        "admin/campaign.html",
+        campaign=found,
+        counts=service.campaign_overview(found),
+        action=ActionForm(),
+        event_names=EVENT_NAMES,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def edit_campaign(campaign_id: int) -> Any:
+    found = _owned(campaign_id)
+    form = CampaignForm(obj=found)
+    form.kind.render_kw = {"disabled": True}
+    if request.method == "POST":
+        form.kind.data = found.kind
+    if form.validate_on_submit():
+        try:
+            service.update_campaign(found, form.values())
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.campaign", campaign_id=found.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/campaign_form.html", form=form, campaign=found), status
+
+
+def _missing(error: DomainError) -> str:
+    """The fields ``error`` names, in the reader's language: ``rules.sponsor`` → sponsor."""
+    names = (name.split(".")[-1] for name in error.errors)
+    return ", ".join(str(RULE_FIELD_NAMES.get(name, name)) for name in names)
+
+
+def _transition(campaign_id: int, action: Any, done: str) -> Any:
+    found = _owned(campaign_id)
+    if ActionForm().validate_on_submit():
+        try:
+            action(found)
+        except DomainError as error:
+            flash(localized_message(error), "error")
+            if error.errors:
+                flash(_("Still missing: %(fields)s", fields=_missing(error)), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for("admin.campaign", campaign_id=found.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/publish", methods=["POST"])
+@role_required(*EDIT_ROLES)
+def publish_campaign(campaign_id: int) -> Any:
+    return _transition(campaign_id, service.publish_campaign, _("The campaign is live."))
+
+
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["POST"])
+@role_required(*EDIT_ROLES)
+def close_campaign(campaign_id: int) -> Any:
+    return _transition(campaign_id, service.close_campaign, _("The campaign is closed."))

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import format_currency, format_decimal
+from flask_babel import lazy_gettext as _l
+
+from referral.advocate import bp
+from referral.models import LedgerEntry
+from referral.services import advocates
+
+# Why a friend did or did not count (keys from services.advocates._friend).
+REASON_NAMES = {
+    "counted": _l("Counted"),
+    "waiting_for_confirmation": _l("Waiting for them to confirm their e-mail"),
+    "under_review": _l("Under review"),
+    "not_eligible": _l("Not eligible"),
+}
+# The keys of domain.gamification.BADGES.
+BADGE_NAMES = {
+    "first_friend": _l("First friend"),
+    "connector": _l("Connector"),
+    "ambassador": _l("Ambassador"),
+    "champion": _l("Champion"),
+    "legend": _l("Legend"),
+}
+LEDGER_STATUS_NAMES = {
+    "pending": _l("pending"),
+    "approved": _l("approved"),
+    "void": _l("cancelled"),
+}
+
+
+def amount_text(entry: LedgerEntry) -> str:
+    """A reward's amount for people: cash in its currency (amounts are minor units)."""
+    if entry.reward == "cash" and entry.currency:
+        return format_currency(entry.amount / 100, entry.currency)
+    return format_decimal(entry.amount)
+
+
+@bp.route("/<token>")
+def page(token: str) -> Any:
+    """The advocate's page: link, QR, share buttons, clicks, friends and why each counted,
+    rewards, badges, rank and the next milestone.
+
+    :raise NotFound: for a forged or altered token (404).
+    """
+    participation = advocates.from_token(token[:200])
+    view = advocates.advocate_view(participation)
+    page = render_template(
+        "advocate/page.html",
+        reason_names=REASON_NAMES,
+        badge_names=BADGE_NAMES,
+        ledger_status_names=LEDGER_STATUS_NAMES,
+        amounts={entry.id: amount_text(entry) for entry in view["rewards"]},
+        **view,
+    )
+    response = current_app.make_response(page)
+    # The address is a key to a personal page: keep it out of shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,68 @@
+"""Bearer-key authentication: the key decides the workspace of every query."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apiflask import HTTPTokenAuth
+from apiflask.exceptions import HTTPError
+from flask import Response, g, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from referral.domain.errors import N_
+from referral.errors import localize, problem
+from referral.extensions import db
+from referral.models import ApiKey
+from referral.models.base import utcnow
+from referral.services.api_keys import authenticate_api_key
+
+log = logging.getLogger(__name__)
+
+# ``last_used_at`` is written at most this often per key, so a busy key costs no write per call.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+auth = HTTPTokenAuth(
+    scheme="Bearer",
+    description="An API key of one workspace, from the admin's API keys page: "
+    "`Authorization: Bearer <key>`.",
+    security_scheme_name="BearerAuth",
+)
+
+
+@auth.verify_token
+def verify(token: str) -> ApiKey | None:
+    key = authenticate_api_key(token)
+    if key is not None:
+        _record_use(key)
+        g.api_key = key
+        g.workspace_id = key.workspace_id
+    return key
+
+
+def _record_use(key: ApiKey) -> None:
+    """Note when the key was last used (to the minute); never fails the request."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+        return
+    try:
+        key.last_used_at = now
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record the use of API key %s", key.id, exc_info=True)
+
+
+@auth.error_processor
+def unauthorized(error: HTTPError) -> Response:
+    """401 as problem+json with a ``WWW-Authenticate: Bearer`` challenge (RFC 6750)."""
+    if request.headers.get("Authorization"):
+        detail = N_("This API key is not valid or has been revoked.")
+        challenge = 'Bearer realm="referral API", error="invalid_token"'
+    else:
+        detail = N_("Send an API key: 'Authorization: Bearer <key>'.")
+        challenge = 'Bearer realm="referral API"'
+    title = error.message or "Unauthorized"
+    return problem(
+        error.status_code, title, localize(detail), headers={"WWW-Authenticate": challenge}
+    )

@@ -1,0 +1,178 @@
+"""Campaign endpoints: create, list, read, change, publish, close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from referral.api import bp
+from referral.api.auth import auth
+from referral.api.bodies import json_object_required
+from referral.api.ids import parse_id
+from referral.api.openapi import problem_responses
+from referral.api.pagination import page
+from referral.api.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch, ListQuery
+from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
+from referral.extensions import db
+from referral.models import Campaign, Workspace
+from referral.services import campaigns as service
+from referral.services.scoping import get_owned
+
+T = TypeVar("T")
+
+
+def campaign_json(campaign: Campaign) -> dict[str, Any]:
+    """The public shape of a campaign (ids are strings, times ISO 8601 with offset)."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return {
+        "id": str(campaign.id),
+        "name": campaign.name,
+        "slug": campaign.slug,
+        "kind": campaign.kind,
+        "status": campaign.status,
+        "description": campaign.description,
+        "reward_depth": campaign.reward_depth,
+        "attribution_days": campaign.attribution_days,
+        "hold_days": campaign.hold_days,
+        "starts_at": _iso(campaign.starts_at),
+        "ends_at": _iso(campaign.ends_at),
+        "locales": campaign.locales,
+        "rules": (campaign.settings or {}).get("rules"),
+        "landing_url": f"{base}/c/{campaign.slug}",
+        "published_at": _iso(campaign.published_at),
+        "closed_at": _iso(campaign.closed_at),
+        "created_at": _iso(campaign.created_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _campaign(campaign_id: str, *, lock: bool = False) -> Campaign:
+    """The campaign of the caller's workspace; ``lock`` holds its row until the commit, so two
+    concurrent state changes are applied one after the other.
+
+    :raise NotFound: for a malformed id, an unknown one, or one of another workspace alike.
+    """
+    ident = parse_id(campaign_id)
+    if ident is None:
+        raise NotFound(N_("No such campaign."))
+    campaign = get_owned(Campaign, ident, g.workspace_id)
+    if lock:
+        db.session.refresh(campaign, with_for_update=True)
+    return campaign
+
+
+def _saving(change: Callable[..., T], *args: Any, slug_given: bool = False) -> T:
+    """Run a service call that commits; a unique-constraint race becomes a 4xx, not a 500."""
+    try:
+        return change(*args)
+    except IntegrityError:
+        db.session.rollback()
+        if slug_given:
+            raise ValidationFailed.on(
+                "slug", N_("This address is already taken; choose another.")
+            ) from None
+        raise Conflict(N_("Another request changed this at the same time; try again.")) from None
+
+
+@bp.post("/campaigns")
+@bp.auth_required(auth)
+@json_object_required
+@bp.input(CampaignIn, arg_name="data")
+@bp.output(CampaignOut, status_code=201, description="The new campaign, a draft.")
+@bp.doc(
+    summary="Create a campaign",
+    description="A new draft. `slug` is made from the name when not given; `reward_depth` "
+    "defaults to 1 and may not exceed this server's ceiling.",
+    operation_id="createCampaign",
+    responses=problem_responses(400, 401, 413, 422),
+)
+def create_campaign(data: dict[str, Any]) -> Any:
+    workspace = db.session.get(Workspace, g.workspace_id)
+    if workspace is None:  # deleted while its key was in use
+        raise NotFound(N_("No such workspace."))
+    campaign = _saving(service.create_campaign, workspace, data, slug_given="slug" in data)
+    location = url_for("api.get_campaign", campaign_id=str(campaign.id))
+    return campaign_json(campaign), 201, {"Location": location}
+
+
+@bp.get("/campaigns")
+@bp.auth_required(auth)
+@bp.input(ListQuery, location="query", arg_name="query")
+@bp.output(CampaignPage, description="A page of campaigns, oldest first.")
+@bp.doc(
+    summary="List campaigns",
+    operation_id="listCampaigns",
+    responses=problem_responses(401, 422),
+)
+def list_campaigns(query: dict[str, Any]) -> Any:
+    stmt = select(Campaign).where(Campaign.workspace_id == g.workspace_id)
+    rows, cursor = page(stmt, Campaign.id, query.get("limit"), query.get("cursor"))
+    return {"items": [campaign_json(c) for c in rows], "next_cursor": cursor}
+
+
+@bp.get("/campaigns/<campaign_id>")
+@bp.auth_required(auth)
+@bp.output(CampaignOut, description="The campaign.")
+@bp.doc(
+    summary="Get a campaign",
+    operation_id="getCampaign",
+    responses=problem_responses(401, 404),
+)
+def get_campaign(campaign_id: str) -> Any:
+    return campaign_json(_campaign(campaign_id))
+
+
+@bp.patch("/campaigns/<campaign_id>")
+@bp.auth_required(auth)
+@json_object_required
+@bp.input(CampaignPatch, arg_name="data")
+@bp.output(CampaignOut, description="The changed campaign.")
+@bp.doc(
+    summary="Change a campaign",
+    description="Changes only the given fields. The kind never changes; official `rules` are "
+    "frozen once published; a closed campaign cannot be changed (409).",
+    operation_id="updateCampaign",
+    responses=problem_responses(400, 401, 404, 409, 413, 422),
+)
+def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
+    campaign = _campaign(campaign_id, lock=True)
+    if campaign.status == "closed":
+        raise Conflict(N_("A closed campaign can no longer be changed."))
+    changed = _saving(service.update_campaign, campaign, data, slug_given="slug" in data)
+    return campaign_json(changed)
+
+
+@bp.post("/campaigns/<campaign_id>/publish")
+@bp.auth_required(auth)
+@bp.output(CampaignOut, description="The campaign, now live.")
+@bp.doc(
+    summary="Publish a draft campaign",
+    description="The campaign goes live. A prize draw needs complete official rules: each "
+    "missing one is named in `errors` (`rules.sponsor`, ...). Only a draft can be published.",
+    operation_id="publishCampaign",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def publish_campaign(campaign_id: str) -> Any:
+    campaign = _campaign(campaign_id, lock=True)
+    return campaign_json(_saving(service.publish_campaign, campaign))
+
+
+@bp.post("/campaigns/<campaign_id>/close")
+@bp.auth_required(auth)
+@bp.output(CampaignOut, description="The campaign, now closed.")
+@bp.doc(
+    summary="Close a live campaign",
+    description="No one joins a closed campaign. Only a live campaign can be closed.",
+    operation_id="closeCampaign",
+    responses=problem_responses(401, 404, 409),
+)
+def close_campaign(campaign_id: str) -> Any:
+    campaign = _campaign(campaign_id, lock=True)
+    return campaign_json(_saving(service.close_campaign, campaign))

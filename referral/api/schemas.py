@@ -1,0 +1,204 @@
+"""Marshmallow schemas: the shapes of the API (types only; business rules live in domain).
+
+Input schemas reject unknown fields, so a misspelt field is a 422 that names it rather than
+a silently ignored value. Output schemas list what is always there; clients must accept
+fields added later.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import INCLUDE, ValidationError
+
+from referral.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from referral.domain.campaigns import DESCRIPTION_MAX, KINDS, LOCALES, NAME_MAX
+from referral.models.campaign import STATUSES
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class Text(String):
+    """A string the databases can store: no NUL characters, no lone surrogates."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Must be valid Unicode text.") from None
+        return text
+
+
+class Time(DateTime):
+    """An ISO 8601 date and time; one without an offset is taken as UTC."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This date is out of range.") from None
+        if not EARLIEST <= parsed < LATEST:
+            raise ValidationError("Use a date between 1970 and 9998.")
+        return parsed
+
+
+class Whole(Integer):
+    """A whole number as JSON Schema means it: ``2`` and ``2.0``, never ``"2"``, ``2.5``
+    or ``true``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_timezone(value: str) -> None:
+    if value not in _timezones():
+        raise ValidationError("Use an IANA time zone name such as Europe/Amsterdam.")
+
+
+def _count(low: int, high: int | None = None, **meta: Any) -> Integer:
+    return Whole(validate=Range(min=low, max=high), metadata=meta)
+
+
+class Prize(Schema):
+    name = Text(required=True, validate=Length(1, 200))
+    value = _count(0, description="Value in minor units of the currency (cents).")
+    currency = Text(validate=Regexp(r"^[A-Z]{3}\Z"), metadata={"description": "ISO 4217 code."})
+    quantity = _count(1)
+
+
+class LotteryRules(Schema):
+    """Official rules of a prize draw. Each field is optional until the draw is published;
+    publishing names each one still missing."""
+
+    sponsor = Text(validate=Length(1, 200))
+    sponsor_address = Text(validate=Length(1, 500))
+    timezone = Text(validate=[Length(1, 64), _check_timezone])
+    regions = List(
+        Text(validate=Regexp(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")),
+        validate=Length(max=300),
+        metadata={"description": "ISO 3166 codes of the regions where one may enter."},
+    )
+    min_age = _count(0, 150)
+    entry_limit = _count(1)
+    prizes = List(Nested(Prize), validate=Length(max=100))
+    winners = _count(1, 10_000)
+    alternates = _count(0, 10_000)
+    claim_days = _count(1, 365)
+    free_entry_method = Text(validate=Length(1, 2000))
+
+
+class CampaignIn(Schema):
+    name = Text(required=True, validate=Length(1, NAME_MAX))
+    kind = Text(required=True, validate=OneOf(KINDS))
+    slug = Text(
+        validate=Length(1, 64),
+        metadata={
+            "description": "The address of the landing page, /c/{slug}: lower-case letters, "
+            "digits and dashes. Made from the name when not given."
+        },
+    )
+    description = Text(validate=Length(0, DESCRIPTION_MAX))
+    reward_depth = Whole(
+        metadata={
+            "minimum": 0,
+            "description": "How many levels up rewards are paid (0 to this server's ceiling, "
+            "REFERRAL_MAX_REWARD_DEPTH); default 1.",
+        },
+    )
+    attribution_days = Whole(metadata={"minimum": 1, "maximum": 365})
+    hold_days = Whole(metadata={"minimum": 0, "maximum": 365})
+    starts_at = Time(allow_none=True)
+    ends_at = Time(allow_none=True, metadata={"description": "After starts_at."})
+    locales = List(Text(validate=OneOf(LOCALES)), validate=Length(min=1))
+    rules = Nested(
+        LotteryRules,
+        metadata={"description": "Official rules (prize draws); frozen once published."},
+    )
+
+
+class CampaignPatch(CampaignIn):
+    """Only the given fields change. The kind cannot change; ``rules`` replaces the whole set."""
+
+    name = Text(validate=Length(1, NAME_MAX))
+    kind = Text(validate=OneOf(KINDS))
+
+
+class _Out(Schema):
+    class Meta:
+        unknown = INCLUDE  # documents that later versions may add fields
+
+
+def _time_out(**kw: Any) -> String:
+    return String(metadata={"format": "date-time"}, **kw)
+
+
+class CampaignOut(_Out):
+    id = String(required=True)
+    name = String(required=True)
+    slug = String(required=True)
+    kind = String(required=True, validate=OneOf(KINDS))
+    status = String(required=True, validate=OneOf(STATUSES))
+    description = String(required=True)
+    reward_depth = Integer(required=True, metadata={"minimum": 0})
+    attribution_days = Integer(required=True)
+    hold_days = Integer(required=True)
+    starts_at = _time_out(required=True, allow_none=True)
+    ends_at = _time_out(required=True, allow_none=True)
+    locales = List(String(), required=True)
+    rules = Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Official rules of a prize draw (null for other kinds)."},
+    )
+    landing_url = String(required=True, metadata={"format": "uri"})
+    published_at = _time_out(required=True, allow_none=True)
+    closed_at = _time_out(required=True, allow_none=True)
+    created_at = _time_out(required=True)
+
+
+class ListQuery(Schema):
+    limit = Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Page size, 1 to {MAX_LIMIT}."},
+    )
+    cursor = Text(
+        validate=Length(max=200),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
+class CampaignPage(_Out):
+    items = List(Nested(CampaignOut), required=True)
+    next_cursor = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as ?cursor= for the next page; null on the last."},
+    )
+
+
+class Ok(_Out):
+    ok = Boolean(required=True)

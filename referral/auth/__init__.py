@@ -1,0 +1,12 @@
+"""Marketer login and logout."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from referral.auth import routes  # noqa: F401  (routes attach themselves to bp)
+
+    routes.configure_login(app)
+    app.register_blueprint(bp)

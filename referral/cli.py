@@ -1,0 +1,153 @@
+"""Operator commands: each parses its arguments and calls one service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from referral.domain.errors import DomainError
+
+
+def _fail(error: DomainError) -> None:
+    # ``ValidationFailed.on`` repeats its message under the field: say it once.
+    details = "; ".join(
+        f"{k}: {' '.join(v)}" for k, v in error.errors.items() if v != [error.message]
+    )
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+@click.command("create-admin")
+@click.option("--workspace", "workspace_slug", required=True, help="Workspace slug.")
+@click.option("--email", required=True, help="The marketer's e-mail.")
+@click.option("--password", default=None, help="At least 10 characters; generated if omitted.")
+@click.option("--role", type=click.Choice(["owner", "editor", "viewer"]), default="owner")
+@with_appcontext
+def create_admin_command(workspace_slug: str, email: str, password: str | None, role: str) -> None:
+    """Create the workspace if missing and a marketer in it (owner by default)."""
+    from referral.services.accounts import create_admin
+
+    try:
+        result = create_admin(workspace_slug, email, password, role)
+    except DomainError as error:
+        _fail(error)
+        return
+    verb = "Created" if result.created else "Updated"
+    click.echo(f"{verb} {role} {result.marketer.email} in workspace {result.workspace.slug}.")
+    if result.password:
+        click.echo(f"Password: {result.password}")
+
+
+@click.command("create-api-key")
+@click.option("--workspace", "workspace_slug", required=True, help="Workspace slug.")
+@click.option("--name", default="CLI key", help="A name to recognise the key by.")
+@with_appcontext
+def create_api_key_command(workspace_slug: str, name: str) -> None:
+    """Print a new API key for the workspace as the last line of output."""
+    from sqlalchemy import select
+
+    from referral.extensions import db
+    from referral.models import Workspace
+    from referral.services.api_keys import create_api_key
+
+    # Slugs are stored lower-case (create-admin folds them), so look them up the same way.
+    slug = workspace_slug.strip().lower()
+    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    if workspace is None:
+        raise click.ClickException(f"No workspace {workspace_slug!r}.")
+    try:
+        key, secret = create_api_key(workspace, name)
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"API key {key.prefix}… for workspace {workspace.slug} (shown once):", err=True)
+    click.echo(secret)
+
+
+@click.command("demo")
+@click.option("--participants", default=2500, show_default=True, help="Size of the cascade.")
+@with_appcontext
+def demo_command(participants: int) -> None:
+    """Seed a demo workspace, marketers, campaigns of every kind and a referral cascade."""
+    from referral.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+    with click.progressbar(length=100, label="Seeding demo data") as bar:
+        done = {"n": 0}
+
+        def progress(fraction: float) -> None:
+            target = int(fraction * 100)
+            bar.update(max(0, target - done["n"]))
+            done["n"] = max(done["n"], target)
+
+        summary = seed_demo(participants=participants, progress=progress)
+    click.echo(summary)
+    click.echo(f"Marketer login: {DEMO_EMAIL} / {DEMO_PASSWORD}  →  /admin")
+
+
+@click.command("send-mail")
+@click.option("--limit", default=500, show_default=True)
+@with_appcontext
+def send_mail_command(limit: int) -> None:
+    """Deliver queued e-mail from the outbox (SMTP with MAIL_URL, else the log); retries
+    failed messages. Run it from cron or a timer; the web app also delivers after sign-ups."""
+    from referral.services.outbox import deliver_pending
+
+    click.echo(f"{deliver_pending(limit)} message(s) handled.")
+
+
+@click.command("approve-rewards")
+@with_appcontext
+def approve_rewards_command() -> None:
+    """Approve pending rewards whose hold period is over (held-for-review ones stay)."""
+    from referral.services.rewards import approve_due
+
+    click.echo(f"{approve_due()} reward(s) approved.")
+
+
+@click.command("verify-draw")
+@click.argument("file", type=click.File("rb"))
+def verify_draw_command(file: Any) -> None:
+    """Re-derive a draw's winners from its published JSON (no database needed) and say
+    whether they match. Exit status 0 when verified, 1 when any check fails."""
+    from referral.domain.draws import verify_record
+
+    try:
+        record = json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"Not a JSON draw record: {error}") from None
+    report = verify_record(record if isinstance(record, dict) else {})
+    for check in report.checks:
+        click.echo(f"{'ok  ' if check.passed else 'FAIL'} {check.name}: {check.message}")
+    if not report.ok:
+        click.echo("NOT VERIFIED")
+        raise SystemExit(1)
+    click.echo("VERIFIED: the published winners follow from the seed and the entries.")
+
+
+COMMANDS = (
+    create_admin_command,
+    create_api_key_command,
+    demo_command,
+    send_mail_command,
+    approve_rewards_command,
+    verify_draw_command,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from referral import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """referral: operator commands (the same as ``flask --app referral …``)."""

@@ -1,0 +1,103 @@
+"""Configuration read from the environment (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from referral.domain.depth import DEFAULT_CEILING, operator_ceiling
+
+LOCALES = ("en", "de", "nl", "zh_Hans", "zh_Hant")
+
+
+def _instance_secret(instance_path: str) -> str:
+    """The secret key kept in the instance folder, created on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict[str, object]:
+    """Settings for a real run: every value can be overridden by an environment variable."""
+    env = os.environ.get
+    database_url = env("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'referral.sqlite'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    development = env("FLASK_DEBUG") == "1" or env("REFERRAL_ENV", "development") == "development"
+    redis_url = env("REDIS_URL") or None
+    return {
+        "SECRET_KEY": env("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "REFERRAL_MAX_REWARD_DEPTH": operator_ceiling(
+            env("REFERRAL_MAX_REWARD_DEPTH", str(DEFAULT_CEILING))
+        ),
+        "MAIL_URL": env("MAIL_URL") or "",
+        "MAIL_FROM": env("MAIL_FROM") or "referral@localhost",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
+        "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
+        "REFERRAL_ENV": "development" if development else "production",
+    }
+
+
+DEFAULTS: dict[str, object] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+    "WTF_CSRF_TIME_LIMIT": 60 * 60 * 12,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "LANGUAGES": LOCALES,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "JSON_SORT_KEYS": False,
+    # /r/<code>: cache code lookups briefly and write clicks in batches (services.clicks).
+    "CLICK_BUFFER": True,
+    "CLICK_FLUSH_SECONDS": 0.25,
+    "CODE_CACHE_SECONDS": 5.0,
+    # APIFlask: our error handlers decide the format per blueprint (problem+json under /api).
+    "AUTO_404_RESPONSE": False,
+}
+
+
+def test_config(database_url: str | None = None) -> dict[str, object]:
+    """Settings for the test suite: a fresh database, no real mail, fast hashing."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url or "sqlite://",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REFERRAL_MAX_REWARD_DEPTH": DEFAULT_CEILING,
+        "MAIL_URL": "",
+        "MAIL_FROM": "referral@localhost",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "FORCE_HTTPS": False,
+        "REFERRAL_ENV": "testing",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "CLICK_BUFFER": False,
+        "CODE_CACHE_SECONDS": 0.0,
+    }

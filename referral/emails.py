@@ -1,0 +1,54 @@
+"""E-mails to consumers, composed from templates in the recipient's language.
+
+The services never render templates: they take a ``compose`` callback
+``(participation, customer, token) -> outbox.Mail`` and queue what it returns. The functions
+here are those callbacks. Links are absolute, built on ``PUBLIC_BASE_URL`` (an e-mail has no
+request to take a host from).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+
+from referral.extensions import db
+from referral.models import Campaign, Customer, Participation
+from referral.services.advocates import advocate_token, referral_url
+from referral.services.outbox import Mail
+
+
+def recipient_locale(participation: Participation, customer: Customer) -> str:
+    """The language to write in: the one they joined in, else their profile's, else ours."""
+    return (
+        participation.locale
+        or customer.locale
+        or str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+    )
+
+
+def confirmation(participation: Participation, customer: Customer, token: str) -> Mail:
+    """The double opt-in message: a single-use link to ``/confirm/<token>`` (text + HTML).
+
+    It also carries the address of the person's own page, which stays valid after the
+    confirmation link is used.
+    """
+    campaign = db.session.get(Campaign, participation.campaign_id)
+    assert campaign is not None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    context = {
+        "campaign": campaign,
+        "name": (customer.name or "").split(" ")[0],
+        "confirm_url": f"{base}/confirm/{token}",
+        "advocate_url": f"{base}/me/{advocate_token(participation)}",
+        "referral_url": referral_url(participation),
+    }
+    locale = recipient_locale(participation, customer)
+    with force_locale(locale):
+        subject = gettext(
+            "Please confirm your e-mail address for %(campaign)s", campaign=campaign.name
+        )
+        text = render_template("email/confirmation_text.html", **context)
+        html = render_template(
+            "email/confirmation.html", subject=subject, lang=locale.replace("_", "-"), **context
+        )
+    return Mail(subject=subject, text=text, html=html)

@@ -1,0 +1,55 @@
+"""Customers (people known to a workspace) and the consent they gave."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral.extensions import db
+from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+
+
+class Customer(WorkspaceScoped, Timestamped, db.Model):
+    """One person per normalised e-mail address in a workspace.
+
+    ``email`` is the identity key (see ``domain.emails.normalise_email``); ``email_display``
+    is what the person typed, used to write to them. Erasure blanks both, keeps the row.
+    """
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_display: Mapped[str] = mapped_column(String(254), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), default="", nullable=False)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="customer", order_by="ConsentRecord.given_at"
+    )
+
+
+class ConsentRecord(db.Model):
+    """What a customer agreed to, word for word, where and when (append-only)."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    version: Mapped[str] = mapped_column(String(32), nullable=False)
+    page: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="consents")

@@ -1,0 +1,92 @@
+"""Outgoing messages, single-use confirmation tokens, and the API's idempotency records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral.extensions import db
+from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+
+
+class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
+    """An e-mail to a customer. Written in the same transaction as what caused it, sent after
+    (by the SMTP sender when MAIL_URL is set, otherwise only logged): nothing is lost when the
+    mail server is down, and nothing is sent for a change that rolled back."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent', 'logged', 'failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    to_address: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued", nullable=False)
+    attempts: Mapped[int] = mapped_column(default=0, nullable=False)
+    error: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConfirmationToken(Timestamped, db.Model):
+    """A double opt-in token: single use, expiring; only its SHA-256 is stored."""
+
+    __tablename__ = "confirmation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participation_id: Mapped[int] = mapped_column(
+        ForeignKey("participations.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(WorkspaceScoped, Timestamped, db.Model):
+    """The first answer to a POST with an ``Idempotency-Key``, replayed for repeats."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int] = mapped_column(nullable=False)
+    body: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class CouponCode(Timestamped, db.Model):
+    """A marketer-uploaded coupon code; handed out once, to one ledger entry."""
+
+    __tablename__ = "coupon_codes"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    ledger_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="SET NULL"), unique=True
+    )
+
+
+class AuditEntry(WorkspaceScoped, Timestamped, db.Model):
+    """Who decided what: review approvals and voids, exports, erasures."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketer_id: Mapped[int | None] = mapped_column(ForeignKey("marketers.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(String(64), nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)

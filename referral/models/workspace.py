@@ -1,0 +1,89 @@
+"""Workspaces (one brand each), the marketers who work in them, and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral.extensions import db
+from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+
+ROLES = ("owner", "editor", "viewer")
+
+
+class Workspace(Timestamped, db.Model):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="workspace")
+
+
+class Marketer(UserMixin, Timestamped, db.Model):
+    """A person who logs in to ``/admin``.
+
+    ``session_token`` is what the login cookie names (Flask-Login's alternative id): it is
+    replaced at logout and at a password change, so every copy of an old cookie stops working.
+    """
+
+    __tablename__ = "marketers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), default="", nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="marketer", cascade="all, delete-orphan"
+    )
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+
+class Membership(WorkspaceScoped, Timestamped, db.Model):
+    """A marketer's role in one workspace: owner, editor or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "marketer_id"),
+        CheckConstraint("role IN ('owner', 'editor', 'viewer')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketer_id: Mapped[int] = mapped_column(
+        ForeignKey("marketers.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+    marketer: Mapped[Marketer] = relationship(back_populates="memberships")
+
+
+class ApiKey(WorkspaceScoped, Timestamped, db.Model):
+    """A bearer key for the JSON API. Only a SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("marketers.id", ondelete="SET NULL")
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,123 @@
+"""The referral-link fast path: ``GET /r/<code>`` answered before Flask's full machinery.
+
+A referral link is the busiest URL of a campaign that spreads (a post shared to thousands),
+and what it does is small: look the code up (cached), queue the click, remember the first
+touch in a cookie, redirect to the campaign's own landing page. Sessions, CSRF, rate limits,
+Content-Security-Policy and templates are not needed for a 302, so this WSGI layer answers
+valid codes itself and hands every other request, unknown codes included, to Flask.
+``follow_link`` is the one implementation, shared with the Flask view.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from flask import Flask
+from werkzeug.http import dump_cookie, parse_cookie
+
+from referral.domain.codes import is_well_formed
+from referral.models.base import utcnow
+from referral.public.cookies import (
+    ATTRIBUTION_COOKIE,
+    VISITOR_COOKIE,
+    VISITOR_MAX_AGE,
+    Touch,
+    Touches,
+    valid_visitor_id,
+)
+from referral.services import clicks
+from referral.services.clicks import LinkTarget
+
+REDIRECT_HEADERS = [
+    ("Cache-Control", "no-store"),  # every visit is a click
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+@dataclass
+class Followed:
+    location: str
+    cookies: list[tuple[str, str, int]] = field(default_factory=list)  # name, value, max-age
+
+
+def follow_link(
+    target: LinkTarget, args: dict[str, str], cookies: Any, ip: str | None, root: str = ""
+) -> Followed:
+    """Log the click and decide the redirect and cookies (needs an app context).
+
+    First touch wins: an unexpired touch of the same campaign in the ``ref`` cookie stays.
+    The location comes from the database, never from the request: no open redirect.
+    """
+    channel = clicks.clean_channel(args.get("ch"))
+    utm = clicks.clean_utm(args)
+    visitor = cookies.get(VISITOR_COOKIE)
+    new_visitor = None
+    if not valid_visitor_id(visitor):
+        visitor = new_visitor = secrets.token_urlsafe(18)
+    clicks.record_click(target, channel, utm, ip, visitor)
+    followed = Followed(f"{root}/c/{quote(target.campaign_slug)}")
+    touches = Touches.from_cookie(cookies.get(ATTRIBUTION_COOKIE))
+    touch = Touch(target.code, utcnow(), channel, utm)
+    if touches.add(target.campaign_id, touch, target.attribution_days):
+        followed.cookies.append(
+            (ATTRIBUTION_COOKIE, touches.dumps(), target.attribution_days * 24 * 3600)
+        )
+    if new_visitor:
+        followed.cookies.append((VISITOR_COOKIE, new_visitor, VISITOR_MAX_AGE))
+    return followed
+
+
+class ReferralFastPath:
+    """WSGI middleware in front of ``app.wsgi_app`` (see the module docstring)."""
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not path.startswith("/r/"):
+            return self.wsgi_app(environ, start_response)
+        code = path[3:]
+        if not is_well_formed(code):
+            return self.wsgi_app(environ, start_response)
+        with self.app.app_context():
+            target = clicks.resolve_code(code)
+            if target is None or not target.public:
+                target = None
+            else:
+                followed = follow_link(
+                    target,
+                    dict(parse_qsl(environ.get("QUERY_STRING", ""))),
+                    dict(parse_cookie(environ)),
+                    environ.get("REMOTE_ADDR"),
+                    environ.get("SCRIPT_NAME", ""),
+                )
+                secure = bool(self.app.config.get("SESSION_COOKIE_SECURE"))
+        if target is None:
+            return self.wsgi_app(environ, start_response)  # Flask answers with its 404 page
+        headers = [("Location", followed.location), *REDIRECT_HEADERS]
+        for name, value, max_age in followed.cookies:
+            headers.append(
+                (
+                    "Set-Cookie",
+                    dump_cookie(
+                        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure
+                    ),
+                )
+            )
+        body = b'<!doctype html><a href="' + followed.location.encode() + b'">Continue</a>'
+        headers.append(("Content-Length", str(len(body))))
+        start_response("302 Found", headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = ReferralFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -1,0 +1,272 @@
+"""The landing page and its join form, the "check your inbox" page and e-mail confirmation.
+
+Sign-up forms attract bots, so the form has four guards before anything is stored: CSRF,
+a honeypot field (a bot that fills it is told "check your inbox" and nothing is stored),
+a minimum time between showing and sending the form, and rate limits per hashed IP
+address and per campaign.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from referral import emails
+from referral.domain.errors import Conflict, ValidationFailed
+from referral.errors import localize, localized_errors
+from referral.extensions import db, limiter
+from referral.models import Campaign, Participation
+from referral.models.base import utcnow
+from referral.public import bp
+from referral.public.cookies import Touch, Touches, keep_new_visitor, visitor_id
+from referral.public.forms import JoinForm
+from referral.security import hash_ip
+from referral.services import advocates, clicks, outbox, referrals
+
+log = logging.getLogger("referral.public")
+
+STAMP_SALT = "join-form-started"
+MIN_SECONDS = 2.0  # people need longer than this to type an address and tick a box
+MAX_FORM_AGE = 24 * 3600
+DEFAULT_CONSENT_VERSION = "default-1"
+
+bp.after_request(keep_new_visitor)
+
+
+# --- guards ----------------------------------------------------------------------------------
+
+
+def _ip_key() -> str:
+    return f"join-ip:{hash_ip(request.remote_addr) or '-'}"
+
+
+def _campaign_key() -> str:
+    return f"join-campaign:{(request.view_args or {}).get('slug', '')}"
+
+
+def _ip_limit() -> str:
+    return str(current_app.config.get("JOIN_RATE_LIMIT", "10 per minute;60 per hour"))
+
+
+def _campaign_limit() -> str:
+    return str(current_app.config.get("JOIN_CAMPAIGN_RATE_LIMIT", "300 per minute"))
+
+
+def _stamper() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STAMP_SALT)
+
+
+def form_stamp(campaign_id: int, at: float | None = None) -> str:
+    """A signed record of when the form of ``campaign_id`` was shown (milliseconds)."""
+    moment = time.time() if at is None else at
+    return _stamper().dumps([campaign_id, int(moment * 1000)])
+
+
+def stamp_age(campaign_id: int, stamp: str | None) -> float | None:
+    """Seconds since the form was shown; None for a missing, forged or day-old stamp."""
+    try:
+        shown_for, millis = _stamper().loads(stamp or "")
+        age = time.time() - float(millis) / 1000
+    except (BadSignature, TypeError, ValueError):
+        return None
+    return age if shown_for == campaign_id and age <= MAX_FORM_AGE else None
+
+
+def _min_seconds() -> float:
+    return float(current_app.config.get("JOIN_MIN_SECONDS", MIN_SECONDS))
+
+
+def consent_for(campaign: Campaign) -> tuple[str, str]:
+    """The consent text exactly as the page shows it, and its version.
+
+    A campaign may set its own (``settings.consent_text``/``consent_version``); otherwise the
+    standard text names the brand, in the visitor's language.
+    """
+    settings = campaign.settings or {}
+    if settings.get("consent_text"):
+        return str(settings["consent_text"]), str(settings.get("consent_version") or "custom-1")
+    text = gettext(
+        "I agree that %(brand)s may e-mail me about %(campaign)s and keep my details for it. "
+        "I can withdraw my consent at any time.",
+        brand=referrals.brand_name(campaign),
+        campaign=campaign.name,
+    )
+    return text, DEFAULT_CONSENT_VERSION
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def _landing(campaign: Campaign, form: JoinForm, status: int = 200, notice: str = "") -> Any:
+    form.consent.label.text = consent_for(campaign)[0]
+    page = render_template("public/campaign.html", campaign=campaign, form=form, notice=notice)
+    return page, status
+
+
+def _closed(campaign: Campaign, status: int = 200) -> Any:
+    upcoming = campaign.status == "live" and campaign.starts_at and utcnow() < campaign.starts_at
+    page = render_template("public/closed.html", campaign=campaign, upcoming=upcoming)
+    return page, status
+
+
+def _touch_from_query(campaign: Campaign) -> tuple[Touches, str]:
+    """``?ref=<code>`` on the landing page counts as a touch (first touch still wins)."""
+    touches = Touches.from_request()
+    target = clicks.resolve_code(request.args.get("ref"))
+    if target is None or target.campaign_id != campaign.id:
+        return touches, ""
+    channel = clicks.clean_channel(request.args.get("ch"))
+    utm = clicks.clean_utm(request.args)
+    clicks.record_click(target, channel, utm, request.remote_addr, visitor_id())
+    touches.add(campaign.id, Touch(target.code, utcnow(), channel, utm), campaign.attribution_days)
+    return touches, target.code
+
+
+@bp.route("/c/<slug>", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, key_func=_ip_key, methods=["POST"])
+@limiter.limit(_campaign_limit, key_func=_campaign_key, methods=["POST"])
+def campaign(slug: str) -> Any:
+    """A campaign's landing page: the join form while it is open, a friendly note otherwise.
+
+    :raise NotFound: unknown slug or a draft (404).
+    """
+    found = referrals.public_campaign(slug)
+    if not referrals.is_open(found):
+        return _closed(found, 409 if request.method == "POST" else 200)
+    if request.method == "POST":
+        return _join(found)
+    touches, code = _touch_from_query(found)
+    visitor_id()  # hands out the visitor cookie before the person joins
+    form = JoinForm(formdata=None)
+    form.started.data = form_stamp(found.id)
+    form.ref.data = code
+    page, status = _landing(found, form)
+    response = current_app.make_response((page, status))
+    touches.save(response, found.attribution_days)
+    return response
+
+
+def _join_request(campaign: Campaign, form: JoinForm) -> referrals.JoinRequest:
+    text, version = consent_for(campaign)
+    touch = Touches.from_request().get(campaign.id)
+    if touch is None and form.ref.data:  # no cookie: the code came with the form, now
+        touch = Touch(form.ref.data.strip()[:32], utcnow())
+        touched_at = None
+    else:
+        touched_at = touch.at if touch else None
+    return referrals.JoinRequest(
+        email=form.email.data or "",
+        name=(form.name.data or "").strip(),
+        locale=str(get_locale() or "en"),
+        referral_code=touch.code if touch else None,
+        touched_at=touched_at,
+        channel=touch.channel if touch else "direct",
+        utm=dict(touch.utm) if touch else {},
+        consent_text=text,
+        consent_version=version,
+    )
+
+
+def _visitor() -> referrals.Visitor:
+    return referrals.Visitor(
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500] or None,
+        visitor_id=visitor_id(),
+        page=request.base_url[:500],
+    )
+
+
+def _show_errors(form: JoinForm, error: ValidationFailed) -> str:
+    """Put the service's messages next to their fields; return what fits no field."""
+    rest = []
+    for name, messages in localized_errors(error).items():
+        target = getattr(form, name, None) if name in form else None
+        if target is None:
+            rest.extend(messages)
+        else:
+            target.errors = [*target.errors, *messages]
+    return " ".join(rest)
+
+
+def _join(campaign: Campaign) -> Any:
+    form = JoinForm()
+    if form.website.data:  # the honeypot: look like success, store nothing
+        return redirect(url_for(".joined", slug=campaign.slug), 303)
+    age = stamp_age(campaign.id, form.started.data)
+    if age is None:
+        form.started.data = form_stamp(campaign.id)
+        return _landing(campaign, form, 422, notice=gettext("The form expired. Please try again."))
+    if age < _min_seconds():  # keeps the first stamp: sending again in a moment works
+        notice = gettext("That was very quick! Please check your details and send the form again.")
+        return _landing(campaign, form, 422, notice=notice)
+    if not form.validate():
+        return _landing(campaign, form, 422)
+    try:
+        result = referrals.join_campaign(
+            campaign, _join_request(campaign, form), _visitor(), emails.confirmation
+        )
+        if not result.created and referrals.awaits_confirmation(result.participation):
+            referrals.resend_confirmation(result.participation, emails.confirmation)
+    except ValidationFailed as error:
+        db.session.rollback()
+        return _landing(campaign, form, 422, notice=_show_errors(form, error))
+    except Conflict:
+        db.session.rollback()
+        return _closed(campaign, 409)
+    _deliver()
+    return redirect(url_for(".joined", slug=campaign.slug), 303)
+
+
+def _deliver() -> None:
+    """Send the confirmation now if we can; the outbox retries later if we cannot."""
+    try:
+        outbox.deliver_pending()
+    except Exception:  # best effort: the message is queued either way
+        db.session.rollback()
+        log.exception("delivering the outbox after a sign-up failed")
+
+
+@bp.route("/c/<slug>/joined")
+def joined(slug: str) -> Any:
+    """ "Check your inbox", the same for a new address, a known one, and a caught bot."""
+    found = referrals.public_campaign(slug)
+    return render_template("public/joined.html", campaign=found)
+
+
+# --- confirmation ----------------------------------------------------------------------------
+
+
+def thank_you(participation: Participation, status: int = 200) -> Any:
+    campaign = db.session.get(Campaign, participation.campaign_id)
+    page = render_template(
+        "public/thanks.html",
+        campaign=campaign,
+        participation=participation,
+        referral_url=advocates.referral_url(participation),
+        advocate_url=url_for("advocate.page", token=advocates.advocate_token(participation)),
+    )
+    response = current_app.make_response((page, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/confirm/<token>")
+def confirm(token: str) -> Any:
+    """The e-mailed link: confirms once; opened again it shows the same thank-you page.
+
+    :raise NotFound: unknown token (404).
+    """
+    try:
+        participation, _first_use = referrals.confirm_by_token(token[:200])
+    except referrals.LinkExpired as error:
+        campaign = db.session.get(Campaign, error.campaign_id)
+        page = render_template(
+            "public/link_expired.html", campaign=campaign, message=localize(error.summary)
+        )
+        return page, 410
+    return thank_you(participation)

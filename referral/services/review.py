@@ -1,0 +1,111 @@
+"""The review queue: flagged sign-ups and held rewards, decided by a marketer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from referral.domain.errors import N_, ValidationFailed
+from referral.extensions import db
+from referral.models import AuditEntry, Campaign, Event, LedgerEntry, Marketer, Participation
+from referral.models.base import utcnow
+
+DECISIONS = ("approve", "reject")
+
+
+def flagged(workspace_id: int, limit: int = 200) -> list[tuple[Participation, Campaign]]:
+    """Flagged participations of the workspace, oldest first."""
+    rows = db.session.execute(
+        select(Participation, Campaign)
+        .join(Campaign, Campaign.id == Participation.campaign_id)
+        .where(Campaign.workspace_id == workspace_id, Participation.status == "flagged")
+        .order_by(Participation.id)
+        .limit(limit)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def decide(
+    workspace_id: int,
+    participation_ids: list[int],
+    decision: str,
+    marketer: Marketer | None,
+    reason: str = "",
+) -> int:
+    """Approve or reject flagged participations in bulk; every decision is logged.
+
+    Approve: the participation counts (confirmed if its address was confirmed, otherwise
+    pending) and its held rewards are approved (or wait out the hold period). Reject: it is
+    excluded, and every reward it triggered or received is void with the reason.
+    Ids of other workspaces, and rows that are not flagged, are ignored. Returns how many
+    were decided.
+
+    :raise ValidationFailed: unknown decision.
+    """
+    if decision not in DECISIONS:
+        raise ValidationFailed.on("decision", N_("Choose approve or reject."))
+    rows = db.session.scalars(
+        select(Participation)
+        .join(Campaign, Campaign.id == Participation.campaign_id)
+        .where(
+            Campaign.workspace_id == workspace_id,
+            Participation.id.in_(participation_ids),
+            Participation.status == "flagged",
+        )
+    ).all()
+    now = utcnow()
+    for row in rows:
+        _apply(
+            row,
+            decision,
+            reason or ("approved_by_review" if decision == "approve" else "rejected_by_review"),
+            now,
+        )
+        db.session.add(
+            AuditEntry(
+                workspace_id=workspace_id,
+                marketer_id=marketer.id if marketer else None,
+                action=f"review.{decision}",
+                subject=f"participation:{row.id}",
+                data={"reason": reason, "flags": row.flag_reasons},
+            )
+        )
+    db.session.commit()
+    return len(rows)
+
+
+def _apply(row: Participation, decision: str, reason: str, now: object) -> None:
+    touched = select(LedgerEntry).where(
+        (LedgerEntry.participation_id == row.id)
+        | LedgerEntry.source_event_id.in_(select(Event.id).where(Event.participation_id == row.id))
+    )
+    entries = db.session.scalars(touched.where(LedgerEntry.status == "pending")).all()
+    if decision == "approve":
+        row.status = "confirmed" if row.confirmed_at else "pending"
+        for entry in entries:
+            if entry.approve_after is None or entry.approve_after <= now:  # type: ignore[operator]
+                entry.status, entry.decided_at, entry.reason = "approved", now, reason
+    else:
+        row.status = "rejected"
+        for entry in db.session.scalars(touched.where(LedgerEntry.status != "void")).all():
+            entry.status, entry.decided_at, entry.reason = "void", now, reason
+
+
+def void_entry(
+    entry: LedgerEntry, reason: str, marketer: Marketer | None, workspace_id: int
+) -> LedgerEntry:
+    """Void one ledger line (refund, fraud) with the reason; logged."""
+    if not reason.strip():
+        raise ValidationFailed.on("reason", N_("Say why the reward is void."))
+    if entry.status != "void":
+        entry.status, entry.decided_at, entry.reason = "void", utcnow(), reason.strip()[:200]
+        db.session.add(
+            AuditEntry(
+                workspace_id=workspace_id,
+                marketer_id=marketer.id if marketer else None,
+                action="ledger.void",
+                subject=f"ledger:{entry.id}",
+                data={"reason": reason},
+            )
+        )
+        db.session.commit()
+    return entry

@@ -1,0 +1,244 @@
+"""Paying rewards into the ledger: depth-capped, once per (event, beneficiary, level, rule)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from referral.domain import rewards as rules_domain
+from referral.domain.attribution import chain
+from referral.extensions import db
+from referral.models import (
+    Campaign,
+    CouponCode,
+    Event,
+    LedgerEntry,
+    Participation,
+    RewardRule,
+)
+from referral.models.base import utcnow
+from referral.services.campaigns import ceiling
+
+
+def _rules(campaign: Campaign) -> list[rules_domain.Rule]:
+    rows = db.session.scalars(
+        select(RewardRule).where(RewardRule.campaign_id == campaign.id, RewardRule.active.is_(True))
+    )
+    return [
+        rules_domain.Rule(r.id, r.event, r.milestone, r.level, r.reward, r.amount) for r in rows
+    ]
+
+
+def _already_paid(beneficiary_id: int) -> tuple[int, int]:
+    """Count and summed amount of non-void referral rewards (level >= 1) of one advocate."""
+    row = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.participation_id == beneficiary_id,
+            LedgerEntry.level >= 1,
+            LedgerEntry.status != "void",
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _held(campaign: Campaign, *parties: Participation | None) -> bool:
+    return campaign.hold_days > 0 or any(p is not None and p.status == "flagged" for p in parties)
+
+
+def _assign_coupon(campaign: Campaign, entry: LedgerEntry) -> None:
+    """Hand out one unused coupon from the campaign's pool (never the same one twice)."""
+    for _ in range(5):
+        candidate = db.session.scalar(
+            select(CouponCode.id)
+            .where(CouponCode.campaign_id == campaign.id, CouponCode.ledger_entry_id.is_(None))
+            .order_by(CouponCode.id)
+            .limit(1)
+        )
+        if candidate is None:
+            entry.reason = "coupon_pool_empty"
+            return
+        taken = db.session.execute(
+            update(CouponCode)
+            .where(CouponCode.id == candidate, CouponCode.ledger_entry_id.is_(None))
+            .values(ledger_entry_id=entry.id)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            entry.coupon_code = db.session.get(CouponCode, candidate).code  # type: ignore[union-attr]
+            return
+
+
+def _insert(
+    campaign: Campaign, event: Event, payout: rules_domain.Payout, held: bool, reason: str = ""
+) -> LedgerEntry | None:
+    """Insert one ledger line; None when this exact payment exists (unique key)."""
+    now = utcnow()
+    entry = LedgerEntry(
+        participation_id=payout.beneficiary_id,
+        source_event_id=event.id,
+        rule_id=payout.rule_id,
+        level=payout.level,
+        reward=payout.reward,
+        amount=payout.amount,
+        status="pending" if held else "approved",
+        reason=reason or ("held_for_review" if held and campaign.hold_days == 0 else ""),
+        approve_after=now + timedelta(days=campaign.hold_days) if held else None,
+        decided_at=None if held else now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+            if payout.reward == "coupon":
+                _assign_coupon(campaign, entry)
+    except IntegrityError:
+        return None
+    db.session.add(
+        Event(
+            workspace_id=campaign.workspace_id,
+            customer_id=db.session.get(Participation, payout.beneficiary_id).customer_id,  # type: ignore[union-attr]
+            campaign_id=campaign.id,
+            participation_id=payout.beneficiary_id,
+            kind="reward_granted",
+            amount=payout.amount,
+            data={
+                "reward": payout.reward,
+                "level": payout.level,
+                "source_event_id": event.id,
+                "status": entry.status,
+            },
+            occurred_at=now,
+        )
+    )
+    return entry
+
+
+def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> list[LedgerEntry]:
+    """Pay every rule of ``event.kind`` up the actor's chain, within the depth cap and the
+    per-advocate caps, each payment at most once; then any milestones it completes.
+
+    Runs inside the caller's transaction (no commit). Returns the new ledger lines.
+    """
+    rules = _rules(campaign)
+    if not rules:
+        return []
+    people = chain(actor.id, actor.path)
+    payouts = rules_domain.event_payouts(
+        event.kind, people, rules, campaign.reward_depth, ceiling()
+    )
+    by_id = {
+        p.id: p
+        for p in db.session.scalars(select(Participation).where(Participation.id.in_(people)))
+    }
+    paid = []
+    for payout in payouts:
+        beneficiary = by_id.get(payout.beneficiary_id)
+        if beneficiary is None or beneficiary.status == "rejected":
+            continue
+        if payout.level >= 1 and not _within_caps(campaign, payout):
+            continue
+        entry = _insert(campaign, event, payout, _held(campaign, actor, beneficiary))
+        if entry is not None:
+            paid.append(entry)
+    if event.kind == "signup_confirmed" and actor.referrer_id is not None:
+        referrer = by_id.get(actor.referrer_id)
+        if referrer is not None:
+            paid.extend(pay_milestones(referrer, campaign, rules))
+    return paid
+
+
+def _within_caps(campaign: Campaign, payout: rules_domain.Payout) -> bool:
+    count, value = _already_paid(payout.beneficiary_id)
+    return rules_domain.within_caps(
+        count,
+        value,
+        payout.amount,
+        campaign.settings.get("cap_count"),
+        campaign.settings.get("cap_value"),
+    )
+
+
+def confirmed_referrals(participation_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                Participation.referrer_id == participation_id,
+                Participation.status == "confirmed",
+            )
+        )
+        or 0
+    )
+
+
+def pay_milestones(
+    advocate: Participation, campaign: Campaign, rules: list[rules_domain.Rule] | None = None
+) -> list[LedgerEntry]:
+    """Pay milestone rules the advocate has reached and not yet been paid for.
+
+    The source event of a milestone is the confirmation of the N-th confirmed referral
+    (ordered by confirmation time, then id), so two requests completing it at once compute
+    the same payment and the unique key keeps one.
+    """
+    rules = rules if rules is not None else _rules(campaign)
+    reached = rules_domain.reached_milestones(rules, confirmed_referrals(advocate.id))
+    paid = []
+    for rule in reached:
+        nth = db.session.scalar(
+            select(Event)
+            .join(Participation, Participation.id == Event.participation_id)
+            .where(
+                Participation.referrer_id == advocate.id,
+                Participation.status == "confirmed",
+                Event.kind == "signup_confirmed",
+            )
+            .order_by(Participation.confirmed_at, Participation.id)
+            .offset(rule.milestone - 1)  # type: ignore[operator]
+            .limit(1)
+        )
+        if nth is None:
+            continue
+        for payout in rules_domain.milestone_payouts(
+            rule, chain(advocate.id, advocate.path), campaign.reward_depth, ceiling()
+        ):
+            entry = _insert(campaign, nth, payout, _held(campaign, advocate))
+            if entry is not None:
+                paid.append(entry)
+    return paid
+
+
+def approve_due() -> int:
+    """Approve pending rewards whose hold period is over and that are not held for review."""
+    now = utcnow()
+    flagged = select(Participation.id).where(Participation.status.in_(("flagged", "rejected")))
+    result = db.session.execute(
+        update(LedgerEntry)
+        .where(
+            LedgerEntry.status == "pending",
+            LedgerEntry.approve_after.is_not(None),
+            LedgerEntry.approve_after <= now,
+            LedgerEntry.participation_id.not_in(flagged),
+        )
+        .values(status="approved", decided_at=now)
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def balances(participation_id: int) -> dict[str, dict[str, int]]:
+    """Per reward kind, the approved and pending totals (void lines count for nothing)."""
+    rows = db.session.execute(
+        select(LedgerEntry.reward, LedgerEntry.status, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.participation_id == participation_id, LedgerEntry.status != "void")
+        .group_by(LedgerEntry.reward, LedgerEntry.status)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for reward, status, total in rows:
+        out.setdefault(reward, {"approved": 0, "pending": 0})[status] = int(total or 0)
+    return out
+
+
+def points(participation_id: int) -> int:
+    """Approved plus pending points (what the advocate page and the API show)."""
+    totals = balances(participation_id).get("points", {})
+    return totals.get("approved", 0) + totals.get("pending", 0)

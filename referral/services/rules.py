@@ -1,0 +1,105 @@
+"""Reward rules: saved only within the depth cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from referral.domain.depth import check_rule_level
+from referral.domain.errors import N_, Message, ValidationFailed
+from referral.domain.rewards import REWARD_EVENTS
+from referral.extensions import db
+from referral.models import REWARDS, Campaign, RewardRule
+from referral.services.campaigns import ceiling
+
+AMOUNT_MAX = 10_000_000
+MILESTONE_MAX = 10_000
+FieldErrors = dict[str, list[str | Message]]
+NOT_WHOLE = N_("Must be a whole number.")
+
+
+def _choose(choices: tuple[str, ...]) -> list[str | Message]:
+    return [Message(N_("Choose one of: %(choices)s."), {"choices": ", ".join(choices)})]
+
+
+def _int(data: dict[str, Any], name: str, errors: FieldErrors) -> int | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        errors[name] = [NOT_WHOLE]
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        errors[name] = [NOT_WHOLE]
+        return None
+
+
+def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
+    """Shape checks of a rule's fields, all problems at once.
+
+    :raise ValidationFailed: naming each bad field.
+    """
+    errors: FieldErrors = {}
+    event = data.get("event") or None
+    milestone = _int(data, "milestone", errors)
+    level = _int(data, "level", errors)
+    amount = _int(data, "amount", errors)
+    if (event is None) == (milestone is None) and "milestone" not in errors:
+        errors["event"] = [N_("Give either an event or a milestone, not both.")]
+    if event is not None and event not in REWARD_EVENTS:
+        errors["event"] = _choose(REWARD_EVENTS)
+    if milestone is not None and not 1 <= milestone <= MILESTONE_MAX:
+        errors["milestone"] = [
+            Message(
+                N_("A milestone is a number of confirmed referrals, 1 to %(max)s."),
+                {"max": MILESTONE_MAX},
+            )
+        ]
+    if level is None and "level" not in errors:
+        errors["level"] = [N_("Give the level: 0 for the actor, 1 for the direct referrer, …")]
+    if data.get("reward") not in REWARDS:
+        errors["reward"] = _choose(REWARDS)
+    if amount is None and "amount" not in errors:
+        errors["amount"] = [N_("Give the amount (points, entries, coupons or cash in cents).")]
+    elif amount is not None and not 0 < amount <= AMOUNT_MAX:
+        errors["amount"] = [
+            Message(N_("The amount must be between 1 and %(max)s."), {"max": AMOUNT_MAX})
+        ]
+    currency = (data.get("currency") or "").upper() or None
+    if data.get("reward") == "cash" and (
+        not currency or len(currency) != 3 or not currency.isalpha()
+    ):
+        errors["currency"] = [N_("Cash rewards need a three-letter currency code, e.g. EUR.")]
+    if errors:
+        raise ValidationFailed(N_("Some fields are not valid."), errors)
+    return {
+        "event": event,
+        "milestone": milestone,
+        "level": level,
+        "reward": data["reward"],
+        "amount": amount,
+        "currency": currency,
+    }
+
+
+def add_rule(campaign: Campaign, data: dict[str, Any]) -> RewardRule:
+    """A new reward rule for ``campaign``.
+
+    :raise ValidationFailed: bad fields, or a level the depth cap forbids (deeper than the
+        campaign's reward depth or the server ceiling; level 2+ for anything but purchases and
+        converted trials; milestones above level 1) — 422 with the reason.
+    """
+    values = _clean_rule(data)
+    check_rule_level(values["level"], values["event"], campaign.reward_depth, ceiling())
+    rule = RewardRule(campaign_id=campaign.id, **values)
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def deactivate_rule(rule: RewardRule) -> RewardRule:
+    """Stop a rule from paying (paid lines stay in the ledger)."""
+    rule.active = False
+    db.session.commit()
+    return rule

@@ -1,0 +1,49 @@
+"""Workspace-scoped loading (DESIGN invariant 7)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from referral.domain.errors import N_, NotFound
+from referral.extensions import db
+
+T = TypeVar("T")
+
+# Every primary key is an INTEGER: a larger number is no row, not a database error.
+MAX_ID = 2**31 - 1
+
+# One whole sentence per kind of row, so that each language can word (and inflect) it.
+NOT_FOUND = {
+    "apikey": N_("No such apikey."),
+    "campaign": N_("No such campaign."),
+    "customer": N_("No such customer."),
+}
+
+
+def _not_found(model: type) -> NotFound:
+    name = model.__name__.lower()
+    if name in NOT_FOUND:
+        return NotFound(NOT_FOUND[name])
+    return NotFound(N_("No such %(kind)s."), params={"kind": name})
+
+
+def get_owned(model: type[T], ident: object, workspace_id: int) -> T:
+    """The row of ``model`` with id ``ident`` in ``workspace_id``.
+
+    :raise NotFound: when there is no such row *or* it belongs to another workspace: the
+        two cases are indistinguishable on purpose, so ids of other brands leak nothing.
+    """
+    try:
+        key = int(str(ident))
+    except (TypeError, ValueError):
+        raise _not_found(model) from None
+    if not 0 < key <= MAX_ID:
+        raise _not_found(model)
+    row = db.session.scalar(
+        select(model).where(model.id == key, model.workspace_id == workspace_id)  # type: ignore[attr-defined]
+    )
+    if row is None:
+        raise _not_found(model)
+    return row

@@ -1,0 +1,306 @@
+"""The referral engine: attribution, confirmation, depth-capped rewards, pay-once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from referral.domain.errors import Conflict, ValidationFailed
+from referral.extensions import db
+from referral.models import Event, LedgerEntry, Participation, RewardRule
+from referral.models.base import utcnow
+from referral.services.events import report_event
+from referral.services.referrals import (
+    JoinRequest,
+    Visitor,
+    confirm_by_token,
+    confirm_participation,
+    join_campaign,
+)
+from referral.services.rules import add_rule
+from tests.factories import Factory
+
+
+@pytest.fixture
+def live(factory: Factory):
+    return factory.campaign(status="live", reward_depth=1)
+
+
+def join(campaign, email, code=None, **kw):
+    return join_campaign(campaign, JoinRequest(email=email, referral_code=code, **kw), Visitor())
+
+
+def ledger(**where):
+    query = select(LedgerEntry)
+    for name, value in where.items():
+        query = query.where(getattr(LedgerEntry, name) == value)
+    return list(db.session.scalars(query))
+
+
+def test_joining_creates_a_pending_participation_with_a_code_and_a_confirmation_token(live) -> None:
+    result = join(live, "Anna@Example.com")
+    assert result.created
+    assert result.participation.status == "pending"
+    assert len(result.participation.referral_code) == 8
+    assert result.token
+
+
+def test_the_same_address_in_another_spelling_joins_once(live) -> None:
+    first = join(live, "john.smith+promo@gmail.com")
+    again = join(live, "JohnSmith@googlemail.com")
+    assert not again.created
+    assert again.participation.id == first.participation.id
+
+
+def test_a_referral_code_makes_its_owner_the_referrer(live) -> None:
+    advocate = join(live, "a@example.com").participation
+    friend = join(live, "b@example.com", advocate.referral_code).participation
+    assert friend.referrer_id == advocate.id
+    assert friend.depth == 1
+    assert friend.path == f"/{advocate.id}/"
+    assert friend.referral_status == "referred"
+
+
+@pytest.mark.parametrize("code", ["ZZZZZZZZ", "not-a-code"])
+def test_an_unknown_code_joins_without_a_referrer_and_says_why(live, code) -> None:
+    friend = join(live, "b@example.com", code).participation
+    assert friend.referrer_id is None
+    assert friend.referral_status == "unknown_code"
+
+
+def test_a_code_of_another_campaign_does_not_refer(factory: Factory, live) -> None:
+    other = factory.campaign(workspace=None, status="live")
+    stranger = join(other, "a@example.com").participation
+    friend = join(live, "b@example.com", stranger.referral_code).participation
+    assert friend.referrer_id is None
+    assert friend.referral_status == "unknown_code"
+
+
+def test_the_same_browser_cannot_refer_itself(live) -> None:
+    me = join_campaign(
+        live, JoinRequest(email="me@example.com"), Visitor(visitor_id="v1")
+    ).participation
+    alias = join_campaign(
+        live,
+        JoinRequest(email="me.too@example.com", referral_code=me.referral_code),
+        Visitor(visitor_id="v1"),
+    ).participation
+    assert alias.referrer_id is None
+    assert alias.referral_status == "self_referral"
+
+
+def test_a_touch_older_than_the_attribution_window_does_not_count(live) -> None:
+    advocate = join(live, "a@example.com").participation
+    late = join(
+        live,
+        "b@example.com",
+        advocate.referral_code,
+        touched_at=utcnow() - timedelta(days=live.attribution_days + 1),
+    ).participation
+    assert late.referrer_id is None
+    assert late.referral_status == "expired"
+
+
+def test_a_draft_campaign_refuses_sign_ups(factory: Factory) -> None:
+    draft = factory.campaign(status="draft")
+    with pytest.raises(Conflict):
+        join(draft, "a@example.com")
+
+
+def test_a_malformed_address_is_refused_and_nothing_is_stored(live) -> None:
+    with pytest.raises(ValidationFailed) as error:
+        join(live, "not an address")
+    assert "email" in error.value.errors
+    assert db.session.scalar(select(func.count()).select_from(Participation)) == 0
+
+
+def test_confirming_by_token_pays_both_sides_once(live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 50})
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "b@example.com", advocate.referral_code)
+    confirmed, first_use = confirm_by_token(friend.token)
+    assert first_use and confirmed.status == "confirmed"
+    again, second_use = confirm_by_token(friend.token)
+    assert not second_use
+    confirm_participation(again)
+    assert [e.amount for e in ledger(participation_id=advocate.id, level=1)] == [100]
+    assert [e.amount for e in ledger(participation_id=friend.participation.id)] == [50]
+
+
+def _chain(campaign, length):
+    nodes = [join(campaign, "n0@example.com", confirmed=True).participation]
+    for i in range(1, length):
+        nodes.append(
+            join(
+                campaign, f"n{i}@example.com", nodes[-1].referral_code, confirmed=True
+            ).participation
+        )
+    return nodes
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["signup_confirmed", "purchase", "trial_converted", "survey_completed", "lottery_entered"],
+)
+def test_reward_stops_at_depth_cap_on_a_six_level_chain(factory: Factory, kind: str) -> None:
+    """Rules at every level exist (written straight to the database, past the save-time
+    check); payment must still stop at min(reward_depth, ceiling) and at level 1 for sign-ups."""
+    campaign = factory.campaign(status="live", reward_depth=2)
+    nodes = _chain(campaign, 6)
+    for level in range(4):
+        db.session.add(
+            RewardRule(
+                campaign_id=campaign.id, event=kind, level=level, reward="points", amount=10**level
+            )
+        )
+    db.session.commit()
+    leaf = nodes[-1]
+    if kind == "signup_confirmed":
+        newcomer = join(campaign, "leaf@example.com", leaf.referral_code, confirmed=True)
+        paid = newcomer.rewards
+        actor = newcomer.participation
+    else:
+        paid = report_event(campaign, leaf, kind, external_id="x1").rewards
+        actor = leaf
+    levels = sorted(e.level for e in paid)
+    expected = [0, 1, 2] if kind in ("purchase", "trial_converted") else [0, 1]
+    assert levels == expected
+    chain_ids = [actor.id, *reversed([int(x) for x in actor.path.strip("/").split("/")])]
+    assert {e.participation_id for e in paid} == {chain_ids[level] for level in expected}
+
+
+def test_invariant_2_depth_cap_rules_deeper_than_the_campaign_are_refused(factory: Factory) -> None:
+    campaign = factory.campaign(status="live", reward_depth=1)
+    with pytest.raises(ValidationFailed) as error:
+        add_rule(campaign, {"event": "purchase", "level": 2, "reward": "points", "amount": 5})
+    assert "level" in error.value.errors
+
+
+def test_invariant_2_depth_cap_level_two_never_pays_for_sign_ups(factory: Factory) -> None:
+    campaign = factory.campaign(status="live", reward_depth=2)
+    with pytest.raises(ValidationFailed) as error:
+        add_rule(
+            campaign, {"event": "signup_confirmed", "level": 2, "reward": "points", "amount": 5}
+        )
+    assert "pyramid" in error.value.errors["level"][0]
+
+
+def test_invariant_3_pay_once_for_the_same_external_id(live) -> None:
+    add_rule(live, {"event": "purchase", "level": 1, "reward": "points", "amount": 500})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    buyer = join(live, "b@example.com", advocate.referral_code, confirmed=True).participation
+    first = report_event(
+        live, buyer, "purchase", amount=2500, currency="EUR", external_id="order-1"
+    )
+    again = report_event(
+        live, buyer, "purchase", amount=2500, currency="EUR", external_id="order-1"
+    )
+    assert first.created and not again.created
+    assert again.event.id == first.event.id
+    assert [e.id for e in again.rewards] == [e.id for e in first.rewards]
+    assert len(ledger(participation_id=advocate.id)) == 1
+
+
+def _race(app, n, work):
+    barrier = threading.Barrier(n)
+    errors = []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                work()
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_invariant_3_pay_once_under_twenty_concurrent_purchases(app, live) -> None:
+    add_rule(live, {"event": "purchase", "level": 0, "reward": "points", "amount": 10})
+    add_rule(live, {"event": "purchase", "level": 1, "reward": "points", "amount": 500})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    buyer = join(live, "b@example.com", advocate.referral_code, confirmed=True).participation
+    ids = (live.id, buyer.id)
+
+    def work():
+        from referral.models import Campaign
+
+        campaign = db.session.get(Campaign, ids[0])
+        person = db.session.get(Participation, ids[1])
+        report_event(campaign, person, "purchase", amount=999, external_id="race-1")
+
+    errors = _race(app, 20, work)
+    assert errors == []
+    db.session.rollback()  # end the test's own read snapshot before counting
+    purchases = db.session.scalar(select(func.count()).where(Event.kind == "purchase"))
+    assert purchases == 1
+    assert sorted(e.level for e in ledger()) == [0, 1]
+
+
+def test_invariant_3_pay_once_under_twenty_concurrent_confirmations(app, live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "b@example.com", advocate.referral_code).participation
+    pid = friend.id
+
+    def work():
+        confirm_participation(db.session.get(Participation, pid))
+
+    errors = _race(app, 20, work)
+    assert errors == []
+    db.session.rollback()  # end the test's own read snapshot before counting
+    assert len(ledger(participation_id=advocate.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                Event.kind == "signup_confirmed", Event.participation_id == pid
+            )
+        )
+        == 1
+    )
+
+
+def test_a_milestone_pays_once_when_reached(live) -> None:
+    add_rule(live, {"milestone": 3, "level": 0, "reward": "points", "amount": 1000})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    for i in range(4):
+        join(live, f"f{i}@example.com", advocate.referral_code, confirmed=True)
+    entries = ledger(participation_id=advocate.id)
+    assert [e.amount for e in entries] == [1000]
+
+
+def test_rewards_of_a_flagged_sign_up_are_held_for_review(live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    for i in range(4):
+        join_campaign(
+            live,
+            JoinRequest(
+                email=f"dup{i}@example.com", referral_code=advocate.referral_code, confirmed=True
+            ),
+            Visitor(ip="198.51.100.1", user_agent="bot"),
+        )
+    statuses = [e.status for e in ledger(participation_id=advocate.id)]
+    assert statuses.count("approved") == 3
+    assert statuses.count("pending") == 1
+
+
+def test_a_per_advocate_cap_stops_further_referral_rewards(factory: Factory) -> None:
+    campaign = factory.campaign(status="live", settings={"cap_count": 2})
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(campaign, "a@example.com", confirmed=True).participation
+    for i in range(4):
+        join(campaign, f"f{i}@example.com", advocate.referral_code, confirmed=True)
+    assert len(ledger(participation_id=advocate.id)) == 2

@@ -1,0 +1,82 @@
+"""Operator commands beyond set-up: mail delivery, reward approval, draw verification."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from referral.domain import draws
+from referral.extensions import db
+from referral.models import LedgerEntry, OutboxMessage
+from referral.services.outbox import Mail
+from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.rules import add_rule
+from tests.factories import Factory
+
+
+def _record() -> dict:
+    seed = draws.new_seed()
+    entries = [draws.Entry(f"e{i}", 1 + i % 3) for i in range(12)]
+    digest = draws.entries_digest(entries)
+    result = draws.draw(seed, digest, entries, 2, 1)
+    return draws.draw_record(
+        "7",
+        seed_hex=seed,
+        entries=entries,
+        beacon="",
+        winners_count=2,
+        alternates_count=1,
+        result=result,
+        drawn_at=datetime.now(UTC),
+    )
+
+
+def test_verify_draw_says_verified_for_an_honest_record(runner, tmp_path) -> None:
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(_record()))
+    result = runner.invoke(args=["verify-draw", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "VERIFIED" in result.output
+
+
+def test_verify_draw_names_the_failed_check_for_tampered_winners(runner, tmp_path) -> None:
+    record = _record()
+    record["winners"] = list(reversed(record["winners"]))
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(record))
+    result = runner.invoke(args=["verify-draw", str(path)])
+    assert result.exit_code == 1
+    assert "FAIL winners" in result.output and "NOT VERIFIED" in result.output
+
+
+def test_verify_draw_refuses_a_file_that_is_not_json(runner, tmp_path) -> None:
+    path = tmp_path / "draw.json"
+    path.write_text("not json")
+    result = runner.invoke(args=["verify-draw", str(path)])
+    assert result.exit_code != 0
+    assert "Not a JSON draw record" in result.output
+
+
+def test_send_mail_delivers_queued_confirmations_to_the_log(runner, factory: Factory) -> None:
+    campaign = factory.campaign(status="live")
+    join_campaign(
+        campaign, JoinRequest(email="a@example.com"), Visitor(), lambda p, c, t: Mail("Hi", t)
+    )
+    result = runner.invoke(args=["send-mail"])
+    assert "1 message(s) handled." in result.output
+    db.session.rollback()
+    assert [m.status for m in db.session.query(OutboxMessage)] == ["logged"]
+
+
+def test_approve_rewards_approves_only_what_is_past_its_hold(runner, factory: Factory) -> None:
+    campaign = factory.campaign(status="live", hold_days=14)
+    add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
+    join_campaign(campaign, JoinRequest(email="a@example.com", confirmed=True), Visitor())
+    result = runner.invoke(args=["approve-rewards"])
+    assert "0 reward(s) approved." in result.output
+    db.session.rollback()
+    entry = db.session.query(LedgerEntry).one()
+    entry.approve_after = datetime(2000, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    result = runner.invoke(args=["approve-rewards"])
+    assert "1 reward(s) approved." in result.output

@@ -1,0 +1,347 @@
+"""Translations: complete catalogues, locale negotiation, and translated error messages."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from referral.domain.errors import N_, Message, ValidationFailed
+from tests.conftest import Browser
+from tests.factories import Factory
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "referral" / "translations"
+LOCALES = ("en", "de", "nl", "zh_Hans", "zh_Hant")
+SIGN_IN = {
+    "en": "Sign in",
+    "de": "Anmelden",
+    "nl": "Inloggen",
+    "zh_Hans": "登录",
+    "zh_Hant": "登入",
+}
+PLACEHOLDER = re.compile(r"%\((\w+)\)([sdif])")  # (name, conversion)
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f, locale=locale)
+
+
+def _po(locale: str) -> Path:
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+
+
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A message's text as a tuple: one form, or one per plural form."""
+    return text if isinstance(text, tuple) else (text,)
+
+
+def _template_ids() -> set[str | tuple[str, ...]]:
+    return {message.id for message in _read(TRANSLATIONS / "messages.pot") if message.id}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_catalogues() -> None:
+    """Compile stale or missing .mo files (as `make translations` does) so that running
+    pytest directly on a fresh clone tests the real catalogues."""
+    for locale in LOCALES:
+        po, mo = _po(locale), _po(locale).with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            partial = mo.with_suffix(f".{os.getpid()}.tmp")  # atomic for parallel workers
+            with partial.open("wb") as f:
+                write_mo(f, _read(po, locale))
+            partial.replace(mo)
+
+
+def _page(client: Any, path: str = "/login", **headers: str) -> str:
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _html_lang(html: str) -> str:
+    match = re.search(r'<html lang="([^"]+)"', html)
+    assert match, "no <html lang>"
+    return match.group(1)
+
+
+def _heading(html: str) -> str:
+    match = re.search(r"<h1>(.*?)</h1>", html)
+    assert match, "no <h1>"
+    return match.group(1)
+
+
+# --- the catalogues ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_catalogue_translates_every_message_of_the_template(locale: str) -> None:
+    catalogue = _read(_po(locale), locale)
+    problems = []
+    for msgid in sorted(_template_ids(), key=str):
+        message = catalogue.get(msgid)
+        if message is None:
+            problems.append(f"missing: {msgid!r}")
+        elif not all(form.strip() for form in _forms(message.string)):
+            problems.append(f"untranslated: {msgid!r}")
+        elif message.fuzzy:
+            problems.append(f"fuzzy: {msgid!r}")
+    assert not problems, f"{locale}: run `make extract-messages` and translate:\n" + "\n".join(
+        problems
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_translation_keeps_the_placeholders_of_its_message(locale: str) -> None:
+    for message in _read(_po(locale), locale):
+        if not message.id or not message.string:
+            continue
+        wanted = {token for text in _forms(message.id) for token in PLACEHOLDER.findall(text)}
+        for form in filter(None, _forms(message.string)):  # untranslated: the test above
+            assert set(PLACEHOLDER.findall(form)) == wanted, (locale, message.id, form)
+            if wanted:  # and nothing else that %-formatting would choke on
+                form % {name: 1 for name, _conversion in wanted}
+
+
+def test_the_template_holds_every_message_marked_in_the_sources(tmp_path: Path) -> None:
+    """Someone added a string but did not run `make extract-messages`? This says which."""
+    fresh = tmp_path / "messages.pot"
+    pybabel = [sys.executable, "-m", "babel.messages.frontend", "-q", "extract"]
+    keywords = ["-k", "_l", "-k", "lazy_gettext", "-k", "N_"]  # as in the Makefile
+    subprocess.run(
+        [*pybabel, "-F", "babel.cfg", *keywords, "-o", str(fresh), "."],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    missing = {m.id for m in _read(fresh) if m.id} - _template_ids()
+    assert not missing, f"run `make extract-messages` and translate: {sorted(missing, key=str)}"
+
+
+# --- locale negotiation --------------------------------------------------------------------
+
+
+def test_lang_in_the_query_switches_the_language_and_is_remembered(client: Any) -> None:
+    response = client.get("/login?lang=de")
+    html = response.get_data(as_text=True)
+    assert _html_lang(html) == "de"
+    assert _heading(html) == "Anmelden"
+    assert "lang=de" in response.headers.get("Set-Cookie", "")
+    again = _page(client, "/login", **{"Accept-Language": "en"})
+    assert _heading(again) == "Anmelden"
+
+
+def test_the_lang_cookie_wins_over_the_browsers_languages(client: Any) -> None:
+    client.set_cookie("lang", "nl")
+    html = _page(client, "/login", **{"Accept-Language": "de"})
+    assert _html_lang(html) == "nl"
+    assert _heading(html) == "Inloggen"
+
+
+@pytest.mark.parametrize(
+    ("accept", "html_lang", "heading"),
+    [
+        ("zh-TW", "zh-Hant", "登入"),
+        ("zh-HK", "zh-Hant", "登入"),
+        ("zh-Hant-TW", "zh-Hant", "登入"),
+        ("zh-CN", "zh-Hans", "登录"),
+        ("zh", "zh-Hans", "登录"),
+        ("zh-SG", "zh-Hans", "登录"),
+        ("de-AT", "de", "Anmelden"),
+        ("nl-BE", "nl", "Inloggen"),
+        ("fr", "en", "Sign in"),
+        ("fr-FR, de;q=0.5", "de", "Anmelden"),
+    ],
+)
+def test_the_browsers_languages_choose_the_locale(
+    client: Any, accept: str, html_lang: str, heading: str
+) -> None:
+    html = _page(client, "/login", **{"Accept-Language": accept})
+    assert _html_lang(html) == html_lang
+    assert _heading(html) == heading
+
+
+def test_traditional_chinese_pages_use_taiwanese_wording(client: Any) -> None:
+    html = _page(client, "/login", **{"Accept-Language": "zh-TW"})
+    assert "供本伺服器上各工作區的行銷人員使用。" in html
+    assert "电子邮箱" not in html
+
+
+def test_an_unknown_lang_in_the_query_is_ignored(client: Any) -> None:
+    response = client.get("/login?lang=xx", headers={"Accept-Language": "nl"})
+    assert _heading(response.get_data(as_text=True)) == "Inloggen"
+    assert "lang=" not in response.headers.get("Set-Cookie", "")
+
+
+def test_the_language_switch_sets_the_cookie_and_goes_back_to_the_page(client: Any) -> None:
+    response = client.get("/lang/zh_Hant?next=/login%3Fnext%3D/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/admin/"
+    assert "lang=zh_Hant" in response.headers["Set-Cookie"]
+    assert _html_lang(_page(client)) == "zh-Hant"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_the_language_switch_never_redirects_off_site(client: Any, target: str) -> None:
+    response = client.get("/lang/de", query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_the_language_switch_refuses_an_unknown_language(client: Any) -> None:
+    assert client.get("/lang/xx?next=/").status_code == 404
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_login_page_is_translated_in_every_locale(client: Any, locale: str) -> None:
+    html = _page(client, f"/login?lang={locale}")
+    assert _html_lang(html) == locale.replace("_", "-")
+    assert _heading(html) == SIGN_IN[locale]
+    assert f"<title>{SIGN_IN[locale]} · referral</title>" in html
+
+
+# --- translated errors ---------------------------------------------------------------------
+
+CAMPAIGN_FORM = {
+    "name": "Sommeraktion",
+    "kind": "referral",
+    "slug": "",
+    "description": "",
+    "reward_depth": "1",
+    "attribution_days": "30",
+    "hold_days": "0",
+    "locales": "de",
+}
+
+
+def _post_campaign_in_german(browser: Browser, **changes: str) -> str:
+    browser.client.set_cookie("lang", "de")
+    response = browser.post(
+        "/admin/campaigns/new", {**CAMPAIGN_FORM, **changes}, form_page="/admin/campaigns/new"
+    )
+    assert response.status_code == 422
+    return response.get_data(as_text=True)
+
+
+def test_a_reward_depth_above_the_ceiling_is_refused_in_german(
+    login_as: Any, browser: Browser
+) -> None:
+    login_as("editor")
+    html = _post_campaign_in_german(browser, reward_depth="3")
+    assert "Neue Kampagne" in html
+    refusals = (  # the domain's rule, or the form's range check should it catch it first
+        "Die Belohnungstiefe 3 liegt über der Obergrenze dieses Servers von 2 Ebenen",
+        "Zahl muss zwischen 0 und 2 liegen.",
+    )
+    assert any(text in html for text in refusals)
+    assert "above this server" not in html
+    assert "Number must be between" not in html
+
+
+def test_the_domains_depth_rule_is_explained_in_german_on_the_form(
+    login_as: Any, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form lets depth 2 through; the domain (with a lower ceiling) refuses it."""
+    monkeypatch.setattr("referral.services.campaigns.ceiling", lambda: 1)
+    login_as("editor")
+    html = _post_campaign_in_german(browser, reward_depth="2")
+    assert (
+        "Die Belohnungstiefe 2 liegt über der Obergrenze dieses Servers von 1 Ebenen "
+        "(REFERRAL_MAX_REWARD_DEPTH); tiefere Belohnungen würden das Anwerben bezahlen."
+    ) in html
+    assert "above this server" not in html
+
+
+@pytest.mark.parametrize(
+    ("changes", "german"),
+    [
+        ({"slug": "Sommer Aktion!"}, "Verwenden Sie 1 bis 64 Kleinbuchstaben, Ziffern und"),
+        (
+            {"starts_at": "2026-12-01T09:00", "ends_at": "2026-11-01T09:00"},
+            "Das Ende muss nach dem Beginn liegen.",
+        ),
+    ],
+)
+def test_domain_validation_errors_on_the_campaign_form_are_shown_in_german(
+    login_as: Any, browser: Browser, changes: dict[str, str], german: str
+) -> None:
+    login_as("owner")
+    assert german in _post_campaign_in_german(browser, **changes)
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/c/no-such-campaign"])
+def test_error_pages_are_in_the_visitors_language(client: Any, path: str) -> None:
+    response = client.get(path, headers={"Accept-Language": "zh-TW"})
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert _html_lang(html) == "zh-Hant"
+    assert _heading(html) in ("找不到", "找不到網頁")
+    assert "回到首頁" in html
+    assert "Not found" not in html and "Not Found" not in html
+
+
+def test_api_problem_details_are_in_the_callers_language(client: Any, factory: Factory) -> None:
+    workspace = factory.workspace()
+    _key, secret = factory.api_key(workspace)
+    response = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Sommeraktion",
+            "kind": "referral",
+            "starts_at": "2026-12-01T09:00:00+00:00",
+            "ends_at": "2026-11-01T09:00:00+00:00",
+        },
+        headers={"Authorization": f"Bearer {secret}", "Accept-Language": "de"},
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["detail"] == "Das Ende muss nach dem Beginn liegen."
+    assert body["errors"] == {"ends_at": ["Das Ende muss nach dem Beginn liegen."]}
+
+
+# --- the message-marking API of the domain -------------------------------------------------
+
+
+def test_n_underscore_marks_a_message_without_changing_it() -> None:
+    assert N_("Keep the name to %(max)s characters.") == "Keep the name to %(max)s characters."
+
+
+def test_a_domain_error_keeps_english_text_and_its_template_for_translation() -> None:
+    error = ValidationFailed.on("name", N_("Keep the name to %(max)s characters."), {"max": 120})
+    assert error.message == str(error) == "Keep the name to 120 characters."
+    assert error.errors == {"name": ["Keep the name to 120 characters."]}
+    assert error.template == "Keep the name to %(max)s characters."
+    assert error.params == {"max": 120}
+    assert error.messages == {
+        "name": [Message("Keep the name to %(max)s characters.", {"max": 120})]
+    }
+
+
+def test_plain_string_field_errors_still_work() -> None:
+    error = ValidationFailed("Some fields are not valid.", {"kind": ["100% wrong."]})
+    assert error.errors == {"kind": ["100% wrong."]}
+    assert error.messages["kind"][0].text == "100% wrong."
+
+
+def test_the_domain_layer_imports_neither_flask_nor_babel() -> None:
+    for path in (ROOT / "referral" / "domain").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.split(".")[0].startswith(("flask", "babel")), (path.name, name)
