@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Two workers: the machine this runs on has two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup serve lint format translations extract-messages clean bench
 

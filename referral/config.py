@@ -28,6 +28,14 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting, kept within ``low..high``; the default when unset or not a number."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw.isdigit() or len(raw) > 9:
+        return default
+    return min(max(int(raw), low), high)
+
+
 def from_environment(instance_path: str) -> dict[str, object]:
     """Settings for a real run: every value can be overridden by an environment variable."""
     env = os.environ.get
@@ -52,6 +60,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
+        "REFERRAL_SPREAD_VIEW_MAX_NODES": _whole(
+            "REFERRAL_SPREAD_VIEW_MAX_NODES", 5_000, 100, 50_000
+        ),
         "REFERRAL_ENV": "development" if development else "production",
     }
 

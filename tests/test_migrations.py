@@ -13,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from referral import create_app
-from referral.config import test_config
+from referral.config import test_config as make_test_config
 from referral.extensions import db, migrate
 
 
@@ -21,7 +21,7 @@ from referral.extensions import db, migrate
 def empty_app(tmp_path, database_url) -> Iterator[Flask]:
     """An app on an empty database of its own (not the shared test schema)."""
     if not database_url:
-        yield create_app(test_config(f"sqlite:///{tmp_path / 'migrated.sqlite'}"))
+        yield create_app(make_test_config(f"sqlite:///{tmp_path / 'migrated.sqlite'}"))
         return
     base, _, name = database_url.rpartition("/")
     own = f"{name}_migrations"
@@ -29,7 +29,7 @@ def empty_app(tmp_path, database_url) -> Iterator[Flask]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{own}"'))
         conn.execute(text(f'CREATE DATABASE "{own}"'))
-    app = create_app(test_config(f"{base}/{own}"))
+    app = create_app(make_test_config(f"{base}/{own}"))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.admin import bp
@@ -47,17 +48,20 @@ MILESTONE_LEVEL_NAMES = {
     1: _l("the advocate's referrer"),
 }
 REWARD_CHOICES = [
-    ("points", _l("Points")),
-    ("entries", _l("Draw entries")),
-    ("coupon", _l("Coupon code from the pool")),
-    ("cash", _l("Cash")),
+    SelectChoice("points", _l("Points")),
+    SelectChoice("entries", _l("Draw entries")),
+    SelectChoice("coupon", _l("Coupon code from the pool")),
+    SelectChoice("cash", _l("Cash")),
 ]
 
 
 class RuleForm(Form):
     event = SelectField(
         _l("When"),
-        choices=[*((e, EVENT_NAMES[e]) for e in REWARD_EVENTS), (MILESTONE, _l("a milestone"))],
+        choices=[
+            *(SelectChoice(e, EVENT_NAMES[e]) for e in REWARD_EVENTS),
+            SelectChoice(MILESTONE, _l("a milestone")),
+        ],
     )
     milestone = WholeNumberField(
         _l("Milestone: confirmed referrals"),
@@ -69,7 +73,7 @@ class RuleForm(Form):
     level = SelectField(
         _l("Who gets it"),
         coerce=int,
-        choices=[(n, LEVEL_NAMES[n]) for n in range(HARD_CEILING + 1)],
+        choices=[SelectChoice(n, LEVEL_NAMES[n]) for n in range(HARD_CEILING + 1)],
         default=1,
     )
     reward = SelectField(_l("Reward"), choices=REWARD_CHOICES)
