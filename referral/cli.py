@@ -98,6 +98,21 @@ def send_mail_command(limit: int) -> None:
     click.echo(f"{deliver_pending(limit)} message(s) handled.")
 
 
+@click.command("send-webhooks")
+@click.option("--limit", default=500, show_default=True)
+@with_appcontext
+def send_webhooks_command(limit: int) -> None:
+    """Deliver due webhook events (signed POSTs), retrying failures with back-off. Run it
+    every minute from cron or a timer."""
+    from referral.services.webhook_delivery import deliver_due
+
+    counts = deliver_due(limit=limit)
+    click.echo(
+        f"{counts['delivered']} delivered, {counts['retrying']} to retry later, "
+        f"{counts['failed']} failed."
+    )
+
+
 @click.command("approve-rewards")
 @with_appcontext
 def approve_rewards_command() -> None:
@@ -105,6 +120,20 @@ def approve_rewards_command() -> None:
     from referral.services.rewards import approve_due
 
     click.echo(f"{approve_due()} reward(s) approved.")
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Queue the "your free trial ends soon" e-mails that are due (each is sent exactly once,
+    however often this runs) and deliver the outbox. Run it from cron, e.g. every 10 minutes;
+    the huey worker (``referral.tasks``) runs the same job."""
+    from referral import emails
+    from referral.services import outbox, trials
+
+    queued = trials.send_reminders(emails.trial_ending)
+    handled = outbox.deliver_pending()
+    click.echo(f"{queued} trial reminder(s) queued; {handled} message(s) handled.")
 
 
 @click.command("verify-draw")
@@ -127,13 +156,43 @@ def verify_draw_command(file: Any) -> None:
     click.echo("VERIFIED: the published winners follow from the seed and the entries.")
 
 
+@click.command("draw")
+@click.argument("campaign_id", type=int)
+@click.option("--winners", type=click.IntRange(1, 10_000), required=True, help="How many winners.")
+@click.option("--alternates", type=click.IntRange(0, 10_000), default=None, help="Default: rules.")
+@click.option("--beacon", default="", help="Public randomness announced in the rules, if any.")
+@with_appcontext
+def draw_command(campaign_id: int, winners: int, alternates: int | None, beacon: str) -> None:
+    """Draw a closed lottery's winners, once (the same as POST /api/v1/campaigns/ID/draws)."""
+    from referral import emails
+    from referral.extensions import db
+    from referral.models import Campaign
+    from referral.services.draws import run_draw
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"No campaign {campaign_id}.")
+    try:
+        draw = run_draw(campaign, winners, alternates, beacon, compose=emails.draw_winner)
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"Draw {draw.id} of campaign {campaign_id}: {draw.record['entries_digest']}")
+    click.echo(f"Winners: {', '.join(draw.record['winners']) or '-'}")
+    click.echo(f"Alternates: {', '.join(draw.record['alternates']) or '-'}")
+    click.echo(f"Verify: /draws/{draw.id}/verify")
+
+
 COMMANDS = (
     create_admin_command,
     create_api_key_command,
     demo_command,
     send_mail_command,
+    send_webhooks_command,
     approve_rewards_command,
+    send_reminders_command,
     verify_draw_command,
+    draw_command,
 )
 
 

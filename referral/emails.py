@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from referral.extensions import db
-from referral.models import Campaign, Customer, Participation
+from referral.models import Campaign, Customer, Draw, Participation, Trial
 from referral.services.advocates import advocate_token, referral_url
 from referral.services.outbox import Mail
 
@@ -50,5 +50,51 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
         text = render_template("email/confirmation_text.html", **context)
         html = render_template(
             "email/confirmation.html", subject=subject, lang=locale.replace("_", "-"), **context
+        )
+    return Mail(subject=subject, text=text, html=html)
+
+
+def draw_winner(draw: Draw, participation: Participation, customer: Customer) -> Mail:
+    """A winner's notice. Called only by ``services.draws`` with a stored draw record, so no
+    "you have won" exists without a draw behind it; it links to the record's verify page."""
+    campaign = db.session.get(Campaign, draw.campaign_id)
+    assert campaign is not None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    rules = (campaign.settings or {}).get("rules") or {}
+    context = {
+        "campaign": campaign,
+        "name": (customer.name or "").split(" ")[0],
+        "verify_url": f"{base}/draws/{draw.id}/verify",
+        "advocate_url": f"{base}/me/{advocate_token(participation)}",
+        "claim_days": rules.get("claim_days"),
+        "sponsor": rules.get("sponsor", ""),
+    }
+    locale = recipient_locale(participation, customer)
+    with force_locale(locale):
+        subject = gettext("You were drawn as a winner of %(campaign)s", campaign=campaign.name)
+        text = render_template("email/draw_winner_text.html", **context)
+        html = render_template(
+            "email/draw_winner.html", subject=subject, lang=locale.replace("_", "-"), **context
+        )
+    return Mail(subject=subject, text=text, html=html)
+
+
+def trial_ending(trial: Trial, participation: Participation, customer: Customer) -> Mail:
+    """The reminder a few days before a free trial ends (sent once; see services.trials)."""
+    campaign = db.session.get(Campaign, trial.campaign_id)
+    assert campaign is not None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    context = {
+        "campaign": campaign,
+        "name": (customer.name or "").split(" ")[0],
+        "ends_at": trial.ends_at,
+        "trial_url": f"{base}/trial/{advocate_token(participation)}",
+    }
+    locale = recipient_locale(participation, customer)
+    with force_locale(locale):
+        subject = gettext("Your free trial of %(campaign)s ends soon", campaign=campaign.name)
+        text = render_template("email/trial_ending_text.html", **context)
+        html = render_template(
+            "email/trial_ending.html", subject=subject, lang=locale.replace("_", "-"), **context
         )
     return Mail(subject=subject, text=text, html=html)

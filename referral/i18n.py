@@ -86,6 +86,7 @@ def init_app(app: Any) -> None:
                 "lottery": _l("Prize draw"),
                 "survey": _l("Survey with a prize"),
                 "trial": _l("Free trial"),
+                "instant_win": _l("Instant-win game"),
             },
             "status_names": {"draft": _l("Draft"), "live": _l("Live"), "closed": _l("Closed")},
             "role_names": {"owner": _l("Owner"), "editor": _l("Editor"), "viewer": _l("Viewer")},

@@ -10,11 +10,16 @@ def init_app(app: Flask) -> None:
         campaigns,
         context,
         customers,
+        instant_win,
         keys,
+        lottery,
         participants,
         review,
         rules,
         spread,
+        surveys,
+        trials,
+        webhooks,
     )
 
     app.register_blueprint(bp)

@@ -16,12 +16,13 @@ from referral.errors import localized_errors, localized_message
 from referral.models import Campaign
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import campaigns as service
+from referral.services import trials
 from referral.services.scoping import get_owned
 
 # The official-rules fields a prize draw must publish, named for the "Still missing" notice;
 # in English by their API names, since the rules are sent through the API.
 RULE_FIELD_NAMES = {
-    # TRANSLATORS: this and the next nine are the API's official-rules fields of a prize
+    # TRANSLATORS: this and the next ten are the API's official-rules fields of a prize
     # draw: translate each as a short label with the API name in brackets, "Preise (prizes)".
     "sponsor": _l("sponsor"),
     "sponsor_address": _l("sponsor_address"),
@@ -31,6 +32,7 @@ RULE_FIELD_NAMES = {
     "entry_limit": _l("entry_limit"),
     "prizes": _l("prizes"),
     "winners": _l("winners"),
+    "alternates": _l("alternates"),
     "claim_days": _l("claim_days"),
     "free_entry_method": _l("free_entry_method"),
 }
@@ -87,6 +89,7 @@ def campaign(campaign_id: int) -> Any:
         counts=service.campaign_overview(found),
         action=ActionForm(),
         event_names=EVENT_NAMES,
+        trial_funnel=trials.funnel(found) if found.kind == "trial" else None,
     )
 
 

@@ -8,6 +8,7 @@ from flask import g, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from referral.admin import bp
+from referral.admin.forms import ActionForm
 from referral.admin.participants import page_number
 from referral.admin.rules import LEVEL_NAMES
 from referral.models import Customer
@@ -25,6 +26,7 @@ EVENT_WORDS = {
     "trial_started": _l("Started a free trial"),
     "trial_ending": _l("Free trial about to end"),
     "trial_converted": _l("Turned the free trial into a paid plan"),
+    "instant_win_played": _l("Played the instant-win game"),
     "purchase": _l("Made a purchase"),
     "refund": _l("Got a refund"),
     "reward_granted": _l("Received a reward"),
@@ -57,4 +59,5 @@ def customer(customer_id: int) -> Any:
         event_words=EVENT_WORDS,
         referral_words=REFERRAL_STATUS_WORDS,
         level_names=LEVEL_NAMES,
+        action=ActionForm(),
     )

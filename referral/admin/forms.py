@@ -20,6 +20,7 @@ KIND_CHOICES = [
     SelectChoice("lottery", _l("Prize draw")),
     SelectChoice("survey", _l("Survey with a prize")),
     SelectChoice("trial", _l("Free trial")),
+    SelectChoice("instant_win", _l("Instant-win game")),
 ]
 LOCALE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
 

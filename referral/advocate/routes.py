@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import format_currency, format_decimal
 from flask_babel import lazy_gettext as _l
 
 from referral.advocate import bp
 from referral.models import LedgerEntry
-from referral.services import advocates
+from referral.services import advocates, lottery, surveys
 
 # Why a friend did or did not count (keys from services.advocates._friend).
 REASON_NAMES = {
@@ -39,6 +39,12 @@ def amount_text(entry: LedgerEntry) -> str:
     return format_decimal(entry.amount)
 
 
+def _survey_url(participation: Any) -> str | None:
+    """In a survey campaign, the participant's own survey address (until answered)."""
+    token = surveys.link_token(participation)
+    return url_for("public.survey", token=token) if token else None
+
+
 @bp.route("/<token>")
 def page(token: str) -> Any:
     """The advocate's page: link, QR, share buttons, clicks, friends and why each counted,
@@ -54,6 +60,8 @@ def page(token: str) -> Any:
         badge_names=BADGE_NAMES,
         ledger_status_names=LEDGER_STATUS_NAMES,
         amounts={entry.id: amount_text(entry) for entry in view["rewards"]},
+        survey_url=_survey_url(participation),
+        lottery_entry=lottery.entry_of(participation),
         **view,
     )
     response = current_app.make_response(page)

@@ -9,8 +9,17 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 
 
 def init_app(app: Flask) -> None:
-    from referral.api import campaigns, openapi  # noqa: F401  (routes register on import)
+    # One line per module of routes (they register on import).
+    import referral.api.campaigns  # noqa: F401
+    import referral.api.docs  # noqa: F401
+    import referral.api.draws  # noqa: F401
+    import referral.api.events  # noqa: F401
+    import referral.api.participants  # noqa: F401
+    import referral.api.rules  # noqa: F401
+    import referral.api.spread  # noqa: F401
+    from referral.api import guard, openapi
 
     csrf.exempt(bp)  # bearer keys, not cookies: nothing for a forged form to ride on
+    guard.init_app(app)
     app.register_blueprint(bp)
     openapi.init_app(app)

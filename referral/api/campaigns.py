@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from referral.api import bp
 from referral.api.auth import auth
 from referral.api.bodies import json_object_required
-from referral.api.ids import parse_id
+from referral.api.guard import guarded
+from referral.api.lookup import iso, owned_campaign
 from referral.api.openapi import problem_responses
 from referral.api.pagination import page
 from referral.api.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch, ListQuery
@@ -20,7 +21,7 @@ from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, Workspace
 from referral.services import campaigns as service
-from referral.services.scoping import get_owned
+from referral.services import lottery
 
 T = TypeVar("T")
 
@@ -38,34 +39,16 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "reward_depth": campaign.reward_depth,
         "attribution_days": campaign.attribution_days,
         "hold_days": campaign.hold_days,
-        "starts_at": _iso(campaign.starts_at),
-        "ends_at": _iso(campaign.ends_at),
+        "starts_at": iso(campaign.starts_at),
+        "ends_at": iso(campaign.ends_at),
         "locales": campaign.locales,
         "rules": (campaign.settings or {}).get("rules"),
         "landing_url": f"{base}/c/{campaign.slug}",
-        "published_at": _iso(campaign.published_at),
-        "closed_at": _iso(campaign.closed_at),
-        "created_at": _iso(campaign.created_at),
+        "published_at": iso(campaign.published_at),
+        "closed_at": iso(campaign.closed_at),
+        "created_at": iso(campaign.created_at),
+        **lottery.public_fields(campaign),
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _campaign(campaign_id: str, *, lock: bool = False) -> Campaign:
-    """The campaign of the caller's workspace; ``lock`` holds its row until the commit, so two
-    concurrent state changes are applied one after the other.
-
-    :raise NotFound: for a malformed id, an unknown one, or one of another workspace alike.
-    """
-    ident = parse_id(campaign_id)
-    if ident is None:
-        raise NotFound(N_("No such campaign."))
-    campaign = get_owned(Campaign, ident, g.workspace_id)
-    if lock:
-        db.session.refresh(campaign, with_for_update=True)
-    return campaign
 
 
 def _saving(change: Callable[..., T], *args: Any, slug_given: bool = False) -> T:
@@ -83,6 +66,7 @@ def _saving(change: Callable[..., T], *args: Any, slug_given: bool = False) -> T
 
 @bp.post("/campaigns")
 @bp.auth_required(auth)
+@guarded
 @json_object_required
 @bp.input(CampaignIn, arg_name="data")
 @bp.output(CampaignOut, status_code=201, description="The new campaign, a draft.")
@@ -104,6 +88,7 @@ def create_campaign(data: dict[str, Any]) -> Any:
 
 @bp.get("/campaigns")
 @bp.auth_required(auth)
+@guarded
 @bp.input(ListQuery, location="query", arg_name="query")
 @bp.output(CampaignPage, description="A page of campaigns, oldest first.")
 @bp.doc(
@@ -119,6 +104,7 @@ def list_campaigns(query: dict[str, Any]) -> Any:
 
 @bp.get("/campaigns/<campaign_id>")
 @bp.auth_required(auth)
+@guarded
 @bp.output(CampaignOut, description="The campaign.")
 @bp.doc(
     summary="Get a campaign",
@@ -126,11 +112,12 @@ def list_campaigns(query: dict[str, Any]) -> Any:
     responses=problem_responses(401, 404),
 )
 def get_campaign(campaign_id: str) -> Any:
-    return campaign_json(_campaign(campaign_id))
+    return campaign_json(owned_campaign(campaign_id))
 
 
 @bp.patch("/campaigns/<campaign_id>")
 @bp.auth_required(auth)
+@guarded
 @json_object_required
 @bp.input(CampaignPatch, arg_name="data")
 @bp.output(CampaignOut, description="The changed campaign.")
@@ -142,7 +129,7 @@ def get_campaign(campaign_id: str) -> Any:
     responses=problem_responses(400, 401, 404, 409, 413, 422),
 )
 def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
-    campaign = _campaign(campaign_id, lock=True)
+    campaign = owned_campaign(campaign_id, lock=True)
     if campaign.status == "closed":
         raise Conflict(N_("A closed campaign can no longer be changed."))
     changed = _saving(service.update_campaign, campaign, data, slug_given="slug" in data)
@@ -151,6 +138,7 @@ def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
 
 @bp.post("/campaigns/<campaign_id>/publish")
 @bp.auth_required(auth)
+@guarded
 @bp.output(CampaignOut, description="The campaign, now live.")
 @bp.doc(
     summary="Publish a draft campaign",
@@ -160,12 +148,13 @@ def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
     responses=problem_responses(401, 404, 409, 422),
 )
 def publish_campaign(campaign_id: str) -> Any:
-    campaign = _campaign(campaign_id, lock=True)
+    campaign = owned_campaign(campaign_id, lock=True)
     return campaign_json(_saving(service.publish_campaign, campaign))
 
 
 @bp.post("/campaigns/<campaign_id>/close")
 @bp.auth_required(auth)
+@guarded
 @bp.output(CampaignOut, description="The campaign, now closed.")
 @bp.doc(
     summary="Close a live campaign",
@@ -174,5 +163,5 @@ def publish_campaign(campaign_id: str) -> Any:
     responses=problem_responses(401, 404, 409),
 )
 def close_campaign(campaign_id: str) -> Any:
-    campaign = _campaign(campaign_id, lock=True)
+    campaign = owned_campaign(campaign_id, lock=True)
     return campaign_json(_saving(service.close_campaign, campaign))

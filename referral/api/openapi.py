@@ -39,7 +39,8 @@ _DESCRIPTIONS = {
     "`application/json`.",
     401: "Missing, unknown or revoked API key.",
     404: "No such resource in this API key's workspace.",
-    409: "The resource is not in a state that allows this.",
+    409: "The resource is not in a state that allows this, or the Idempotency-Key was used "
+    "for a different request.",
     413: "The request body is too large.",
     422: "Validation failed; `errors` names each bad field.",
     429: "Too many requests; retry after `Retry-After` seconds.",
@@ -76,6 +77,10 @@ each bad field in `errors`; malformed JSON answers 400; a request in the wrong s
 """
 
 
+# More media types of an operation's success answer (operationId → media type → object).
+EXTRA_CONTENT: dict[str, dict[str, Any]] = {}
+
+
 def problem_responses(*statuses: int) -> dict[int, dict[str, Any]]:
     """``@bp.doc(responses=...)`` entries for these error statuses, as problem+json."""
     responses: dict[int, dict[str, Any]] = {}
@@ -95,15 +100,48 @@ def _finish(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
     components = spec.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path in spec.get("paths", {}).values():
-        for operation in path.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                operation["requestBody"]["required"] = True
+        for method, operation in path.items():
+            if isinstance(operation, dict):
+                _finish_operation(method, operation)
     ceiling = int(app.config.get("REFERRAL_MAX_REWARD_DEPTH", DEFAULT_CEILING))
+    level = components["schemas"].get("RuleIn", {}).get("properties", {}).get("level")
+    if level is not None:
+        level["maximum"] = ceiling
     for name in ("CampaignIn", "CampaignPatch", "CampaignOut"):
         depth = components["schemas"].get(name, {}).get("properties", {}).get("reward_depth")
         if depth is not None:
             depth["maximum"] = ceiling
     return spec
+
+
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string of yours (a UUID) to make this POST safe to retry: a "
+    "repeat with the same key and body answers the first answer (status and body, with the "
+    "header `Idempotent-Replayed: true`) and changes nothing; the same key with another "
+    "request answers 409. Keys are per workspace.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _finish_operation(method: str, operation: dict[str, Any]) -> None:
+    """Bodies are required; every call may be rate limited (429); every POST takes an
+    ``Idempotency-Key`` (and may answer 409 for a reused one)."""
+    if "requestBody" in operation:
+        operation["requestBody"]["required"] = True
+    responses = operation.setdefault("responses", {})
+    extra = EXTRA_CONTENT.get(operation.get("operationId", ""))
+    if extra and "200" in responses:
+        responses["200"].setdefault("content", {}).update(extra)
+    if "security" not in operation:
+        return  # not behind an API key: not rate limited by key either
+    statuses = [429, 409] if method == "post" else [429]
+    for status, response in problem_responses(*statuses).items():
+        responses.setdefault(str(status), response)
+    if method == "post":
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
 
 
 def _mark_plain_blueprints(app: Flask) -> None:

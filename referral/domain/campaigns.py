@@ -10,7 +10,7 @@ from referral.domain.depth import check_reward_depth
 from referral.domain.errors import N_, Conflict, Message, ValidationFailed
 from referral.domain.slugs import check_slug
 
-KINDS = ("referral", "lottery", "survey", "trial")
+KINDS = ("referral", "lottery", "survey", "trial", "instant_win")
 LOCALES = ("en", "de", "nl", "zh_Hans", "zh_Hant")
 NAME_MAX = 120
 DESCRIPTION_MAX = 5000
@@ -35,6 +35,7 @@ LOTTERY_RULE_FIELDS = (
     "entry_limit",
     "prizes",
     "winners",
+    "alternates",
     "claim_days",
     "free_entry_method",
 )

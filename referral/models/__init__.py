@@ -3,7 +3,15 @@
 from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardRule
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event
+from referral.models.instant_win import InstantWinPlay, InstantWinPrize
 from referral.models.ledger import LedgerEntry
+from referral.models.lottery import (
+    Draw,
+    DrawReplacement,
+    Lottery,
+    LotteryEntry,
+    LotteryRulesVersion,
+)
 from referral.models.messaging import (
     AuditEntry,
     ConfirmationToken,
@@ -12,9 +20,26 @@ from referral.models.messaging import (
     OutboxMessage,
 )
 from referral.models.participation import Click, Participation
+from referral.models.survey import (
+    QUESTION_KINDS,
+    Survey,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+)
+from referral.models.trial import Trial, TrialReminder
+from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 from referral.models.workspace import ROLES, ApiKey, Marketer, Membership, Workspace
 
 __all__ = [
+    "WEBHOOK_EVENTS",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "InstantWinPlay",
+    "InstantWinPrize",
+    "Trial",
+    "TrialReminder",
     "EVENT_KINDS",
     "KINDS",
     "REWARDS",
@@ -30,11 +55,22 @@ __all__ = [
     "Click",
     "ConsentRecord",
     "Customer",
+    "Draw",
+    "DrawReplacement",
     "Event",
     "LedgerEntry",
+    "Lottery",
+    "LotteryEntry",
+    "LotteryRulesVersion",
     "Marketer",
     "Membership",
     "Participation",
+    "QUESTION_KINDS",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyOption",
+    "SurveyQuestion",
+    "SurveyResponse",
     "RewardRule",
     "Workspace",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from referral.extensions import db
 from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped, utcnow
 
-KINDS = ("referral", "lottery", "survey", "trial")
+KINDS = ("referral", "lottery", "survey", "trial", "instant_win")
 STATUSES = ("draft", "live", "closed")
 REWARDS = ("points", "entries", "coupon", "cash")
 
@@ -21,7 +21,9 @@ class Campaign(WorkspaceScoped, Timestamped, db.Model):
 
     __tablename__ = "campaigns"
     __table_args__ = (
-        CheckConstraint("kind IN ('referral', 'lottery', 'survey', 'trial')", name="kind"),
+        CheckConstraint(
+            "kind IN ('referral', 'lottery', 'survey', 'trial', 'instant_win')", name="kind"
+        ),
         CheckConstraint("status IN ('draft', 'live', 'closed')", name="status"),
         CheckConstraint("reward_depth BETWEEN 0 AND 3", name="reward_depth_range"),
         CheckConstraint("attribution_days BETWEEN 1 AND 365", name="attribution_days_range"),

@@ -20,6 +20,7 @@ EVENT_KINDS = (
     "trial_started",
     "trial_ending",
     "trial_converted",
+    "instant_win_played",
     "purchase",
     "refund",
     "reward_granted",

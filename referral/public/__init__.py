@@ -7,7 +7,17 @@ bp = Blueprint("public", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from referral.public import fastpath, join, links, routes, sharing  # noqa: F401
+    from referral.public import (  # noqa: F401
+        fastpath,
+        join,
+        links,
+        lottery,
+        play,
+        routes,
+        sharing,
+        surveys,
+        trials,
+    )
 
     app.register_blueprint(bp)
     fastpath.init_app(app)

@@ -24,9 +24,9 @@ from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.public import bp
 from referral.public.cookies import Touch, Touches, keep_new_visitor, visitor_id
-from referral.public.forms import JoinForm
+from referral.public.forms import OTHER_REGION, JoinForm, join_form
 from referral.security import hash_ip
-from referral.services import advocates, clicks, outbox, referrals
+from referral.services import advocates, clicks, lottery, outbox, referrals, surveys
 
 log = logging.getLogger("referral.public")
 
@@ -142,7 +142,7 @@ def campaign(slug: str) -> Any:
         return _join(found)
     touches, code = _touch_from_query(found)
     visitor_id()  # hands out the visitor cookie before the person joins
-    form = JoinForm(formdata=None)
+    form = _form(found, formdata=None)
     form.started.data = form_stamp(found.id)
     form.ref.data = code
     page, status = _landing(found, form)
@@ -193,8 +193,19 @@ def _show_errors(form: JoinForm, error: ValidationFailed) -> str:
     return " ".join(rest)
 
 
+def _form(campaign: Campaign, **kwargs: Any) -> JoinForm:
+    """The join form; a prize draw's also asks what its eligibility depends on."""
+    if campaign.kind != "lottery":
+        return join_form(None, **kwargs)
+    return join_form(list(lottery.official_rules(campaign).get("regions") or []), **kwargs)
+
+
+def _region(value: str | None) -> str | None:
+    return None if value in (None, "", OTHER_REGION) else value
+
+
 def _join(campaign: Campaign) -> Any:
-    form = JoinForm()
+    form = _form(campaign)
     if form.website.data:  # the honeypot: look like success, store nothing
         return redirect(url_for(".joined", slug=campaign.slug), 303)
     age = stamp_age(campaign.id, form.started.data)
@@ -207,6 +218,12 @@ def _join(campaign: Campaign) -> Any:
     if not form.validate():
         return _landing(campaign, form, 422)
     try:
+        if campaign.kind == "lottery":  # age and region first; the birth date is not kept
+            lottery.check_eligibility(
+                campaign,
+                form.birth_date.data,
+                _region(form.region.data),  # type: ignore[attr-defined]
+            )
         result = referrals.join_campaign(
             campaign, _join_request(campaign, form), _visitor(), emails.confirmation
         )
@@ -249,10 +266,25 @@ def thank_you(participation: Participation, status: int = 200) -> Any:
         participation=participation,
         referral_url=advocates.referral_url(participation),
         advocate_url=url_for("advocate.page", token=advocates.advocate_token(participation)),
+        survey_url=_survey_url(participation),
+        kind_url=_kind_url(participation, campaign),
     )
     response = current_app.make_response((page, status))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _kind_url(participation: Participation, campaign: Campaign | None) -> str | None:
+    """The person's trial page or game page, in campaigns of those kinds."""
+    views = {"trial": ".trial_status", "instant_win": ".play"}
+    view = views.get(campaign.kind) if campaign is not None else None
+    return url_for(view, token=advocates.advocate_token(participation)) if view else None
+
+
+def _survey_url(participation: Participation) -> str | None:
+    """In a survey campaign, the participant's own survey address (until answered)."""
+    token = surveys.link_token(participation)
+    return url_for(".survey", token=token) if token else None
 
 
 @bp.route("/confirm/<token>")

@@ -14,6 +14,7 @@ from referral.domain.slugs import slugify
 from referral.extensions import db
 from referral.models import Campaign, Participation, Workspace
 from referral.models.base import utcnow
+from referral.services import lottery
 
 EDITABLE = (
     "name",
@@ -64,7 +65,7 @@ def create_campaign(workspace: Workspace, data: dict[str, Any]) -> Campaign:
     values.setdefault("locales", ["en"])
     settings: dict[str, Any] = {}
     if isinstance(data.get("rules"), dict):
-        settings["rules"] = data["rules"]
+        settings["rules"] = lottery.with_defaults(data["rules"])
     campaign = Campaign(workspace_id=workspace.id, status="draft", settings=settings, **values)
     db.session.add(campaign)
     db.session.commit()
@@ -105,7 +106,7 @@ def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
     for name, value in values.items():
         setattr(campaign, name, value)
     if new_rules is not None:
-        campaign.settings = {**campaign.settings, "rules": new_rules}
+        campaign.settings = {**campaign.settings, "rules": lottery.with_defaults(new_rules)}
     db.session.commit()
     return campaign
 
@@ -118,15 +119,22 @@ def publish_campaign(campaign: Campaign) -> Campaign:
     rules.check_publishable(campaign.kind, campaign.status, campaign.settings)
     campaign.status = "live"
     campaign.published_at = utcnow()
+    if campaign.kind == "lottery":
+        lottery.open_lottery(campaign)  # the seed's commitment is public from now on
     db.session.commit()
     return campaign
 
 
 def close_campaign(campaign: Campaign) -> Campaign:
-    """Close a live campaign: no new participants. :raise Conflict: when not live."""
+    """Close a live campaign: no new participants; a lottery's entries freeze.
+
+    :raise Conflict: when not live.
+    """
     rules.check_closable(campaign.status)
     campaign.status = "closed"
     campaign.closed_at = utcnow()
+    if campaign.kind == "lottery":
+        lottery.freeze_entries(campaign)  # publishes entries_digest; nothing changes them after
     db.session.commit()
     return campaign
 

@@ -26,6 +26,9 @@ from referral.models import (
     Workspace,
 )
 from referral.services.accounts import create_admin
+from referral.services.demo_games import seed_demo_game, seed_demo_trial
+from referral.services.demo_lottery import seed_demo_lottery
+from referral.services.demo_surveys import seed_demo_survey
 from referral.services.rewards import pay_for_event
 
 DEMO_WORKSPACE = "demo"
@@ -199,7 +202,7 @@ def _cascade(
         db.session.add(customer)
         parent_index = _pick_referrer(rng, tickets) if tickets and rng.random() > 0.07 else None
         parent = nodes[parent_index] if parent_index is not None else None
-        db.session.flush([customer])
+        db.session.flush()
         roll = rng.random()
         status = "confirmed" if roll < 0.8 else "pending" if roll < 0.95 else "flagged"
         if roll > 0.99:
@@ -222,7 +225,7 @@ def _cascade(
             else None,
         )
         db.session.add(node)
-        db.session.flush([node])
+        db.session.flush()
         nodes.append((node.id, node.depth, node.path))
         _timeline(workspace, campaign, customer, node, parent[0] if parent else None, rng)
         if status == "confirmed":
@@ -274,7 +277,7 @@ def _timeline(
         )
         db.session.add(event)
         if kind in ("signup_confirmed", "purchase"):
-            db.session.flush([event])
+            db.session.flush()
             pay_for_event(event, node, campaign)
 
 
@@ -306,6 +309,10 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
         select(func.count()).select_from(Campaign).where(Campaign.workspace_id == workspace.id)
     )
     if existing:
+        seed_demo_survey(workspace.id)  # a no-op unless the survey came after the first seed
+        seed_demo_lottery(workspace.id)  # likewise for the drawn lottery
+        seed_demo_trial(workspace.id)  # and the free trial and the instant-win game
+        seed_demo_game(workspace.id)
         progress(1.0)
         return f"Demo workspace already seeded ({existing} campaigns); login refreshed."
     rng = random.Random(20261123)  # noqa: S311  (demo data, not security)
@@ -319,7 +326,12 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
         campaigns.append(campaign)
     db.session.flush()
     _rules(campaigns[0])
+    workspace_id = workspace.id  # the cascade empties the session as it goes
     count = _cascade(workspace, campaigns[0], participants, rng, progress)
     db.session.commit()
+    seed_demo_survey(workspace_id)
+    seed_demo_lottery(workspace_id)
+    seed_demo_trial(workspace_id)
+    seed_demo_game(workspace_id)
     progress(1.0)
     return f"Seeded {len(campaigns)} campaigns and a cascade of {count} participants."

@@ -18,6 +18,14 @@ from referral.services.tx import retry_on_contention
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
 EXTERNAL_ID_MAX = 128
+# What a participant does at most once per campaign: recorded (and paid) once, whoever
+# reports it (the API, a survey page, a marketer's button), whatever external id they give.
+ONCE_PER_PARTICIPANT = ("survey_completed", "trial_converted", "lottery_entered")
+
+
+def once_key(kind: str, participation_id: int) -> str:
+    """The external id under which a once-per-participant event is stored."""
+    return f"{kind}:{participation_id}"
 
 
 @dataclass
@@ -92,6 +100,10 @@ def report_event(
     _check(kind, amount, currency, external_id, occurred_at)
     if participation.status == "rejected":
         raise Conflict(N_("This participant was rejected; nothing is recorded for them."))
+    if kind in ONCE_PER_PARTICIPANT:
+        if external_id:
+            data = {**(data or {}), "external_id": external_id}
+        external_id = once_key(kind, participation.id)
     if external_id:
         replay = _replay(campaign, kind, external_id)
         if replay is not None:

@@ -30,7 +30,7 @@ from referral.models import (
 )
 from referral.models.base import utcnow
 from referral.security import hash_ip, keyed_hash
-from referral.services import outbox
+from referral.services import lottery, outbox, trials, webhooks
 from referral.services.rewards import pay_for_event
 from referral.services.tx import retry_on_contention
 
@@ -386,6 +386,10 @@ def _confirmed(campaign: Campaign, participation: Participation) -> list[LedgerE
             )
     except IntegrityError:
         return []  # confirmed concurrently: the other request pays
+    customer = db.session.get(Customer, participation.customer_id)
+    webhooks.participant_confirmed(participation, customer.email_display if customer else None)
+    if campaign.kind == "trial":
+        trials.start_trial(campaign, participation)  # the trial starts at confirmation
     return pay_for_event(event, participation, campaign)
 
 
@@ -397,6 +401,7 @@ def _confirm_in_transaction(participation: Participation) -> list[LedgerEntry]:
         return []
     campaign = db.session.get(Campaign, participation.campaign_id)
     assert campaign is not None
+    lottery.check_entries_open(campaign)  # a late confirmation would change frozen entries
     participation.confirmed_at = utcnow()
     if participation.status == "pending":
         participation.status = "confirmed"

@@ -19,6 +19,7 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.base import utcnow
+from referral.services import webhooks
 from referral.services.campaigns import ceiling
 
 
@@ -94,6 +95,7 @@ def _insert(
                 _assign_coupon(campaign, entry)
     except IntegrityError:
         return None
+    webhooks.reward_granted(campaign.workspace_id, entry)
     db.session.add(
         Event(
             workspace_id=campaign.workspace_id,
@@ -132,12 +134,15 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
         for p in db.session.scalars(select(Participation).where(Participation.id.in_(people)))
     }
     paid = []
+    frozen = campaign.kind == "lottery" and campaign.status == "closed"
     for payout in payouts:
         beneficiary = by_id.get(payout.beneficiary_id)
         if beneficiary is None or beneficiary.status == "rejected":
             continue
         if payout.level >= 1 and not _within_caps(campaign, payout):
             continue
+        if payout.reward == "entries" and frozen:
+            continue  # a lottery's entries froze at its close (DESIGN invariant 4)
         entry = _insert(campaign, event, payout, _held(campaign, actor, beneficiary))
         if entry is not None:
             paid.append(entry)

@@ -877,7 +877,13 @@ def test_the_openapi_document_names_the_bearer_scheme_and_the_problem_shape(
     problem = openapi["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
     campaign_in = openapi["components"]["schemas"]["CampaignIn"]
-    assert campaign_in["properties"]["kind"]["enum"] == ["referral", "lottery", "survey", "trial"]
+    assert campaign_in["properties"]["kind"]["enum"] == [
+        "referral",
+        "lottery",
+        "survey",
+        "trial",
+        "instant_win",  # added after API.md's four (the contract allows adding)
+    ]
     assert campaign_in["properties"]["reward_depth"]["maximum"] == 2  # this server's ceiling
     assert campaign_in["additionalProperties"] is False
     limit = next(

@@ -1,0 +1,131 @@
+"""Webhooks page: owners register URLs for events; everyone sees recent deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from referral.admin import bp
+from referral.admin.forms import ActionForm, MultiCheckboxField
+from referral.domain.errors import ValidationFailed
+from referral.errors import localized_errors, localized_message
+from referral.forms import Form
+from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
+from referral.security import OWNER_ROLES, READ_ROLES, role_required
+from referral.services import webhook_delivery as delivery
+from referral.services import webhooks as service
+from referral.services.scoping import get_owned
+
+EVENT_NAMES = {
+    "participant.confirmed": _l("A participant confirmed their address"),
+    "reward.granted": _l("A reward was granted"),
+    "draw.completed": _l("A draw was completed"),
+}
+
+
+class WebhookForm(Form):
+    url = StringField(_l("Address (URL)"), validators=[Length(max=500)])
+    events = MultiCheckboxField(
+        _l("Events"),
+        choices=[SelectChoice(name, label) for name, label in EVENT_NAMES.items()],
+        default=list(EVENT_NAMES),
+    )
+
+
+def _page(form: WebhookForm, secret: str | None = None, status: int = 200) -> Any:
+    body = render_template(
+        "admin/webhooks.html",
+        endpoints=service.list_endpoints(g.workspace.id),
+        deliveries=service.recent_deliveries(g.workspace.id),
+        form=form,
+        action=ActionForm(),
+        secret=secret,
+        event_names=EVENT_NAMES,
+    )
+    return body, status
+
+
+def _marketer() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.route("/webhooks", methods=["GET"])
+@role_required(*READ_ROLES)
+def webhooks() -> Any:
+    return _page(WebhookForm(formdata=None))
+
+
+@bp.route("/webhooks", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def create_webhook() -> Any:
+    form = WebhookForm()
+    if not form.validate_on_submit():
+        return _page(form, status=422)
+    try:
+        endpoint = service.create_endpoint(
+            g.workspace, form.url.data, form.events.data, _marketer()
+        )
+    except ValidationFailed as error:
+        found = localized_errors(error)
+        for name in ("url", "events"):
+            getattr(form, name).errors = [*getattr(form, name).errors, *found.get(name, [])]
+        if not found:
+            form.url.errors = [*form.url.errors, localized_message(error)]
+        return _page(form, status=422)
+    return _page(WebhookForm(formdata=None), secret=endpoint.secret, status=201)
+
+
+@bp.route("/webhooks/<int:endpoint_id>/toggle", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def toggle_webhook(endpoint_id: int) -> Any:
+    endpoint = get_owned(WebhookEndpoint, endpoint_id, g.workspace.id)
+    if ActionForm().validate_on_submit():
+        service.set_active(endpoint, not endpoint.active, _marketer())
+        if endpoint.active:
+            flash(_("Webhook %(url)s is on.", url=endpoint.url), "success")
+        else:
+            flash(_("Webhook %(url)s is paused.", url=endpoint.url), "success")
+    return redirect(url_for("admin.webhooks"))
+
+
+@bp.route("/webhooks/<int:endpoint_id>/delete", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def delete_webhook(endpoint_id: int) -> Any:
+    endpoint = get_owned(WebhookEndpoint, endpoint_id, g.workspace.id)
+    if ActionForm().validate_on_submit():
+        url = endpoint.url
+        service.delete_endpoint(endpoint, _marketer())
+        flash(_("Webhook %(url)s deleted.", url=url), "success")
+    return redirect(url_for("admin.webhooks"))
+
+
+@bp.route("/webhooks/deliver", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def deliver_webhooks() -> Any:
+    if ActionForm().validate_on_submit():
+        counts = delivery.deliver_due(workspace_id=g.workspace.id)
+        flash(
+            _(
+                "Delivered: %(delivered)s · to retry later: %(retrying)s · failed: %(failed)s",
+                **counts,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.webhooks"))
+
+
+@bp.route("/webhooks/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def retry_webhook_delivery(delivery_id: int) -> Any:
+    row = get_owned(WebhookDelivery, delivery_id, g.workspace.id)
+    if ActionForm().validate_on_submit():
+        delivery.retry_now(row)
+        flash(_("The delivery will be tried again."), "success")
+    return redirect(url_for("admin.webhooks"))

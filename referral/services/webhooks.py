@@ -1,0 +1,212 @@
+"""Outgoing webhooks: register endpoints and queue events in the causing transaction.
+
+Queuing happens inside the transaction that records what happened (a confirmation, a reward,
+a draw), so a delivery exists exactly when its cause was committed. Sending is a separate
+step (``services.webhook_delivery``: ``referral send-webhooks``, or the admin's button).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from referral.domain import webhooks as domain
+from referral.domain.errors import N_, ValidationFailed
+from referral.extensions import db
+from referral.models import AuditEntry, Campaign, Marketer, Workspace
+from referral.models.base import utcnow
+from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
+
+
+def _check_events(events: list[str] | None) -> list[str]:
+    chosen = [e for e in dict.fromkeys(events or []) if e]
+    unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
+    if not chosen or unknown:
+        raise ValidationFailed.on(
+            "events",
+            N_("Choose one or more of: %(choices)s."),
+            {"choices": ", ".join(WEBHOOK_EVENTS)},
+        )
+    return chosen
+
+
+def create_endpoint(
+    workspace: Workspace, url: object, events: list[str] | None, marketer: Marketer | None = None
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh signing secret (shown to the owner once).
+
+    :raise ValidationFailed: naming ``url`` or ``events``.
+    """
+    errors: dict[str, list[Any]] = {}
+    clean_url = clean_events = None
+    for name, check, value in (
+        ("url", domain.check_url, url),
+        ("events", _check_events, events),
+    ):
+        try:
+            result = check(value)  # type: ignore[operator]
+        except ValidationFailed as error:
+            errors.update(error.messages)
+            continue
+        if name == "url":
+            clean_url = result
+        else:
+            clean_events = result
+    if errors:
+        raise ValidationFailed(N_("Some fields are not valid."), errors)
+    endpoint = WebhookEndpoint(
+        workspace_id=workspace.id,
+        url=clean_url,
+        secret="whsec_" + secrets.token_urlsafe(24),
+        events=clean_events,
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    _audit(workspace.id, marketer, "webhook.create", endpoint, {"url": clean_url})
+    db.session.commit()
+    return endpoint
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool, marketer: Marketer | None = None) -> None:
+    endpoint.active = active
+    action = "webhook.enable" if active else "webhook.disable"
+    _audit(endpoint.workspace_id, marketer, action, endpoint, {})
+    db.session.commit()
+
+
+def delete_endpoint(endpoint: WebhookEndpoint, marketer: Marketer | None = None) -> None:
+    _audit(endpoint.workspace_id, marketer, "webhook.delete", endpoint, {"url": endpoint.url})
+    db.session.delete(endpoint)
+    db.session.commit()
+
+
+def _audit(
+    workspace_id: int,
+    marketer: Marketer | None,
+    action: str,
+    endpoint: WebhookEndpoint,
+    data: dict[str, Any],
+) -> None:
+    db.session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            marketer_id=marketer.id if marketer else None,
+            action=action,
+            subject=f"webhook:{endpoint.id}",
+            data=data,
+        )
+    )
+
+
+def list_endpoints(workspace_id: int) -> list[WebhookEndpoint]:
+    return list(
+        db.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.workspace_id == workspace_id)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def recent_deliveries(workspace_id: int, limit: int = 50) -> list[WebhookDelivery]:
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.workspace_id == workspace_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def enqueue(workspace_id: int, event: str, key: str, data: dict[str, Any]) -> int:
+    """Queue ``event`` for every active endpoint of the workspace that subscribed to it.
+
+    Runs inside the caller's transaction (no commit). The same ``key`` is queued once per
+    endpoint (unique key); returns how many deliveries were queued now.
+    """
+    assert event in WEBHOOK_EVENTS, event
+    endpoints = db.session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.active.is_(True)
+        )
+    ).all()
+    now = utcnow()
+    queued = 0
+    for endpoint in endpoints:
+        if event not in endpoint.events:
+            continue
+        exists = db.session.scalar(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.event_key == key
+            )
+        )
+        if exists is not None:
+            continue
+        payload = {"event": event, "created_at": now.isoformat(), "data": data}
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    WebhookDelivery(
+                        workspace_id=workspace_id,
+                        endpoint_id=endpoint.id,
+                        event=event,
+                        event_key=key[:80],
+                        payload=payload,
+                        next_attempt_at=now,
+                    )
+                )
+                db.session.flush()
+        except IntegrityError:
+            continue  # queued concurrently by another transaction
+        queued += 1
+    return queued
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def participant_confirmed(participation: Any, email: str | None) -> None:
+    """Queue ``participant.confirmed`` (inside the confirming transaction)."""
+    campaign = participation.campaign_id
+    data = {
+        "participant": {
+            "id": str(participation.id),
+            "campaign_id": str(campaign),
+            "email": email,
+            "referral_code": participation.referral_code,
+            "referrer_id": str(participation.referrer_id) if participation.referrer_id else None,
+            "depth": participation.depth,
+            "status": participation.status,
+            "confirmed_at": _iso(participation.confirmed_at),
+        }
+    }
+    workspace_id = db.session.scalar(
+        select(Campaign.workspace_id).where(Campaign.id == participation.campaign_id)
+    )
+    enqueue(
+        workspace_id, "participant.confirmed", f"participant.confirmed:{participation.id}", data
+    )
+
+
+def reward_granted(workspace_id: int, entry: Any) -> None:
+    """Queue ``reward.granted`` for a new ledger line (inside the paying transaction)."""
+    data = {
+        "reward": {
+            "id": str(entry.id),
+            "participant_id": str(entry.participation_id),
+            "source_event_id": str(entry.source_event_id),
+            "rule_id": str(entry.rule_id) if entry.rule_id else None,
+            "level": entry.level,
+            "reward": entry.reward,
+            "amount": entry.amount,
+            "status": entry.status,
+            "created_at": _iso(entry.created_at),
+        }
+    }
+    enqueue(workspace_id, "reward.granted", f"reward.granted:{entry.id}", data)

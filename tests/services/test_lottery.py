@@ -1,0 +1,195 @@
+"""Lottery services: entries and bonus entries, the freeze at close, draws and redraws."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from referral.domain.draws import verify_record
+from referral.domain.errors import Conflict, ValidationFailed
+from referral.extensions import db
+from referral.models import Campaign, Draw, LotteryEntry, LotteryRulesVersion
+from referral.services import draws, lottery
+from referral.services.campaigns import close_campaign, publish_campaign
+from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.rules import add_rule
+from tests.factories import LOTTERY_RULES, Factory
+
+
+def make_lottery(factory: Factory, **rules: object) -> Campaign:
+    campaign = factory.campaign(kind="lottery", settings={"rules": {**LOTTERY_RULES, **rules}})
+    return publish_campaign(campaign)
+
+
+def join(campaign: Campaign, email: str, code: str | None = None, **kw: object):
+    request = JoinRequest(email=email, referral_code=code, confirmed=True, **kw)
+    return join_campaign(campaign, request, Visitor()).participation
+
+
+def test_publishing_a_lottery_commits_and_records_rules_version_1(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    state = lottery.lottery_of(campaign)
+    assert state is not None and state.seed != state.commitment
+    assert campaign.settings["commitment"] == state.commitment
+    versions = db.session.scalars(select(LotteryRulesVersion)).all()
+    assert [(v.version, v.rules["sponsor"]) for v in versions] == [(1, "Example B.V.")]
+
+
+def test_amending_published_rules_makes_a_new_logged_version(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    commitment = lottery.lottery_of(campaign).commitment
+    with pytest.raises(ValidationFailed):
+        lottery.amend_rules(campaign, {**LOTTERY_RULES, "claim_days": 30}, " ")
+    lottery.amend_rules(campaign, {**LOTTERY_RULES, "claim_days": 30}, "Longer claim period")
+    versions = lottery.rules_versions(campaign)
+    assert [(v.version, v.rules["claim_days"]) for v in versions] == [(1, 14), (2, 30)]
+    assert versions[1].reason == "Longer claim period"
+    assert lottery.lottery_of(campaign).commitment == commitment
+
+
+def test_bonus_entries_come_from_entries_rewards_and_are_capped(factory: Factory) -> None:
+    campaign = make_lottery(factory, entry_limit=3)
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "entries", "amount": 1})
+    advocate = join(campaign, "a@example.org")
+    for n in range(4):
+        join(campaign, f"friend{n}@example.org", advocate.referral_code, channel="link")
+    weights = lottery.current_entries(campaign)
+    assert weights[advocate.id] == 3  # 1 + 4 bonus, capped at entry_limit 3
+    assert sorted(weights.values()) == [1, 1, 1, 1, 3]
+
+
+def test_a_channel_can_be_switched_off_for_bonus_entries(factory: Factory) -> None:
+    campaign = make_lottery(factory, entry_limit=10, no_bonus_channels=["whatsapp"])
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "entries", "amount": 1})
+    advocate = join(campaign, "a@example.org")
+    join(campaign, "b@example.org", advocate.referral_code, channel="whatsapp")
+    join(campaign, "c@example.org", advocate.referral_code, channel="email")
+    assert lottery.current_entries(campaign)[advocate.id] == 2  # only the e-mail friend counts
+
+
+def test_closing_freezes_entries_with_opaque_ids_and_a_digest(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    people = [join(campaign, f"p{n}@example.org") for n in range(3)]
+    factory.participation(campaign, status="pending")  # unconfirmed: no entry
+    close_campaign(campaign)
+    rows = db.session.scalars(select(LotteryEntry)).all()
+    assert {row.participation_id for row in rows} == {p.id for p in people}
+    assert all(row.entry_id.startswith("e") and "@" not in row.entry_id for row in rows)
+    assert len(campaign.settings["entries_digest"]) == 64
+    with pytest.raises(Conflict):
+        lottery.freeze_entries(campaign)
+    assert lottery.entry_of(people[0]).entry_id in {row.entry_id for row in rows}
+
+
+def test_a_draw_before_the_close_is_refused(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    join(campaign, "a@example.org")
+    with pytest.raises(Conflict):
+        draws.run_draw(campaign, 1)
+
+
+def test_the_draw_record_verifies_and_a_redraw_takes_the_next_alternate(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    for n in range(6):
+        join(campaign, f"p{n}@example.org")
+    close_campaign(campaign)
+    draw = draws.run_draw(campaign, 2, 2)
+    assert verify_record(draw.record).ok
+    winners, alternates = draw.record["winners"], draw.record["alternates"]
+    draws.replace_winner(draw, winners[0], "Under age")
+    assert draws.current_winners(draw) == [alternates[0], winners[1]]
+    draws.replace_winner(draw, alternates[0], "No claim")  # a promoted alternate, in turn
+    assert draws.current_winners(draw) == [alternates[1], winners[1]]
+    last = draws.replace_winner(draw, winners[1], "No claim")
+    assert last.replacement_entry_id is None  # none left: no new randomness
+    assert draws.current_winners(draw) == [alternates[1]]
+    with pytest.raises(ValidationFailed):
+        draws.replace_winner(draw, winners[0], "again")
+
+
+def test_a_draw_runs_once_under_twenty_concurrent_attempts(app, factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    for n in range(5):
+        join(campaign, f"p{n}@example.org")
+    close_campaign(campaign)
+    campaign_id = campaign.id
+    db.session.commit()
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                draws.run_draw(db.session.get(Campaign, campaign_id), 1)
+                outcomes.append("drawn")
+            except Conflict:
+                outcomes.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 19 + ["drawn"]
+    assert db.session.query(Draw).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("birth", "region", "fields"),
+    [
+        (None, "NL", {"birth_date"}),
+        (date(2015, 1, 1), "NL", {"birth_date"}),
+        (date(1990, 1, 1), "US", {"region"}),
+        (date(2100, 1, 1), None, {"birth_date", "region"}),
+    ],
+)
+def test_eligibility_names_each_reason(factory: Factory, birth, region, fields) -> None:
+    campaign = make_lottery(factory)
+    with pytest.raises(ValidationFailed) as caught:
+        lottery.check_eligibility(campaign, birth, region)
+    assert set(caught.value.errors) == fields
+
+
+def test_an_adult_in_an_eligible_region_may_enter(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    lottery.check_eligibility(campaign, date(1990, 5, 17), "NL")
+
+
+def test_age_counts_whole_years_up_to_the_birthday() -> None:
+    assert lottery.age_on(date(2008, 11, 27), date(2026, 11, 26)) == 17
+    assert lottery.age_on(date(2008, 11, 26), date(2026, 11, 26)) == 18
+
+
+def test_the_demo_seeds_a_verifiable_completed_draw_once(app) -> None:
+    from referral.services.demo import seed_demo
+    from referral.services.demo_lottery import DRAWN_SLUG
+
+    seed_demo(participants=30)
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DRAWN_SLUG))
+    draw = draws.draw_of(campaign)
+    assert draw is not None and verify_record(draw.record).ok
+    assert any(entry["weight"] > 1 for entry in draw.record["entries"])  # bonus entries
+    live = db.session.scalar(select(Campaign).where(Campaign.slug == "demo-espresso-draw"))
+    assert lottery.lottery_of(live) is not None
+    seed_demo(participants=30)
+    assert db.session.query(Draw).count() == 1
+
+
+def test_no_bonus_entries_are_paid_after_the_close(factory: Factory) -> None:
+    from referral.models import LedgerEntry
+    from referral.services.events import report_event
+
+    campaign = make_lottery(factory)
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "entries", "amount": 1})
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 5})
+    buyer = join(campaign, "a@example.org")
+    close_campaign(campaign)
+    reported = report_event(campaign, buyer, "purchase", amount=100, currency="EUR")
+    assert [entry.reward for entry in reported.rewards] == ["points"]
+    assert db.session.query(LedgerEntry).filter_by(reward="entries").count() == 0

@@ -1,0 +1,293 @@
+"""Every API route at once: workspace scoping, keys, the OpenAPI document, the docs page."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from referral.extensions import db
+from referral.models import Campaign, Event, LedgerEntry, Participation, RewardRule
+from tests.factories import LOTTERY_RULES, Factory
+from tests.web.api_support import API, PROBLEM, Api, assert_problem
+
+# Every route that names a campaign ({c}), a participant ({p}) or a draw ({d}), with a body.
+ID_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/campaigns/{c}", None),
+    ("PATCH", "/campaigns/{c}", {"name": "Taken over"}),
+    ("POST", "/campaigns/{c}/publish", None),
+    ("POST", "/campaigns/{c}/close", None),
+    ("GET", "/campaigns/{c}/reward-rules", None),
+    (
+        "POST",
+        "/campaigns/{c}/reward-rules",
+        {"event": "purchase", "level": 0, "reward": "points", "amount": 5},
+    ),
+    ("GET", "/campaigns/{c}/participants", None),
+    ("POST", "/campaigns/{c}/participants", {"email": "intruder@example.com"}),
+    ("POST", "/campaigns/{c}/events", {"participant_id": "{p}", "kind": "purchase"}),
+    ("GET", "/campaigns/{c}/spread", None),
+    ("GET", "/campaigns/{c}/spread?format=graphml", None),
+    ("GET", "/participants/{p}", None),
+    ("POST", "/participants/{p}/confirm", None),
+    ("GET", "/participants/{p}/rewards", None),
+    ("POST", "/campaigns/{c}/draws", {"winners": 1}),
+    ("GET", "/draws/{d}", None),
+    ("POST", "/draws/{d}/replacements", {"entry_id": "1", "reason": "Not eligible"}),
+]
+ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/campaigns", None),
+    ("POST", "/campaigns", {"name": "New", "kind": "referral"}),
+    *ID_ROUTES,
+]
+
+
+def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
+    """Ids of workspace A: a live campaign ({c}) with a pending participant ({p}); for the
+    draw routes, a closed lottery's draw ({d})."""
+    _, secret = factory.api_key(factory.workspace())
+    owner = Api(client, secret)
+    campaign = owner.campaign()
+    participant = owner.join(campaign["id"], "member@example.com")
+    ids = {"c": campaign["id"], "p": participant["id"], "d": "0"}
+    if "{d}" in path:
+        lottery = owner.campaign(name="Draw", kind="lottery", rules=LOTTERY_RULES)
+        for n in range(2):
+            owner.join(lottery["id"], f"entrant{n}@example.com", confirmed=True)
+        owner.ok("POST", f"/campaigns/{lottery['id']}/close")
+        draw = owner.ok("POST", f"/campaigns/{lottery['id']}/draws", 201, json={"winners": 1})
+        ids["d"] = draw["id"]
+    return ids
+
+
+def _fill(template: Any, ids: dict[str, str]) -> Any:
+    if isinstance(template, str):
+        for name, value in ids.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+    if isinstance(template, dict):
+        return {k: _fill(v, ids) for k, v in template.items()}
+    return template
+
+
+def snapshot() -> tuple[Any, ...]:
+    db.session.rollback()  # a fresh snapshot: see what the requests committed
+    counts = tuple(
+        db.session.scalar(select(func.count()).select_from(m)) or 0
+        for m in (Campaign, RewardRule, Participation, Event, LedgerEntry)
+    )
+    states = tuple(db.session.execute(select(Campaign.name, Campaign.status)).all())
+    statuses = tuple(db.session.execute(select(Participation.status)).all())
+    return counts, states, statuses
+
+
+def test_the_route_list_covers_every_api_route(app: Flask) -> None:
+    """A new route must join the lists above, so that the tests below hold it too."""
+    listed = {(m, path.split("?")[0]) for m, path, _ in ROUTES}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API) or rule.endpoint in {"api.docs", "api.swagger_file"}:
+            continue
+        if rule.rule == f"{API}/openapi.json":
+            continue
+        path = rule.rule.removeprefix(API)
+        for name, short in (("campaign_id", "c"), ("participant_id", "p"), ("draw_id", "d")):
+            path = path.replace(f"<{name}>", "{" + short + "}")
+        served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == listed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), ID_ROUTES, ids=[f"{m} {p}" for m, p, _ in ID_ROUTES]
+)
+def test_a_key_of_workspace_b_gets_404_for_the_ids_of_workspace_a(
+    client: FlaskClient, factory: Factory, method: str, path: str, body: Any
+) -> None:
+    """Can brand B read, change or pay anything of brand A by its ids? No: 404, as for an id
+    that does not exist, and nothing changes."""
+    ids = _victim(client, factory, path)
+    _, secret = factory.api_key(factory.workspace())
+    intruder = Api(client, secret)
+    before = snapshot()
+    response = intruder.call(method, _fill(path, ids), json=_fill(body, ids))
+    assert_problem(response, 404)
+    missing = {name: str(int(value) + 1000) for name, value in ids.items()}
+    assert_problem(intruder.call(method, _fill(path, missing), json=_fill(body, missing)), 404)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_every_route_refuses_a_request_without_a_valid_key(
+    client: FlaskClient, factory: Factory, method: str, path: str, body: Any
+) -> None:
+    ids = _victim(client, factory, path)
+    before = snapshot()
+    for headers in ({}, {"Authorization": "Bearer rk_nope"}):
+        response = client.open(
+            API + _fill(path, ids), method=method, json=_fill(body, ids), headers=headers
+        )
+        assert_problem(response, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert snapshot() == before
+
+
+# --- the OpenAPI document -----------------------------------------------------------------------
+
+
+NEW_OPERATIONS = {
+    ("/campaigns/{campaign_id}/reward-rules", "post"): ("201", {400, 401, 404, 422}),
+    ("/campaigns/{campaign_id}/reward-rules", "get"): ("200", {401, 404, 422}),
+    ("/campaigns/{campaign_id}/participants", "post"): ("201", {400, 401, 404, 409, 422}),
+    ("/campaigns/{campaign_id}/participants", "get"): ("200", {401, 404, 422}),
+    ("/participants/{participant_id}", "get"): ("200", {401, 404}),
+    ("/participants/{participant_id}/confirm", "post"): ("200", {401, 404, 409}),
+    ("/participants/{participant_id}/rewards", "get"): ("200", {401, 404, 422}),
+    ("/campaigns/{campaign_id}/events", "post"): ("201", {400, 401, 404, 409, 422}),
+    ("/campaigns/{campaign_id}/spread", "get"): ("200", {401, 404, 422}),
+}
+
+
+@pytest.fixture
+def openapi(client: FlaskClient) -> dict[str, Any]:
+    response = client.get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_openapi_document_describes_every_new_operation(openapi: dict[str, Any]) -> None:
+    for (path, method), (success, errors) in NEW_OPERATIONS.items():
+        operation = openapi["paths"][API + path][method]
+        assert operation["summary"] and operation["operationId"], (path, method)
+        assert operation["security"] == [{"BearerAuth": []}]
+        assert success in operation["responses"]
+        for code in errors | {429}:
+            content = operation["responses"][str(code)]["content"]
+            assert set(content) == {PROBLEM}, (path, method, code)
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+def test_every_post_documents_the_idempotency_key_and_409(openapi: dict[str, Any]) -> None:
+    posts = [
+        (path, op)
+        for path, item in openapi["paths"].items()
+        for m, op in item.items()
+        if m == "post"
+    ]
+    assert len(posts) >= 7
+    for path, operation in posts:
+        names = [(p["name"], p["in"]) for p in operation.get("parameters", [])]
+        assert ("Idempotency-Key", "header") in names, path
+        assert "409" in operation["responses"], path
+
+
+def test_the_openapi_document_states_the_shapes_of_the_contract(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    assert {
+        "id", "campaign_id", "email", "referral_code", "referral_url", "qr_png_url",
+        "qr_svg_url", "referrer_id", "depth", "status", "referral_status", "created_at",
+        "confirmed_at", "referrals_confirmed", "points",
+    } <= set(schemas["ParticipantOut"]["required"])  # fmt: skip
+    assert schemas["RuleIn"]["properties"]["level"]["maximum"] == 2  # this server's ceiling
+    spread = openapi["paths"][f"{API}/campaigns/{{campaign_id}}/spread"]["get"]
+    assert set(spread["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/graphml+xml",
+        "application/gexf+xml",
+        "text/csv",
+    }
+    joined = openapi["paths"][f"{API}/campaigns/{{campaign_id}}/participants"]["post"]
+    assert {"200", "201"} <= set(joined["responses"])
+
+
+def test_the_openapi_document_is_still_valid(openapi: dict[str, Any]) -> None:
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    assert [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(openapi)] == []
+
+
+# --- the browsable docs -------------------------------------------------------------------------
+
+
+def test_the_docs_page_loads_swagger_ui_from_this_server_only(client: FlaskClient) -> None:
+    response = client.get(f"{API}/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+    assert "/static/js/api-docs.js" in html
+    assert "<script>" not in html and "https://" not in html  # no inline script, no CDN
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    for name, mimetype in (
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+    ):
+        asset = client.get(f"{API}/docs/vendor/{name}")
+        assert asset.status_code == 200 and asset.mimetype == mimetype
+        assert "immutable" in asset.headers["Cache-Control"]
+        asset.close()
+
+
+@pytest.mark.parametrize("name", ["package.json", "index.html", "..%2Fpackage.json", "x.js"])
+def test_only_the_listed_swagger_files_are_served(client: FlaskClient, name: str) -> None:
+    assert client.get(f"{API}/docs/vendor/{name}").status_code == 404
+
+
+def test_a_missing_swagger_install_says_how_to_install_it(
+    app: Flask, client: FlaskClient, tmp_path: Any
+) -> None:
+    app.config["NODE_MODULES_DIR"] = str(tmp_path)
+    response = client.get(f"{API}/docs/vendor/swagger-ui-bundle.js")
+    assert_problem(response, 404)
+    assert "npm ci" in response.get_json()["detail"]
+
+
+# --- property-based: schemathesis -----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error_on_the_engine_operations(
+    app: Flask, client: FlaskClient, factory: Factory
+) -> None:
+    """Generated requests, valid and invalid, against every new operation: never a 500, and
+    every answer (problems included) conforms to the OpenAPI document."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    _, secret = factory.api_key(factory.workspace())
+    owner = Api(client, secret)
+    campaign = owner.campaign()
+    participant = owner.join(campaign["id"], "member@example.com")
+    fixed = {"campaign_id": campaign["id"], "participant_id": participant["id"]}
+
+    def isolated(environ: Any, start_response: Any) -> Any:
+        return contextvars.Context().run(app.wsgi_app, environ, start_response)
+
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", isolated)
+    wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
+    operations = [r.ok() for r in schema.get_all_operations()]
+    operations = [op for op in operations if (op.path, op.method.lower()) in wanted]
+    assert len(operations) == len(wanted)
+    headers = {"Authorization": f"Bearer {secret}"}
+    checks = [not_a_server_error, response_schema_conformance]
+    for operation in operations:
+        params = {k: v for k, v in fixed.items() if "{" + k + "}" in operation.path}
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategy = operation.as_strategy(generation_mode=mode, path_parameters=params)
+
+            @given(case=strategy)
+            @settings(
+                max_examples=15,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def check(case: Any) -> None:
+                case.call_and_validate(headers=headers, checks=checks)
+
+            check()
