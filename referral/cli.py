@@ -113,6 +113,19 @@ def send_webhooks_command(limit: int) -> None:
     )
 
 
+@click.command("prune")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3650))
+@with_appcontext
+def prune_command(days: int) -> None:
+    """Forget API idempotency keys older than DAYS (a replay after that runs anew). Run it
+    daily from cron."""
+    from datetime import timedelta
+
+    from referral.services.idempotency import prune
+
+    click.echo(f"{prune(timedelta(days=days))} idempotency record(s) removed.")
+
+
 @click.command("approve-rewards")
 @with_appcontext
 def approve_rewards_command() -> None:
@@ -189,6 +202,7 @@ COMMANDS = (
     demo_command,
     send_mail_command,
     send_webhooks_command,
+    prune_command,
     approve_rewards_command,
     send_reminders_command,
     verify_draw_command,

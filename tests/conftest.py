@@ -75,8 +75,25 @@ class IsolatedClient(FlaskClient):
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    """Empty every table and restart every id at 1, as ``TRUNCATE … RESTART IDENTITY`` would.
+
+    TRUNCATE of every table costs PostgreSQL a new file per table (most of a second for the
+    whole schema); deleting the rows of the few tables a test used is far cheaper.
+    """
+    tables = db.metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+    )
+    used = {name for (name,) in db.session.execute(text(probe))}
+    for table in reversed(tables):  # children first, so no foreign key is left dangling
+        if table.name in used:
+            db.session.execute(text(f'DELETE FROM "{table.name}"'))
+    restarts = ", ".join(
+        f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+        for t in tables
+        if "id" in t.c and t.c.id.autoincrement in (True, "auto")
+    )
+    db.session.execute(text(f"SELECT {restarts}"))
     db.session.commit()
 
 

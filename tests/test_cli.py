@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from referral.extensions import db
 from referral.models import ApiKey, Campaign, Marketer, Membership, Participation, Workspace
+from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.conftest import Browser
 
 
@@ -223,6 +224,11 @@ def test_demo_seeds_once_and_its_login_works(app: Flask, runner: Any) -> None:
     assert "Marketer login: demo@example.com / demo-password" in second.output
     assert (count(Campaign), count(Participation)) == (campaigns, participants)
     assert login_works(app, "demo@example.com", "demo-password")
+    hooks = db.session.scalars(select(WebhookEndpoint)).all()
+    assert [(h.url, h.active) for h in hooks] == [
+        ("https://shop.example.com/hooks/referral", False)
+    ]
+    assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
 
 
 def test_demo_resets_a_changed_demo_password(app: Flask, runner: Any) -> None:

@@ -80,3 +80,39 @@ def test_approve_rewards_approves_only_what_is_past_its_hold(runner, factory: Fa
     db.session.commit()
     result = runner.invoke(args=["approve-rewards"])
     assert "1 reward(s) approved." in result.output
+
+
+def test_prune_forgets_old_answered_idempotency_keys_only(runner, factory: Factory) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from referral.extensions import db
+    from referral.models import IdempotencyRecord
+    from referral.models.base import utcnow
+    from referral.services.idempotency import IN_PROGRESS
+
+    workspace = factory.workspace()
+    old = utcnow() - timedelta(days=8)
+    for key, status, created in (
+        ("old-done", 201, old),
+        ("old-running", IN_PROGRESS, old),
+        ("new-done", 201, utcnow()),
+    ):
+        db.session.add(
+            IdempotencyRecord(
+                workspace_id=workspace.id,
+                key=key,
+                request_hash="x" * 64,
+                status_code=status,
+                body=None,
+                created_at=created,
+            )
+        )
+    db.session.commit()
+    result = runner.invoke(args=["prune", "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert "1 idempotency record(s) removed." in result.output
+    db.session.expire_all()
+    kept = sorted(db.session.scalars(select(IdempotencyRecord.key)))
+    assert kept == ["new-done", "old-running"]

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.admin import bp
@@ -64,7 +65,9 @@ class SurveySettingsForm(Form):
 
 
 class QuestionForm(Form):
-    kind = SelectField(_l("Kind of question"), choices=list(KIND_NAMES.items()))
+    kind = SelectField(
+        _l("Kind of question"), choices=[SelectChoice(k, v) for k, v in KIND_NAMES.items()]
+    )
     prompt = StringField(
         _l("Question"),
         validators=[InputRequired(_l("Write the question.")), Length(max=rules.PROMPT_MAX)],

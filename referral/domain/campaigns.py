@@ -117,6 +117,17 @@ def clean_campaign(data: dict[str, Any], ceiling: int, *, partial: bool = False)
     """
     out: dict[str, Any] = {}
     errs = _Errors()
+    _clean_identity(data, partial, errs, out)
+    _clean_settings(data, ceiling, errs, out)
+    if errs.errors:
+        raise ValidationFailed(N_("Some fields are not valid."), errs.errors)
+    return out
+
+
+def _clean_identity(
+    data: dict[str, Any], partial: bool, errs: _Errors, out: dict[str, Any]
+) -> None:
+    """Name, kind, web address and description."""
     if "name" in data or not partial:
         name = str(data.get("name") or "").strip()
         if not name:
@@ -141,6 +152,10 @@ def clean_campaign(data: dict[str, Any], ceiling: int, *, partial: bool = False)
                 {"max": DESCRIPTION_MAX},
             )
         out["description"] = text
+
+
+def _clean_settings(data: dict[str, Any], ceiling: int, errs: _Errors, out: dict[str, Any]) -> None:
+    """Reward depth, attribution window, hold period, dates and languages."""
     if "reward_depth" in data and data["reward_depth"] is not None:
         out["reward_depth"] = errs.collect(
             "reward_depth", check_reward_depth, data["reward_depth"], ceiling
@@ -156,9 +171,6 @@ def clean_campaign(data: dict[str, Any], ceiling: int, *, partial: bool = False)
             out[name] = errs.collect(name, _parse_time, data[name], name)
     if "locales" in data and data["locales"] is not None:
         out["locales"] = errs.collect("locales", _check_locales, data["locales"])
-    if errs.errors:
-        raise ValidationFailed(N_("Some fields are not valid."), errs.errors)
-    return out
 
 
 def check_dates(starts_at: datetime | None, ends_at: datetime | None) -> None:

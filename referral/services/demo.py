@@ -25,6 +25,8 @@ from referral.models import (
     RewardRule,
     Workspace,
 )
+from referral.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
+from referral.services import webhooks
 from referral.services.accounts import create_admin
 from referral.services.demo_games import seed_demo_game, seed_demo_trial
 from referral.services.demo_lottery import seed_demo_lottery
@@ -297,6 +299,22 @@ def _rules(campaign: Campaign) -> None:
     )
 
 
+def _seed_webhook(workspace_id: int) -> None:
+    """A paused example endpoint, so the webhooks page shows how one looks (paused: the
+    demo sends nothing to an address nobody owns)."""
+    exists = db.session.scalar(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.workspace_id == workspace_id)
+    )
+    if exists is not None:
+        return
+    workspace = db.session.get(Workspace, workspace_id)
+    assert workspace is not None
+    endpoint = webhooks.create_endpoint(
+        workspace, "https://shop.example.com/hooks/referral", list(WEBHOOK_EVENTS)
+    )
+    webhooks.set_active(endpoint, False)
+
+
 def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lambda f: None) -> str:
     """Create (or refresh the login of) the demo workspace. Returns a one-line summary."""
     admin = create_admin(DEMO_WORKSPACE, DEMO_EMAIL, DEMO_PASSWORD, "owner")
@@ -313,6 +331,7 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
         seed_demo_lottery(workspace.id)  # likewise for the drawn lottery
         seed_demo_trial(workspace.id)  # and the free trial and the instant-win game
         seed_demo_game(workspace.id)
+        _seed_webhook(workspace.id)
         progress(1.0)
         return f"Demo workspace already seeded ({existing} campaigns); login refreshed."
     rng = random.Random(20261123)  # noqa: S311  (demo data, not security)
@@ -333,5 +352,6 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
     seed_demo_game(workspace_id)
+    _seed_webhook(workspace_id)
     progress(1.0)
     return f"Seeded {len(campaigns)} campaigns and a cascade of {count} participants."

@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -161,3 +161,20 @@ def release(claim_id: int) -> None:
         )
     )
     db.session.commit()
+
+
+def prune(older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget answered keys older than ``older_than`` (a replay after that runs anew).
+
+    Claims still in progress are kept whatever their age: ``claim`` takes stale ones over.
+    Returns how many records were removed.
+    """
+    cutoff = (now or utcnow()) - older_than
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < cutoff,
+            IdempotencyRecord.status_code != IN_PROGRESS,
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

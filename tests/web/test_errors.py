@@ -341,6 +341,7 @@ ADMIN_GARBAGE = [
     pytest.param("GET", "/c/%00", None, id="landing NUL"),
 ]
 
+
 def _send(browser: Browser, method: str, path: str, form: Any) -> Any:
     return browser.client.get(path) if method == "GET" else browser.post(path, form)
 
