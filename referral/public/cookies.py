@@ -19,6 +19,8 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 ATTRIBUTION_COOKIE = "ref"
 VISITOR_COOKIE = "vid"
@@ -41,13 +43,22 @@ class Touch:
         return now - self.at > timedelta(days=window_days)
 
 
+class _CookieSerializer(URLSafeSerializer):
+    """Signed URL-safe JSON, never zlib-compressed: a cookie of a few touches gains nothing
+    from it, and every referral click would pay for the attempt. Values compressed by an
+    earlier version still load (a leading "." marks them)."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+
+
 def _serializer() -> URLSafeSerializer:
     return _serializer_for(current_app.config["SECRET_KEY"])
 
 
 @lru_cache(maxsize=8)
 def _serializer_for(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt=SALT)
+    return _CookieSerializer(secret, salt=SALT)
 
 
 def _parse(raw: Any) -> Touch | None:

@@ -11,12 +11,14 @@ valid codes itself and hands every other request, unknown codes included, to Fla
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from flask import Flask
-from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.http import http_date, parse_cookie
 
 from referral.domain.codes import is_well_formed
 from referral.models.base import utcnow
@@ -74,6 +76,21 @@ def follow_link(
     return followed
 
 
+def _set_cookie(name: str, value: str, max_age: int, secure: bool, now: int) -> str:
+    """The header ``dump_cookie`` would write, without its per-call date formatting.
+
+    Our values (URL-safe base64, dots and ``token_urlsafe`` ids) never need quoting.
+    """
+    return f"{name}={value}{_cookie_attributes(max_age, secure, now)}"
+
+
+@lru_cache(maxsize=64)
+def _cookie_attributes(max_age: int, secure: bool, now: int) -> str:
+    expires = http_date(now + max_age)
+    flag = "; Secure" if secure else ""
+    return f"; Expires={expires}; Max-Age={max_age}{flag}; HttpOnly; Path=/; SameSite=Lax"
+
+
 class ReferralFastPath:
     """WSGI middleware in front of ``app.wsgi_app`` (see the module docstring)."""
 
@@ -104,15 +121,9 @@ class ReferralFastPath:
         if target is None:
             return self.wsgi_app(environ, start_response)  # Flask answers with its 404 page
         headers = [("Location", followed.location), *REDIRECT_HEADERS]
+        now = int(time.time())
         for name, value, max_age in followed.cookies:
-            headers.append(
-                (
-                    "Set-Cookie",
-                    dump_cookie(
-                        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure
-                    ),
-                )
-            )
+            headers.append(("Set-Cookie", _set_cookie(name, value, max_age, secure, now)))
         body = b'<!doctype html><a href="' + followed.location.encode() + b'">Continue</a>'
         headers.append(("Content-Length", str(len(body))))
         start_response("302 Found", headers)

@@ -354,4 +354,7 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
     seed_demo_game(workspace_id)
     _seed_webhook(workspace_id)
     progress(1.0)
-    return f"Seeded {len(campaigns)} campaigns and a cascade of {count} participants."
+    seeded = db.session.scalar(
+        select(func.count()).select_from(Campaign).where(Campaign.workspace_id == workspace_id)
+    )
+    return f"Seeded {seeded} campaigns and a cascade of {count} participants."
