@@ -26,7 +26,7 @@ database (a temporary SQLite file, or a new PostgreSQL database next to ``--pg``
 after) gets the schema and the slowest shape's campaign, inserted in bulk (executemany in
 batches on SQLite, ``COPY`` on PostgreSQL); then ``services.spread.load_nodes`` alone,
 ``load_nodes`` + ``metrics`` (what ``campaign_metrics`` does on a cache miss, with its
-tracemalloc peak) and the spread view's data (``services.dashboard.spread_view``: masked
+tracemalloc peak) and the spread view's data (``services.spread_view.spread_view``: masked
 labels, collapsed to 5,000 nodes) are timed, best of ``--repeat``.
 """
 
@@ -56,7 +56,7 @@ from referral.config import test_config
 from referral.domain.spread import Node, build_graph, metrics, structural_virality
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation, Workspace
-from referral.services import dashboard, spread
+from referral.services import spread, spread_view
 
 CHANNELS = ("link", "link", "link", "qr", "email", "whatsapp", "sms", "facebook")
 # 70 % confirmed, 20 % pending, 5 % flagged, 5 % rejected (whose referees become roots).
@@ -279,7 +279,7 @@ def bench_database(sizes: list[int], dialect: str, pg_url: str, seed: int, repea
                 load = measure("load", partial(spread.load_nodes, campaign.id), repeat, False)
                 both = measure("load+metrics", partial(_load_and_measure, campaign.id), repeat)
                 view = measure(
-                    "view", partial(dashboard.spread_view, campaign, 5_000), repeat, False
+                    "view", partial(spread_view.spread_view, campaign, 5_000), repeat, False
                 )
                 assert both.result["size"] == sum(1 for n in load.result if n.status != "rejected")
                 print(

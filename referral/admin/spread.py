@@ -22,6 +22,7 @@ from referral.extensions import talisman
 from referral.models import Campaign
 from referral.security import READ_ROLES, role_required
 from referral.services import dashboard as service
+from referral.services import exports, spread_view
 from referral.services import spread as spread_service
 from referral.services.scoping import get_owned
 
@@ -70,7 +71,7 @@ def _owned(campaign_id: int) -> Campaign:
 
 def max_nodes() -> int:
     """How many nodes the browser draws before groups replace the deepest ones."""
-    return int(current_app.config.get("REFERRAL_SPREAD_VIEW_MAX_NODES", service.VIEW_MAX_NODES))
+    return int(current_app.config.get("REFERRAL_SPREAD_VIEW_MAX_NODES", spread_view.VIEW_MAX_NODES))
 
 
 @bp.route("/campaigns/<int:campaign_id>/dashboard")
@@ -129,7 +130,7 @@ def campaign_spread(campaign_id: int) -> Any:
 def campaign_spread_json(campaign_id: int) -> Any:
     campaign = _owned(campaign_id)
     root, after = _whole_number("root"), _whole_number("after")
-    response = jsonify(service.spread_view(campaign, max_nodes(), root, after))
+    response = jsonify(spread_view.spread_view(campaign, max_nodes(), root, after))
     response.cache_control.no_store = True
     return response
 
@@ -154,7 +155,7 @@ def campaign_spread_find(campaign_id: int) -> Any:
     """``{"id", "ancestors"}`` of the first match; ``{"id": null, "error"}`` for none."""
     campaign = _owned(campaign_id)
     term = request.args.get("q", "")
-    found = service.find_node(campaign, term)
+    found = spread_view.find_node(campaign, term)
     if found is None:
         message = _("Nobody in this graph matches “%(term)s”.", term=term.strip()[:80])
         return jsonify({"id": None, "ancestors": [], "error": message})
@@ -166,11 +167,11 @@ def campaign_export(campaign_id: int, kind: str) -> Any:
     campaign = _owned(campaign_id)
     marketer = current_user._get_current_object()
     stem = re.sub(r"[^a-z0-9-]", "", campaign.slug) or "campaign"
-    if kind in service.GRAPH_FORMATS:
-        content, mimetype, extension = service.export_graph(campaign, kind, marketer)
+    if kind in exports.GRAPH_FORMATS:
+        content, mimetype, extension = exports.export_graph(campaign, kind, marketer)
         filename = f"spread.{extension}"
     else:
-        make = service.participants_csv if kind == "participants" else service.ledger_csv
+        make = exports.participants_csv if kind == "participants" else exports.ledger_csv
         content, mimetype, filename = make(campaign, marketer), CSV, f"{kind}.csv"
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{filename}"'

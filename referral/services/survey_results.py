@@ -30,7 +30,8 @@ from referral.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from referral.services.dashboard import _SCRIPT, _STYLE, safe_cell
+from referral.services.dashboard import _SCRIPT, _STYLE
+from referral.services.exports import safe_cell
 from referral.services.surveys import response_count, specs
 
 TEXTS_SHOWN = 20

@@ -26,7 +26,7 @@ from referral.models import (
     RewardRule,
     Workspace,
 )
-from referral.services import dashboard, spread
+from referral.services import dashboard, exports, spread, spread_view
 from tests.factories import Factory
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -208,7 +208,7 @@ def test_an_unknown_chart_is_not_found(tree) -> None:
 
 def test_the_view_masks_every_address_and_carries_customer_and_referrals(tree) -> None:
     campaign, rows = tree
-    view = dashboard.spread_view(campaign, max_nodes=100)
+    view = spread_view.spread_view(campaign, max_nodes=100)
     assert view["collapsed"] is False and view["size"] == view["shown"] == 8
     by_id = {n["id"]: n for n in view["nodes"]}
     anna = by_id[rows["anna"].id]
@@ -222,7 +222,7 @@ def test_the_view_masks_every_address_and_carries_customer_and_referrals(tree) -
 
 def test_above_the_threshold_the_view_is_collapsed_into_groups(tree) -> None:
     campaign, rows = tree
-    view = dashboard.spread_view(campaign, max_nodes=5)
+    view = spread_view.spread_view(campaign, max_nodes=5)
     assert view["collapsed"] is True
     groups = [n for n in view["nodes"] if n.get("aggregate")]
     assert groups and len(view["nodes"]) <= 5
@@ -231,7 +231,7 @@ def test_above_the_threshold_the_view_is_collapsed_into_groups(tree) -> None:
 
 def test_a_root_opens_its_subtree_with_the_depths_of_the_whole_graph(tree) -> None:
     campaign, rows = tree
-    view = dashboard.spread_view(campaign, max_nodes=100, root=rows["ben"].id)
+    view = spread_view.spread_view(campaign, max_nodes=100, root=rows["ben"].id)
     by_id = {n["id"]: n for n in view["nodes"]}
     assert set(by_id) == {rows["ben"].id, rows["dan"].id, rows["eve"].id}  # not fay, nor gus
     assert by_id[rows["ben"].id]["referrer_id"] == rows["anna"].id
@@ -241,7 +241,7 @@ def test_a_root_opens_its_subtree_with_the_depths_of_the_whole_graph(tree) -> No
 
 def test_below_a_rejected_participant_depths_restart(tree) -> None:
     campaign, rows = tree
-    view = dashboard.spread_view(campaign, max_nodes=100, root=rows["gus"].id)
+    view = spread_view.spread_view(campaign, max_nodes=100, root=rows["gus"].id)
     assert [(n["id"], n["depth"], n["referrer_id"]) for n in view["nodes"]] == [
         (rows["gus"].id, 0, None)
     ]
@@ -254,24 +254,24 @@ def test_a_root_outside_the_graph_is_not_found(tree, factory: Factory, who: str)
     if who == "elsewhere":
         ident = factory.participation(factory.campaign()).id
     with pytest.raises(NotFound):
-        dashboard.spread_view(campaign, 100, root=ident)
+        spread_view.spread_view(campaign, 100, root=ident)
 
 
 def test_search_finds_a_participant_by_code_or_by_part_of_the_address(tree) -> None:
     campaign, rows = tree
-    found = dashboard.find_node(campaign, rows["eve"].referral_code)
+    found = spread_view.find_node(campaign, rows["eve"].referral_code)
     assert found == {"id": rows["eve"].id, "ancestors": [rows["anna"].id, rows["ben"].id,
                                                          rows["dan"].id]}  # fmt: skip
-    assert dashboard.find_node(campaign, "  DAN@ ")["id"] == rows["dan"].id  # type: ignore[index]
-    assert dashboard.find_node(campaign, "fay@example.org") is None  # rejected: not drawn
-    assert dashboard.find_node(campaign, "") is None
-    assert dashboard.find_node(campaign, "50%_") is None  # LIKE wildcards are plain text
+    assert spread_view.find_node(campaign, "  DAN@ ")["id"] == rows["dan"].id  # type: ignore[index]
+    assert spread_view.find_node(campaign, "fay@example.org") is None  # rejected: not drawn
+    assert spread_view.find_node(campaign, "") is None
+    assert spread_view.find_node(campaign, "50%_") is None  # LIKE wildcards are plain text
 
 
 def test_search_never_finds_a_participant_of_another_campaign(tree, factory: Factory) -> None:
     campaign, _rows = tree
     other = factory.participation(factory.campaign())
-    assert dashboard.find_node(campaign, other.referral_code) is None
+    assert spread_view.find_node(campaign, other.referral_code) is None
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -284,20 +284,20 @@ def test_graph_exports_parse_back_with_networkx_and_csv(tree, factory: Factory) 
     edges = {(str(p.referrer_id), str(p.id)) for p in rows.values()
              if p.referrer_id and fay not in (p.id, p.referrer_id)}  # fmt: skip
     for fmt, read in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
-        content, mimetype, extension = dashboard.export_graph(campaign, fmt, marketer)
+        content, mimetype, extension = exports.export_graph(campaign, fmt, marketer)
         graph = read(io.BytesIO(content))
         assert extension == fmt and mimetype.endswith("+xml")
         assert graph.number_of_nodes() == 8 and set(graph.edges) == edges
-    content, _, _ = dashboard.export_graph(campaign, "json", marketer)
+    content, _, _ = exports.export_graph(campaign, "json", marketer)
     assert len(json.loads(content)["nodes"]) == 8
-    content, _, _ = dashboard.export_graph(campaign, "csv", marketer)
+    content, _, _ = exports.export_graph(campaign, "csv", marketer)
     table = list(csv.DictReader(io.StringIO(content.decode())))
     assert len(table) == 8 and set(table[0]) == set(domain.CSV_COLUMNS)
     audited = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert audited == ["export.graph.graphml", "export.graph.gexf", "export.graph.json",
                        "export.graph.csv"]  # fmt: skip
     with pytest.raises(NotFound):
-        dashboard.export_graph(campaign, "xlsx", marketer)
+        exports.export_graph(campaign, "xlsx", marketer)
 
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR"]
@@ -305,9 +305,9 @@ DANGEROUS = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTab", "\rCR"
 
 @pytest.mark.parametrize("value", DANGEROUS)
 def test_a_cell_a_spreadsheet_would_run_gets_an_apostrophe(value: str) -> None:
-    assert dashboard.safe_cell(value) == "'" + value
-    assert dashboard.safe_cell("plain") == "plain"
-    assert dashboard.safe_cell(-5) == -5 and dashboard.safe_cell(None) == ""
+    assert exports.safe_cell(value) == "'" + value
+    assert exports.safe_cell("plain") == "plain"
+    assert exports.safe_cell(-5) == -5 and exports.safe_cell(None) == ""
 
 
 def test_the_participants_csv_neutralises_formulas_and_parses_back(tree, factory: Factory) -> None:
@@ -317,7 +317,7 @@ def test_the_participants_csv_neutralises_formulas_and_parses_back(tree, factory
         customer = factory.customer(workspace, f"evil{n}@example.org")
         customer.name = name
         factory.participation(campaign, customer=customer, utm={"utm_source": "=cmd|' /C calc'!A0"})
-    content = dashboard.participants_csv(campaign, None)
+    content = exports.participants_csv(campaign, None)
     table = list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
     assert len(table) == len(rows) + len(DANGEROUS)
     assert table[0]["email"] == "anna@example.org" and table[0]["utm_source"] == "newsletter"
@@ -344,7 +344,7 @@ def test_the_ledger_csv_lists_the_campaigns_lines_neutralised(tree) -> None:
                                rule_id=rule.id, level=1, reward="points", amount=50,
                                reason="=2+5"))  # fmt: skip
     db.session.commit()
-    table = list(csv.DictReader(io.StringIO(dashboard.ledger_csv(campaign, None).decode())))
+    table = list(csv.DictReader(io.StringIO(exports.ledger_csv(campaign, None).decode())))
     assert len(table) == 1
     line = table[0]
     assert (line["email"], line["amount"], line["source_event"], line["reason"]) == (
