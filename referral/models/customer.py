@@ -51,5 +51,10 @@ class ConsentRecord(db.Model):
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "given" or "withdrawn": a withdrawal is a row of its own, so the record stays append-only.
+    action: Mapped[str] = mapped_column(
+        String(16), default="given", server_default="given", nullable=False
+    )
+    user_agent: Mapped[str | None] = mapped_column(String(256))
 
     customer: Mapped[Customer] = relationship(back_populates="consents")

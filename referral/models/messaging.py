@@ -80,12 +80,25 @@ class CouponCode(Timestamped, db.Model):
     )
 
 
-class AuditEntry(WorkspaceScoped, Timestamped, db.Model):
-    """Who decided what: review approvals and voids, exports, erasures."""
+class AuditEntry(Timestamped, db.Model):
+    """Who did what, to what, with which outcome: review decisions, exports, erasures and
+    security events (sign-ins, refusals, key use). ``workspace_id`` is empty only for events
+    that belong to no workspace yet, such as a failed sign-in to an unknown account.
+
+    Never holds a password, a token, a full e-mail address or a birth date; ``actor`` names
+    who acted without those (a marketer's id, ``api-key:3``, a masked address)."""
 
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(120), default="", server_default="", nullable=False)
+    outcome: Mapped[str] = mapped_column(
+        String(16), default="ok", server_default="ok", nullable=False
+    )
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
     marketer_id: Mapped[int | None] = mapped_column(ForeignKey("marketers.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     subject: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -68,6 +68,8 @@ class Membership(WorkspaceScoped, Timestamped, db.Model):
         ForeignKey("marketers.id", ondelete="CASCADE"), index=True, nullable=False
     )
     role: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Set when an owner disables this marketer here: they can no longer open the workspace.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workspace: Mapped[Workspace] = relationship(back_populates="memberships")
     marketer: Mapped[Marketer] = relationship(back_populates="memberships")
