@@ -9,7 +9,7 @@ from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError
 
-from referral.api.schemas import ListQuery, Text, Time, Whole, _Out, _time_out
+from referral.api.schemas import Flag, ListQuery, Text, Time, Whole, _Out, _time_out
 from referral.domain.attribution import REFERRAL_STATUSES
 from referral.domain.campaigns import LOCALES
 from referral.domain.emails import clean_email
@@ -111,7 +111,7 @@ class ParticipantIn(Schema):
         validate=Length(1, CHANNEL_MAX),
         metadata={"description": "How they came: link, qr, whatsapp, email, …"},
     )
-    confirmed = Boolean(
+    confirmed = Flag(
         metadata={
             "description": "The caller has verified the address: no confirmation "
             "e-mail is sent and `signup_confirmed` rules pay at once."

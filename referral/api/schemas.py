@@ -68,6 +68,17 @@ class Whole(Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Flag(Boolean):
+    """A JSON boolean: ``true`` or ``false`` only, never ``"yes"``, ``"true"`` or ``1``."""
+
+    default_error_messages = {"invalid": "Must be true or false (a JSON boolean)."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 @cache
 def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())

@@ -161,6 +161,11 @@ BAD_JOINS = [
     ({"email": "a@example.com", "name": "x" * 121}, {"name"}),
     ({"email": "a@example.com", "channel": "c" * 33}, {"channel"}),
     ({"email": "a@example.com", "confirmed": "maybe"}, {"confirmed"}),
+    # No coercion: a string or a number never skips double opt-in.
+    ({"email": "a@example.com", "confirmed": "yes"}, {"confirmed"}),
+    ({"email": "a@example.com", "confirmed": "true"}, {"confirmed"}),
+    ({"email": "a@example.com", "confirmed": 1}, {"confirmed"}),
+    ({"email": "a@example.com", "confirmed": "1"}, {"confirmed"}),
     ({"email": "a@example.com", "referrer": "typo"}, {"referrer"}),
     ({"email": "bad", "locale": "xx"}, {"email", "locale"}),
 ]
