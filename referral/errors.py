@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral.domain.errors import N_, DomainError, Message, NotFound, as_message
+from referral.extensions import db
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -163,6 +169,27 @@ def handle_unexpected(error: Exception) -> Any:
     )
 
 
+# Seconds a client is asked to wait while the database is busy or away.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
+def handle_database_unavailable(error: Exception) -> Any:
+    """The database is away, overloaded or its write lock stayed busy past the timeout: 503
+    with ``Retry-After``. Nothing was written (the transaction is rolled back), so the
+    client's retry is safe; the cause goes to the log, not to the client."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.debug("rollback after a database error failed too", exc_info=True)
+    log.warning("database unavailable: %s", error.__class__.__name__, exc_info=True)
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+    detail = N_("The service is busy for a moment. Please try again in a few seconds.")
+    if wants_problem_json():
+        return problem(503, "Service unavailable", localize(detail), headers=headers)
+    body, status = _page(503, N_("Busy for a moment"), detail)
+    return body, status, headers
+
+
 def reject_nul_path() -> None:
     """No page or record has NUL in its address (PostgreSQL cannot even look one up)."""
     if "\x00" in request.path:
@@ -176,6 +203,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
 
     def api_error(error: Any) -> Any:
         """APIFlask's own errors (input validation, auth) as problem+json."""

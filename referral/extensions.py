@@ -38,9 +38,37 @@ babel = Babel()
 talisman = Talisman()
 
 
+# Statements that write (or open a savepoint, which is only ever done to write).
+_WRITES = ("insert", "update", "delete", "replace", "savepoint", "create", "drop", "alter")
+
+
+def _writes(statement: str) -> bool:
+    head = statement.lstrip()[:16].lower()
+    if head.startswith("with"):
+        lowered = statement.lower()
+        return any(f" {verb} " in lowered for verb in ("insert", "update", "delete"))
+    return head.startswith(_WRITES)
+
+
+def _locks(context: Any) -> bool:
+    """A ``SELECT … FOR UPDATE`` (which SQLite compiles without the clause): the caller
+    means to write what it reads, so it takes the write lock first."""
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
 def tune_sqlite(engine: Engine) -> None:
     """SQLite as a real embedded database: enforce foreign keys, let readers and the writer
-    work at once (WAL), and wait for a busy writer instead of failing at once."""
+    work at once (WAL), and wait for a busy writer instead of failing at once.
+
+    A transaction begins deferred, so pages that only read never wait. Its first write turns
+    it into a writing transaction: the read part is committed (it changed nothing) and
+    ``BEGIN IMMEDIATE`` waits, up to the busy timeout, for the one write lock. Without this a
+    transaction that read while another process committed is refused at once with
+    "database is locked" (SQLite cannot upgrade an outdated snapshot); with it, reads before
+    the first write behave as PostgreSQL's READ COMMITTED does, and constraints keep the
+    invariants, as they do there.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -60,3 +88,21 @@ def tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+        connection.info["sqlite_tx"] = "reading"
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        connection.info.pop("sqlite_tx", None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(
+        connection: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if connection.info.get("sqlite_tx") != "reading":
+            return
+        if not (_writes(statement) or _locks(context)):
+            return
+        connection.info["sqlite_tx"] = "writing"
+        cursor.execute("COMMIT")
+        cursor.execute("BEGIN IMMEDIATE")

@@ -44,6 +44,8 @@ _DESCRIPTIONS = {
     413: "The request body is too large.",
     422: "Validation failed; `errors` names each bad field.",
     429: "Too many requests; retry after `Retry-After` seconds.",
+    503: "The database is busy or away for a moment; nothing was changed. Retry after "
+    "`Retry-After` seconds.",
 }
 
 _HEADERS = {
@@ -60,6 +62,7 @@ _HEADERS = {
         }
     },
 }
+_HEADERS[503] = _HEADERS[429]
 
 API_DESCRIPTION = """\
 The JSON API of referral.
@@ -118,11 +121,12 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Any unique string of yours (a UUID) to make this POST safe to retry: a "
+    "description": "Any unique string of yours (a UUID; 1 to 255 printable ASCII characters, "
+    "else 422) to make this POST safe to retry: a "
     "repeat with the same key and body answers the first answer (status and body, with the "
     "header `Idempotent-Replayed: true`) and changes nothing; the same key with another "
     "request answers 409. Keys are per workspace.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 
 
@@ -137,7 +141,8 @@ def _finish_operation(method: str, operation: dict[str, Any]) -> None:
         responses["200"].setdefault("content", {}).update(extra)
     if "security" not in operation:
         return  # not behind an API key: not rate limited by key either
-    statuses = [429, 409] if method == "post" else [429]
+    # A POST may answer 409 for a reused Idempotency-Key and 422 for a malformed one.
+    statuses = [429, 503, 409, 422] if method == "post" else [429, 503]
     for status, response in problem_responses(*statuses).items():
         responses.setdefault(str(status), response)
     if method == "post":

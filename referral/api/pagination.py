@@ -20,15 +20,19 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 _PREFIX = "after:"
+CURSOR_MAX = 64
+# What a cursor we made looks like (unpadded URL-safe base64), as the document states it.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+CURSOR_ERROR = N_("This cursor is not valid; start again without it.")
 
 
 def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed.on("cursor", N_("This cursor is not valid; start again without it."))
+    return ValidationFailed.on("cursor", CURSOR_ERROR)
 
 
 def decode_cursor(cursor: str) -> int:
     """The last id of the previous page. :raise ValidationFailed: on anything we did not make."""
-    if len(cursor) > 64 or not cursor.isascii():
+    if len(cursor) > CURSOR_MAX or not cursor.isascii():
         raise _bad_cursor()
     try:
         padded = (cursor + "=" * (-len(cursor) % 4)).encode("ascii")

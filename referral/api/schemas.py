@@ -17,7 +17,13 @@ from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, Stri
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import INCLUDE, ValidationError
 
-from referral.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from referral.api.pagination import (
+    CURSOR_ERROR,
+    CURSOR_MAX,
+    CURSOR_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+)
 from referral.domain.campaigns import DESCRIPTION_MAX, KINDS, LOCALES, NAME_MAX
 from referral.models.campaign import STATUSES
 
@@ -25,8 +31,20 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+# "No NUL character", as the OpenAPI document states it for every text field without a
+# pattern of its own.
+NO_NUL = "^[^\\u0000]*$"
+
+
 class Text(String):
     """A string the databases can store: no NUL characters, no lone surrogates."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        validators = kwargs.get("validate") or []
+        validators = validators if isinstance(validators, list | tuple) else [validators]
+        if not any(isinstance(v, Regexp) for v in validators):
+            kwargs["metadata"] = {"pattern": NO_NUL, **(kwargs.get("metadata") or {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -106,7 +124,10 @@ class LotteryRules(Schema):
 
     sponsor = Text(validate=Length(1, 200))
     sponsor_address = Text(validate=Length(1, 500))
-    timezone = Text(validate=[Length(1, 64), _check_timezone])
+    timezone = Text(
+        validate=[Length(1, 64), _check_timezone],
+        metadata={"description": "An IANA time zone name.", "enum": sorted(_timezones())},
+    )
     regions = List(
         Text(validate=Regexp(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")),
         validate=Length(max=300),
@@ -201,7 +222,7 @@ class ListQuery(Schema):
         metadata={"description": f"Page size, 1 to {MAX_LIMIT}."},
     )
     cursor = Text(
-        validate=Length(max=200),
+        validate=[Length(max=CURSOR_MAX), Regexp(CURSOR_PATTERN, error=CURSOR_ERROR)],
         metadata={"description": "The next_cursor of the previous page."},
     )
 

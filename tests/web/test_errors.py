@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tests.conftest import Browser
 from tests.factories import Factory
@@ -85,6 +87,35 @@ def test_an_unexpected_error_shows_a_friendly_500_page_without_details(app: Flas
 
     problem = assert_problem(app.test_client().get(f"{API}/boom-for-test"), 500)
     assert "secret internals" not in str(problem)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("SELECT 1", {}, Exception("database is locked")),
+        OperationalError("SELECT 1", {}, Exception("connection refused")),
+        PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),
+    ],
+    ids=["locked", "down", "pool"],
+)
+def test_a_busy_or_absent_database_answers_503_with_retry_after(app: Flask, error: Any) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def busy() -> Any:
+        raise error
+
+    app.add_url_rule("/busy-for-test", "busy_page", busy)
+    app.add_url_rule(f"{API}/busy-for-test", "busy_api", busy)
+
+    page = app.test_client().get("/busy-for-test")
+    html = assert_friendly_page(page, 503)
+    assert page.headers["Retry-After"] == "5"
+    assert "locked" not in html and "refused" not in html
+
+    api = app.test_client().get(f"{API}/busy-for-test")
+    problem = assert_problem(api, 503)
+    assert api.headers["Retry-After"] == "5"
+    assert "try again" in problem["detail"]
 
 
 # --- problem+json under /api/ ----------------------------------------------------------------
