@@ -17,9 +17,9 @@ from referral.extensions import (
     limiter,
     login_manager,
     migrate,
-    talisman,
     tune_sqlite,
 )
+from referral.headers import init_app as init_headers
 from referral.i18n import init_app as init_i18n
 from referral.i18n import select_locale
 
@@ -69,22 +69,7 @@ def register_extensions(app: APIFlask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_i18n(app)
-    talisman.init_app(
-        app,
-        force_https=app.config["FORCE_HTTPS"],
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        content_security_policy={
-            "default-src": "'self'",
-            "img-src": "'self' data:",
-            "object-src": "'none'",
-            "base-uri": "'self'",
-            "form-action": "'self'",
-            "frame-ancestors": "'none'",
-        },
-        frame_options="DENY",
-        referrer_policy="strict-origin-when-cross-origin",
-        strict_transport_security=app.config["FORCE_HTTPS"],
-    )
+    init_headers(app)
 
 
 def register_blueprints(app: APIFlask) -> None:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from referral.admin import bp, vendor  # noqa: F401  (vendor: the view's libraries)
 from referral.admin.participants import STATUS_NAMES
 from referral.extensions import talisman
+from referral.headers import CHART_CSP
 from referral.models import Campaign
 from referral.security import READ_ROLES, role_required
 from referral.services import dashboard as service
@@ -52,8 +53,6 @@ CHART_LABELS = {
 }
 CSV = "text/csv; charset=utf-8"
 MAX_ID = 2**31 - 1  # ids are INTEGER columns
-# A chart is an image: it may style itself inline, and load or run nothing at all.
-CHART_CSP = {"default-src": "'none'", "style-src": "'unsafe-inline'"}
 EXPORTS = {
     "graphml": _l("GraphML"),
     "gexf": _l("GEXF (Gephi)"),

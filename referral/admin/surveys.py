@@ -25,6 +25,7 @@ from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.errors import localized_message
 from referral.extensions import db, talisman
 from referral.forms import Form, WholeNumberField
+from referral.headers import CHART_CSP
 from referral.models import Campaign, Survey
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import survey_builder as builder
@@ -42,7 +43,6 @@ KIND_NAMES = {
 }
 NO_DATA = _l("No answers yet")
 # A chart is an image: it may style itself inline, and load or run nothing at all.
-CHART_CSP = {"default-src": "'none'", "style-src": "'unsafe-inline'"}
 
 
 class SurveySettingsForm(Form):

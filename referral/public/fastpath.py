@@ -21,6 +21,7 @@ from flask import Flask
 from werkzeug.http import http_date, parse_cookie
 
 from referral.domain.codes import is_well_formed
+from referral.headers import fast_path_headers
 from referral.models.base import utcnow
 from referral.public.cookies import (
     ATTRIBUTION_COOKIE,
@@ -32,15 +33,6 @@ from referral.public.cookies import (
 )
 from referral.services import clicks
 from referral.services.clicks import LinkTarget
-
-REDIRECT_HEADERS = [
-    ("Cache-Control", "no-store"),  # every visit is a click
-    ("Content-Type", "text/html; charset=utf-8"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("X-Frame-Options", "DENY"),
-]
 
 
 @dataclass
@@ -97,14 +89,16 @@ class ReferralFastPath:
     def __init__(self, app: Flask, wsgi_app: Any) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self.force_https = bool(app.config.get("FORCE_HTTPS"))
+        self.headers = fast_path_headers(self.force_https)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not path.startswith("/r/"):
             return self.wsgi_app(environ, start_response)
         code = path[3:]
-        if not is_well_formed(code):
-            return self.wsgi_app(environ, start_response)
+        if not is_well_formed(code) or (self.force_https and not _is_https(environ)):
+            return self.wsgi_app(environ, start_response)  # Flask redirects to https first
         with self.app.app_context():
             target = clicks.resolve_code(code)
             if target is None or not target.public:
@@ -120,7 +114,7 @@ class ReferralFastPath:
                 secure = bool(self.app.config.get("SESSION_COOKIE_SECURE"))
         if target is None:
             return self.wsgi_app(environ, start_response)  # Flask answers with its 404 page
-        headers = [("Location", followed.location), *REDIRECT_HEADERS]
+        headers = [("Location", followed.location), *self.headers]
         now = int(time.time())
         for name, value, max_age in followed.cookies:
             headers.append(("Set-Cookie", _set_cookie(name, value, max_age, secure, now)))
@@ -128,6 +122,12 @@ class ReferralFastPath:
         headers.append(("Content-Length", str(len(body))))
         start_response("302 Found", headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def _is_https(environ: dict[str, Any]) -> bool:
+    """As Talisman decides it: the scheme, or the proxy's ``X-Forwarded-Proto``."""
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
+    return environ.get("wsgi.url_scheme") == "https" or forwarded.split(",")[0].strip() == "https"
 
 
 def init_app(app: Flask) -> None:
