@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from referral import ratelimits
 from referral.domain.depth import DEFAULT_CEILING, operator_ceiling
 
 LOCALES = ("en", "de", "nl", "zh_Hans", "zh_Hant")
@@ -51,7 +52,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Counters every worker shares: Redis when there is one, else a file beside the data.
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI")
+        or redis_url
+        or ratelimits.storage_uri(instance_path),
         "REFERRAL_MAX_REWARD_DEPTH": operator_ceiling(
             env("REFERRAL_MAX_REWARD_DEPTH", str(DEFAULT_CEILING))
         ),

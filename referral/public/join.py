@@ -287,7 +287,18 @@ def _survey_url(participation: Participation) -> str | None:
     return url_for(".survey", token=token) if token else None
 
 
+def _confirm_limit() -> str:
+    return str(current_app.config.get("CONFIRM_RATE_LIMIT", "30 per minute;300 per hour"))
+
+
+def _confirm_key() -> str:
+    return f"confirm-ip:{hash_ip(request.remote_addr) or '-'}"
+
+
 @bp.route("/confirm/<token>")
+@limiter.limit(
+    _confirm_limit, key_func=_confirm_key, deduct_when=lambda response: response.status_code == 404
+)
 def confirm(token: str) -> Any:
     """The e-mailed link: confirms once; opened again it shows the same thank-you page.
 
