@@ -60,6 +60,18 @@ def register_extensions(app: APIFlask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Fail fast instead of piling up: a slow statement, a full pool or an unreachable
+        # server becomes a 503 with Retry-After within seconds (referral.errors).
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_timeout", 5)
+        statement_ms = int(app.config.get("DATABASE_STATEMENT_TIMEOUT_MS", 30_000))
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={statement_ms}",
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, make_response, redirect, render_template, request
-from sqlalchemy import select
+from flask import (
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 
-from referral.extensions import db
 from referral.i18n import COOKIE, canonical_locale
 from referral.public import bp
 from referral.security import is_local_url
+from referral.services import health
 
 
 @bp.after_app_request
@@ -28,8 +36,19 @@ def index() -> Any:
 
 @bp.route("/healthz")
 def healthz() -> Any:
-    db.session.execute(select(1))
-    return {"status": "ok"}
+    """``ok`` or ``degraded`` (200: keep sending traffic) or ``down`` (503), with reasons."""
+    found = health.check(float(current_app.config.get("HEALTH_SLOW_DATABASE_MS", 500)))
+    body: dict[str, Any] = {"status": found.status}
+    if found.reasons:
+        body["reasons"] = found.reasons
+    if found.database_ms is not None:
+        body["database_ms"] = found.database_ms
+    response = jsonify(body)
+    response.status_code = 503 if found.status == "down" else 200
+    response.headers["Cache-Control"] = "no-store"
+    if found.status == "down":
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.route("/lang/<code>")
