@@ -62,6 +62,8 @@ class IdempotencyRecord(WorkspaceScoped, Timestamped, db.Model):
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     status_code: Mapped[int] = mapped_column(nullable=False)
     body: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # "host:pid" of the worker that holds an unanswered claim (see services/idempotency.py).
+    owner: Mapped[str | None] = mapped_column(String(120))
 
 
 class CouponCode(Timestamped, db.Model):

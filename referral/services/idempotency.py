@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +33,29 @@ KEY_MAX = 255
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.05
 # A claim this old without an answer was left by a crashed worker: it may be taken over.
-STALE_AFTER = timedelta(minutes=5)
+# A claim whose worker runs on this machine and is gone is taken over at once (_abandoned);
+# this is the bound for a worker on another machine (longer than any request may run).
+STALE_AFTER = timedelta(minutes=2)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def _abandoned(owner: str | None) -> bool:
+    """The claim's worker ran on this machine and has died (a killed gunicorn worker)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
 
 
 @dataclass(frozen=True)
@@ -72,7 +96,11 @@ def _find(workspace_id: int, key: str) -> IdempotencyRecord | None:
 def _insert(workspace_id: int, key: str, request_hash: str) -> int | None:
     """The id of a new claim, or None when another request holds the key already."""
     record = IdempotencyRecord(
-        workspace_id=workspace_id, key=key, request_hash=request_hash, status_code=IN_PROGRESS
+        workspace_id=workspace_id,
+        key=key,
+        request_hash=request_hash,
+        status_code=IN_PROGRESS,
+        owner=this_process(),
     )
     db.session.add(record)
     try:
@@ -115,7 +143,7 @@ def claim(workspace_id: int, key: str, request_hash: str) -> int | Stored:
             if claimed is not None:
                 return claimed
             continue
-        ident, started = found.id, found.created_at
+        ident, started, owner = found.id, found.created_at, found.owner
         same, answer = found.request_hash == request_hash, None
         if found.status_code != IN_PROGRESS:
             answer = _stored(found)
@@ -129,7 +157,7 @@ def claim(workspace_id: int, key: str, request_hash: str) -> int | Stored:
             )
         if answer is not None:
             return answer
-        if started < utcnow() - STALE_AFTER:
+        if _abandoned(owner) or started < utcnow() - STALE_AFTER:
             _take_over_stale(ident)
             continue
         if time.monotonic() > deadline:
