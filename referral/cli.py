@@ -23,14 +23,20 @@ def _fail(error: DomainError) -> None:
 @click.command("create-admin")
 @click.option("--workspace", "workspace_slug", required=True, help="Workspace slug.")
 @click.option("--email", required=True, help="The marketer's e-mail.")
-@click.option("--password", default=None, help="At least 10 characters; generated if omitted.")
+@click.option(
+    "--password",
+    default=None,
+    help="At least 10 characters and not a common password; generated if omitted.",
+)
 @click.option("--role", type=click.Choice(["owner", "editor", "viewer"]), default="owner")
 @with_appcontext
 def create_admin_command(workspace_slug: str, email: str, password: str | None, role: str) -> None:
     """Create the workspace if missing and a marketer in it (owner by default)."""
-    from referral.services.accounts import create_admin
+    from referral.services.accounts import check_password_strength, create_admin
 
     try:
+        if password is not None:
+            check_password_strength(password, (email, workspace_slug))
         result = create_admin(workspace_slug, email, password, role)
     except DomainError as error:
         _fail(error)

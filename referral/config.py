@@ -37,6 +37,28 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     return min(max(int(raw), low), high)
 
 
+def login_cookies(*, secure: bool, production: bool) -> dict[str, object]:
+    """The session and remember-me cookies: Secure, HttpOnly, SameSite=Lax (see DEFAULTS).
+
+    In production they are ``__Host-`` cookies: the browser then accepts them only when
+    Secure, for Path=/ and without a Domain, so no sibling subdomain (or a page served over
+    plain HTTP on this one) can set or overwrite a marketer's login. A production server
+    told not to use Secure cookies keeps the plain names, which browsers would otherwise
+    refuse to store.
+    """
+    prefix = "__Host-" if production and secure else ""
+    return {
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": f"{prefix}session",
+        "REMEMBER_COOKIE_NAME": f"{prefix}remember_token",
+        "SESSION_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_DOMAIN": None,
+    }
+
+
 def from_environment(instance_path: str) -> dict[str, object]:
     """Settings for a real run: every value can be overridden by an environment variable."""
     env = os.environ.get
@@ -47,6 +69,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     development = env("FLASK_DEBUG") == "1" or env("REFERRAL_ENV", "development") == "development"
     redis_url = env("REDIS_URL") or None
+    secure_cookies = _bool("SESSION_COOKIE_SECURE", not development)
     return {
         "SECRET_KEY": env("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -61,8 +84,9 @@ def from_environment(instance_path: str) -> dict[str, object]:
         ),
         "MAIL_URL": env("MAIL_URL") or "",
         "MAIL_FROM": env("MAIL_FROM") or "referral@localhost",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not development),
+        **login_cookies(secure=secure_cookies, production=not development),
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or DEFAULTS["LOGIN_RATE_LIMIT"],
+        "LOGIN_IP_RATE_LIMIT": env("LOGIN_IP_RATE_LIMIT") or DEFAULTS["LOGIN_IP_RATE_LIMIT"],
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
         "REFERRAL_SPREAD_VIEW_MAX_NODES": _whole(
             "REFERRAL_SPREAD_VIEW_MAX_NODES", 5_000, 100, 50_000
@@ -84,7 +108,9 @@ DEFAULTS: dict[str, object] = {
     "LANGUAGES": LOCALES,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_ENABLED": True,
+    # Refused sign-ins per client address and e-mail, and per client address alone.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "LOGIN_IP_RATE_LIMIT": "30 per minute;200 per hour",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "JSON_SORT_KEYS": False,
     # /r/<code>: cache code lookups briefly and write clicks in batches (services.clicks).

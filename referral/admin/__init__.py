@@ -7,12 +7,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def init_app(app: Flask) -> None:
     from referral.admin import (  # noqa: F401
+        audit,
         campaigns,
         context,
         customers,
         instant_win,
         keys,
         lottery,
+        members,
         participants,
         review,
         rules,

@@ -6,17 +6,21 @@ from typing import Any
 
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
 
 from referral.admin import bp
 from referral.admin.forms import WorkspaceForm
 from referral.domain.errors import N_, NotFound
-from referral.services import accounts
+from referral.errors import handle_http
+from referral.security import hash_ip
+from referral.services import accounts, audit
 from referral.services.campaigns import ceiling
 
 
 @bp.before_request
 @login_required
 def load_workspace() -> Any:
+    # Disabled memberships are left out: a marketer with none enabled is no member at all.
     memberships = accounts.memberships_of(current_user)
     if not memberships:
         abort(403, description=N_("Your account is not a member of any workspace."))
@@ -27,6 +31,23 @@ def load_workspace() -> Any:
     g.role = membership.role
     g.ceiling = ceiling()
     return None
+
+
+@bp.errorhandler(Forbidden)
+def refused(error: Forbidden) -> Any:
+    """Every refusal in the admin is audited (who, where, in which workspace), then shown."""
+    workspace = g.get("workspace")
+    marketer_id = current_user.id if current_user.is_authenticated else None
+    audit.security_event(
+        "admin.access",
+        request.endpoint or "-",
+        workspace_id=workspace.id if workspace is not None else None,
+        marketer_id=marketer_id,
+        outcome="denied",
+        ip_hash=hash_ip(request.remote_addr),
+        data={"method": request.method, "path": request.path},
+    )
+    return handle_http(error)
 
 
 @bp.app_template_global()

@@ -1,4 +1,4 @@
-"""Marketer login and logout."""
+"""Marketer login and logout, and a marketer's own account."""
 
 from flask import Blueprint, Flask
 
@@ -6,7 +6,7 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from referral.auth import routes  # noqa: F401  (routes attach themselves to bp)
+    from referral.auth import account, routes  # noqa: F401  (routes attach themselves to bp)
 
     routes.configure_login(app)
     app.register_blueprint(bp)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from referral import config, create_app
 from referral.config import from_environment
+from referral.extensions import db
+from tests.conftest import Browser
+from tests.factories import Factory
 
 
 @pytest.mark.parametrize(
@@ -38,3 +42,85 @@ def test_postgres_urls_are_given_the_psycopg_driver(
     assert from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://u@h/db"
     )
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: object, **env: str) -> dict[str, object]:
+    for name in ("REFERRAL_ENV", "FLASK_DEBUG", "SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return from_environment(str(tmp_path))
+
+
+def test_production_login_cookies_are_host_prefixed_secure_for_the_whole_site(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """Can a sibling subdomain or a plain-http page plant a marketer's login cookie in
+    production? Not with ``__Host-`` names: browsers take those only Secure, Path=/ and
+    without a Domain."""
+    settings = _settings(monkeypatch, tmp_path, REFERRAL_ENV="production")
+    assert settings["REFERRAL_ENV"] == "production"
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert settings["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["REMEMBER_COOKIE_SECURE"] is True
+    assert settings["SESSION_COOKIE_PATH"] == settings["REMEMBER_COOKIE_PATH"] == "/"
+    assert settings["SESSION_COOKIE_DOMAIN"] is None
+    assert settings["REMEMBER_COOKIE_DOMAIN"] is None
+
+
+def test_a_production_login_cookie_is_sent_as_a_host_cookie(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    settings = _settings(monkeypatch, tmp_path, REFERRAL_ENV="production")
+    cookies = {k: v for k, v in settings.items() if "COOKIE" in k}
+    app = create_app({**config.test_config(f"sqlite:///{tmp_path}/cookies.sqlite"), **cookies})
+    with app.app_context():
+        db.create_all()
+        marketer, _ = Factory().marketer()
+        client = app.test_client()
+        token = Browser(client).token("/login")
+        data = {"email": marketer.email, "password": Factory.PASSWORD, "remember": "y"}
+        response = client.post("/login", data={**data, "csrf_token": token})
+        db.session.remove()
+    assert response.status_code == 302
+    sent = response.headers.getlist("Set-Cookie")
+    names = sorted(c.split("=", 1)[0] for c in sent)
+    assert names == ["__Host-remember_token", "__Host-session"]
+    for cookie in sent:
+        parts = [p.strip().lower() for p in cookie.split(";")]
+        assert "secure" in parts and "path=/" in parts and "httponly" in parts, cookie
+        assert not any(p.startswith("domain=") for p in parts), cookie
+
+
+def test_development_keeps_plain_cookie_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    settings = _settings(monkeypatch, tmp_path)
+    assert settings["REFERRAL_ENV"] == "development"
+    assert (settings["SESSION_COOKIE_NAME"], settings["REMEMBER_COOKIE_NAME"]) == (
+        "session",
+        "remember_token",
+    )
+    assert settings["SESSION_COOKIE_SECURE"] is False
+
+
+def test_production_without_secure_cookies_keeps_names_browsers_would_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    settings = _settings(
+        monkeypatch, tmp_path, REFERRAL_ENV="production", SESSION_COOKIE_SECURE="0"
+    )
+    assert settings["SESSION_COOKIE_NAME"] == "session"
+    assert settings["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_login_limits_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    defaults = _settings(monkeypatch, tmp_path)
+    assert defaults["LOGIN_IP_RATE_LIMIT"] == "30 per minute;200 per hour"
+    assert defaults["LOGIN_RATE_LIMIT"] == "10 per minute;50 per hour"
+    tuned = _settings(monkeypatch, tmp_path, LOGIN_IP_RATE_LIMIT="100 per minute")
+    assert tuned["LOGIN_IP_RATE_LIMIT"] == "100 per minute"

@@ -331,7 +331,18 @@ def rows_of(workspace: Any, factory: Factory, status: str) -> dict[str, dict[str
         next_attempt_at=utcnow(),
     )
     db.session.add(delivery)
-    shared = {"key_id": key.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
+    colleague, _workspace = factory.marketer(role="editor", workspace=workspace)
+    membership = db.session.scalar(
+        select(Membership.id).where(
+            Membership.workspace_id == workspace.id, Membership.marketer_id == colleague.id
+        )
+    )
+    shared = {
+        "key_id": key.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
+        "membership_id": membership,
+    }
     rows: dict[str, dict[str, int]] = {}
     for kind in ("referral", "lottery", "survey", "trial", "instant_win"):
         campaign = factory.campaign(
@@ -398,6 +409,12 @@ def snapshot(workspace_id: int) -> list[Any]:
             (d.id, d.status, d.next_attempt_at)
             for d in db.session.scalars(
                 select(WebhookDelivery).where(WebhookDelivery.workspace_id == workspace_id)
+            )
+        ),
+        sorted(
+            (m.id, m.role, m.disabled_at, m.marketer.session_token)
+            for m in db.session.scalars(
+                select(Membership).where(Membership.workspace_id == workspace_id)
             )
         ),
     ]

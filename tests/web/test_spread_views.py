@@ -100,7 +100,8 @@ def test_invariant_7_another_workspaces_campaign_answers_404_on_every_spread_rou
     assert response.status_code == 404
     body = response.get_data(as_text=True).lower()
     assert "person.1@" not in body and "p***@e***.com" not in body
-    assert db.session.query(AuditEntry).count() == 0  # and nothing was exported
+    exported = db.session.query(AuditEntry).filter(AuditEntry.action.startswith("export."))
+    assert exported.count() == 0  # and nothing was exported
 
 
 def test_a_root_of_another_campaign_answers_404(
@@ -268,7 +269,7 @@ def test_every_export_downloads_with_its_file_name_and_is_logged(
     assert response.status_code == 200
     assert response.mimetype == mimetype
     assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
-    audit = db.session.query(AuditEntry).one()
+    audit = db.session.query(AuditEntry).filter(AuditEntry.action != "auth.login").one()
     assert audit.subject == f"campaign:{campaign.id}" and audit.action.startswith("export.")
 
 
