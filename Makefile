@@ -16,7 +16,10 @@ run: setup
 	@echo "  referral is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin)"
 	@echo "  Sign in with demo@example.com / demo-password"
 	@echo ""
-	$(BIN)/referral run --host $(HOST) --port $(PORT)
+	@# The mail worker beside the server (mail never leaves inside a request); both stop together.
+	$(BIN)/huey_consumer referral.tasks.huey --workers 1 --quiet & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/referral run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -91,6 +91,10 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "REFERRAL_SPREAD_VIEW_MAX_NODES": _whole(
             "REFERRAL_SPREAD_VIEW_MAX_NODES", 5_000, 100, 50_000
         ),
+        "DATABASE_STATEMENT_TIMEOUT_MS": _whole(
+            "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 100, 3_600_000
+        ),
+        "HEALTH_SLOW_DATABASE_MS": _whole("HEALTH_SLOW_DATABASE_MS", 500, 1, 60_000),
         "REFERRAL_ENV": "development" if development else "production",
     }
 

@@ -9,9 +9,11 @@ from huey import RedisHuey, SqliteHuey
 import referral
 from referral import tasks
 from referral.extensions import db
+from referral.models import OutboxMessage
 from referral.services import trials
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
+from tests.web.test_join_flow import join_through_form
 
 
 def test_without_redis_the_queue_is_a_sqlite_file(tmp_path: Any) -> None:
@@ -37,3 +39,31 @@ def test_the_periodic_job_queues_due_reminders_once(app, factory: Factory, monke
     monkeypatch.setattr(referral, "create_app", lambda: app)
     assert tasks.send_reminders_task.call_local() == (1, 1)
     assert tasks.send_reminders_task.call_local() == (0, 0)
+
+
+def test_a_sign_up_only_wakes_the_mail_worker_which_then_delivers(
+    app, client, factory: Factory, monkeypatch
+) -> None:
+    woken: list[bool] = []
+    monkeypatch.setattr(tasks, "deliver_outbox_task", lambda: woken.append(True))
+    campaign = factory.campaign(status="live", slug="wake")
+    db.session.commit()
+    assert join_through_form(client, campaign, "w@example.com").status_code == 303
+    assert woken == [True]
+    db.session.rollback()
+    assert [m.status for m in db.session.query(OutboxMessage)] == ["queued"]
+    monkeypatch.undo()  # the real task again, on the test's app
+    monkeypatch.setattr(tasks, "_app", app)
+    assert tasks.deliver_outbox_task.call_local() == 1
+    db.session.rollback()
+    assert [m.status for m in db.session.query(OutboxMessage)] == ["logged"]
+
+
+def test_a_queue_that_is_away_does_not_fail_the_request(monkeypatch) -> None:
+    def away() -> None:
+        raise OSError("queue unreachable")
+
+    monkeypatch.setattr(tasks, "deliver_outbox_task", away)
+    tasks.wake_mailer()  # logs and returns: the periodic job delivers later
+    periodic = [type(task) for task in tasks.huey._registry.periodic_tasks]
+    assert tasks.deliver_outbox_periodically.task_class in periodic

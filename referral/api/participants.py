@@ -9,7 +9,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from referral import emails
+from referral import emails, tasks
 from referral.api import bp
 from referral.api.auth import auth
 from referral.api.bodies import json_object_required
@@ -32,9 +32,7 @@ from referral.api.lookup import (
 from referral.api.openapi import problem_responses
 from referral.api.pagination import page
 from referral.api.schemas import ListQuery
-from referral.extensions import db
 from referral.models import LedgerEntry, Participation
-from referral.services import outbox
 from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
 from referral.services.rewards import balances
 
@@ -58,12 +56,8 @@ def _join_request(data: dict[str, Any]) -> JoinRequest:
 
 
 def _deliver() -> None:
-    """Send the confirmation e-mail now if we can; ``referral send-mail`` retries otherwise."""
-    try:
-        outbox.deliver_pending()
-    except Exception:  # best effort: the message stays queued
-        db.session.rollback()
-        log.exception("delivering the outbox after an API sign-up failed")
+    """Wake the mail worker: the confirmation goes out in seconds, never inside a request."""
+    tasks.wake_mailer()
 
 
 @bp.post("/campaigns/<campaign_id>/participants")

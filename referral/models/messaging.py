@@ -19,7 +19,10 @@ class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sent', 'logged', 'failed')", name="status"),
+        CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'logged', 'failed', 'undeliverable')",
+            name="status",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +38,8 @@ class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     error: Mapped[str] = mapped_column(String(500), default="", nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not before this time: the back-off after a failure, or the lease of a send under way.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ConfirmationToken(Timestamped, db.Model):

@@ -16,7 +16,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from referral import emails
+from referral import emails, tasks
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
 from referral.extensions import db, limiter
@@ -26,7 +26,7 @@ from referral.public import bp
 from referral.public.cookies import Touch, Touches, keep_new_visitor, visitor_id
 from referral.public.forms import OTHER_REGION, JoinForm, join_form
 from referral.security import hash_ip
-from referral.services import advocates, clicks, lottery, outbox, referrals, surveys
+from referral.services import advocates, clicks, lottery, referrals, surveys
 
 log = logging.getLogger("referral.public")
 
@@ -240,12 +240,8 @@ def _join(campaign: Campaign) -> Any:
 
 
 def _deliver() -> None:
-    """Send the confirmation now if we can; the outbox retries later if we cannot."""
-    try:
-        outbox.deliver_pending()
-    except Exception:  # best effort: the message is queued either way
-        db.session.rollback()
-        log.exception("delivering the outbox after a sign-up failed")
+    """Wake the mail worker: the confirmation goes out in seconds, never inside a request."""
+    tasks.wake_mailer()
 
 
 @bp.route("/c/<slug>/joined")

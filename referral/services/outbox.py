@@ -5,18 +5,34 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
+from referral.services.tx import retry_on_contention
 
 log = logging.getLogger("referral.mail")
-MAX_ATTEMPTS = 5
+# Waiting to be sent; "sending" is a claim (with a lease), then sent/logged, or undeliverable.
+WAITING = ("queued", "failed")
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+RETRY_FOR = timedelta(days=1)
+# A claim this old was left by a worker that died mid-send: the message goes out again,
+# with the same Message-ID.
+SENDING_LEASE = timedelta(minutes=5)
+# Refusals of one message; any other error means the server is unreachable or gone.
+MESSAGE_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 @dataclass(frozen=True)
@@ -43,12 +59,20 @@ def queue(
     return message
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The ``Message-ID`` of an outbox row: the same on every attempt, so a message sent
+    twice (a worker killed after the server accepted it) is recognisable as one."""
+    domain = sender.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<outbox.{message.id}.{message.workspace_id}@{domain}>"
+
+
 def _smtp_send(url: str, sender: str, message: OutboxMessage) -> None:
     parts = urlsplit(url)
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
@@ -64,34 +88,87 @@ def _smtp_send(url: str, sender: str, message: OutboxMessage) -> None:
         smtp.send_message(email)
 
 
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 30 s, 1, 2, 4 … minutes, at most an hour."""
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def _due(now: datetime, limit: int) -> list[int]:
+    waiting = OutboxMessage.status.in_(WAITING)
+    stuck = (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now)
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                waiting | stuck,
+                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+@retry_on_contention
+def _claim(message_id_: int, now: datetime) -> OutboxMessage | None:
+    """Take one message for sending (one worker only: a conditional update), or None."""
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id_,
+            or_(
+                OutboxMessage.status.in_(WAITING),
+                (OutboxMessage.status == "sending") & (OutboxMessage.next_attempt_at <= now),
+            ),
+        )
+        .values(
+            status="sending",
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + SENDING_LEASE,
+        )
+    ).rowcount
+    db.session.commit()
+    return db.session.get(OutboxMessage, message_id_) if claimed else None
+
+
+@retry_on_contention
+def _settle(message: OutboxMessage, status: str, error: str = "") -> None:
+    now = utcnow()
+    message.status, message.error = status, error[:500]
+    if status in ("sent", "logged"):
+        message.sent_at, message.next_attempt_at = now, None
+    elif message.created_at < now - RETRY_FOR:
+        message.status, message.next_attempt_at = "undeliverable", None
+    else:
+        message.next_attempt_at = now + backoff(message.attempts)
+    db.session.commit()
+
+
 def deliver_pending(limit: int = 100) -> int:
-    """Send queued messages (SMTP when MAIL_URL is set; otherwise log them). Returns how many
-    were handled. Failures are recorded and retried on the next run, up to MAX_ATTEMPTS."""
+    """Send the messages that are due (SMTP when MAIL_URL is set; otherwise log them) and
+    return how many were tried. Run by the worker and ``referral send-mail``, never inside a
+    request. A failed message waits its own back-off and is retried until a day has passed;
+    an unreachable server ends the run at once, so an outage costs each message one attempt,
+    not one per run."""
     url = current_app.config.get("MAIL_URL") or ""
     sender = current_app.config.get("MAIL_FROM", "referral@localhost")
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status.in_(("queued", "failed")), OutboxMessage.attempts < MAX_ATTEMPTS
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    for message in messages:
-        message.attempts += 1
+    tried = 0
+    for ident in _due(utcnow(), limit):
+        message = _claim(ident, utcnow())
+        if message is None:
+            continue  # another worker took it
+        tried += 1
         try:
             if url:
                 _smtp_send(url, sender, message)
-                message.status = "sent"
             else:
                 log.info(
                     "mail to %s: %s\n%s", message.to_address, message.subject, message.body_text
                 )
-                message.status = "logged"
-            message.sent_at = utcnow()
-            message.error = ""
         except (OSError, smtplib.SMTPException) as error:
-            message.status = "failed"
-            message.error = str(error)[:500]
-        db.session.commit()
-    return len(messages)
+            _settle(message, "failed", str(error))
+            if not isinstance(error, MESSAGE_ERRORS):
+                break  # the server is away: the rest keep their turn
+            continue
+        _settle(message, "sent" if url else "logged")
+    return tried
