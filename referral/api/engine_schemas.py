@@ -272,8 +272,24 @@ class SpreadOut(_Out):
     roots = Integer(required=True)
     max_depth = Integer(required=True)
     breadth_by_depth = List(Integer(), required=True)
-    k_factor = Float(required=True)
+    k_factor = Float(
+        required=True,
+        metadata={
+            "description": "Confirmed participants who came through a referral ÷ "
+            "confirmed participants."
+        },
+    )
     k_by_generation = List(Float(), required=True)
+    viral_k = Float(
+        required=True,
+        metadata={
+            "description": "Mean confirmed referrals per participant confirmed at least "
+            "7 days ago (the viral coefficient)."
+        },
+    )
+    k_mature_participants = Integer(
+        required=True, metadata={"description": "How many participants viral_k is taken over."}
+    )
     structural_virality = Float(required=True)
     structural_virality_largest = Float(required=True)
     referred_share = Float(required=True)

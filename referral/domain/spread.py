@@ -111,8 +111,35 @@ def _ratio(numerator: float, denominator: float) -> float:
     return round(numerator / denominator, 6) if denominator else 0.0
 
 
-def metrics(nodes: Iterable[Node], top: int = 10) -> dict[str, Any]:
+# A participant counts towards the viral K once they have had this long to invite friends.
+MATURITY = timedelta(days=7)
+
+
+def _viral_k(forest: _Forest, confirmed: list[bool], now: datetime) -> tuple[float, int]:
+    """Confirmed referrals per mature participant, and how many mature participants there
+    are (confirmed at least :data:`MATURITY` before ``now``)."""
+    cutoff = now - MATURITY
+    mature = [
+        ok and (node.confirmed_at or node.created_at) <= cutoff
+        for ok, node in zip(confirmed, forest.nodes, strict=True)
+    ]
+    referrals = sum(
+        1
+        for i, parent in enumerate(forest.parent)
+        if parent >= 0 and confirmed[i] and mature[parent]
+    )
+    eligible = sum(mature)
+    return _ratio(referrals, eligible), eligible
+
+
+def metrics(nodes: Iterable[Node], top: int = 10, now: datetime | None = None) -> dict[str, Any]:
     """Every spread metric of a campaign (DESIGN.md, Spread metrics); floats to 6 decimals.
+
+    - ``viral_k`` = confirmed referrals made by mature participants ÷ mature participants,
+      where a participant is mature once confirmed at least seven days before ``now``
+      (``k_mature_participants`` of them): the K growth teams read, the mean number of
+      friends each participant brought in, not pulled down by newcomers who had no time
+      to share yet. 0 when nobody is mature.
 
     - ``size`` nodes; ``confirmed`` nodes with status confirmed; ``roots`` nodes without a
       referrer in the graph; ``max_depth`` the deepest depth (0 when empty);
@@ -138,6 +165,7 @@ def metrics(nodes: Iterable[Node], top: int = 10) -> dict[str, Any]:
     total_confirmed, roots = sum(confirmed_by_depth), sum(breadth[:1])
     created = array("d", map(datetime.timestamp, map(attrgetter("created_at"), forest.nodes)))
     campaign_sv, largest_sv = _virality(forest)
+    viral_k, mature = _viral_k(forest, confirmed, now or datetime.now().astimezone())
     return {
         "size": size,
         "confirmed": total_confirmed,
@@ -149,6 +177,8 @@ def metrics(nodes: Iterable[Node], top: int = 10) -> dict[str, Any]:
             _ratio(confirmed_by_depth[g + 1], confirmed_by_depth[g])
             for g in range(len(breadth) - 1)
         ],
+        "viral_k": viral_k,
+        "k_mature_participants": mature,
         "structural_virality": campaign_sv,
         "structural_virality_largest": largest_sv,
         "referred_share": _ratio(size - roots, size),

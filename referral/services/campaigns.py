@@ -172,5 +172,6 @@ def campaign_overview(campaign: Campaign) -> dict[str, int]:
         "confirmed": counts.get("confirmed", 0),
         "pending": counts.get("pending", 0),
         "flagged": counts.get("flagged", 0),
+        "rejected": counts.get("rejected", 0),
         "referred": referred or 0,
     }

@@ -28,7 +28,7 @@ from referral.models import (
     Event,
     Participation,
 )
-from referral.services import spread
+from referral.services import campaigns, spread
 
 CONVERSION_EVENTS = ("trial_converted", "purchase")
 CHARTS = ("funnel", "growth", "generations", "channels", "sources")
@@ -62,6 +62,7 @@ def dashboard(campaign: Campaign) -> dict[str, Any]:
     return {
         "metrics": metrics,
         "funnel": funnel(campaign, metrics),
+        "overview": campaigns.campaign_overview(campaign),
         "sources": utm_sources(campaign),
         "advocates": {
             key: [{**a, **people[a["id"]]} for a in rows if a["id"] in people]

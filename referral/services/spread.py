@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from referral.domain import spread
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
+from referral.models.base import utcnow
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _LOCK = threading.Lock()
@@ -60,12 +61,13 @@ def load_nodes(campaign_id: int, with_labels: bool = False) -> list[spread.Node]
 
 def campaign_metrics(campaign: Campaign) -> dict[str, Any]:
     """All spread metrics of the campaign (DESIGN "Spread metrics"), cached."""
-    key = fingerprint(campaign.id)
+    now = utcnow().replace(minute=0, second=0, microsecond=0)  # viral K matures by the hour
+    key = (fingerprint(campaign.id), now)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = spread.metrics(load_nodes(campaign.id))
+    result = spread.metrics(load_nodes(campaign.id), now=now)
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > CACHE_SIZE:

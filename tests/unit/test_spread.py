@@ -90,8 +90,8 @@ def reference_virality(nodes: list[Node]) -> tuple[float, float]:
 def test_metrics_hold_exactly_the_fields_of_the_api() -> None:
     assert set(metrics(PATH_5)) == {
         "size", "confirmed", "roots", "max_depth", "breadth_by_depth", "k_factor",
-        "k_by_generation", "structural_virality", "structural_virality_largest",
-        "referred_share", "median_time_to_first_referral_s", "top_advocates", "channels",
+        "k_by_generation", "viral_k", "k_mature_participants", "structural_virality",
+        "structural_virality_largest", "referred_share", "median_time_to_first_referral_s", "top_advocates", "channels",
         "growth_by_day", "growth_by_generation",
     }  # fmt: skip
 
@@ -151,6 +151,8 @@ def test_empty_input_gives_zeros_and_no_median() -> None:
         "breadth_by_depth": [],
         "k_factor": 0.0,
         "k_by_generation": [],
+        "viral_k": 0.0,
+        "k_mature_participants": 0,
         "structural_virality": 0.0,
         "structural_virality_largest": 0.0,
         "referred_share": 0.0,
@@ -457,3 +459,37 @@ def test_collapse_keeps_counts_right(
             tops = [c for c in graph.successors(parent) if c not in kept_ids]
         assert tops and aggregate["count"] == sum(1 + len(nx.descendants(graph, c)) for c in tops)
     assert view["collapsed"] is (len(nodes) > max_nodes)
+
+
+# --- viral K: mean confirmed referrals per participant old enough to have referred -----------
+
+
+def test_viral_k_is_the_mean_referrals_of_mature_participants() -> None:
+    # 1 brought 2, 3 and 4; 2 brought 5. A week later all five are mature: 4 referrals / 5.
+    nodes = tree([None, 1, 1, 1, 2])
+    later = metrics(nodes, now=T0 + timedelta(days=30))
+    assert later["k_mature_participants"] == 5 and later["viral_k"] == 0.8
+    assert later["k_factor"] == 0.8  # the referred share, a different figure in general
+
+
+def test_newcomers_who_had_no_time_to_share_do_not_pull_viral_k_down() -> None:
+    # Node 1 joined at T0 and brought 2 and 3 a few seconds later; ten newcomers joined
+    # today, so within the week none of them could have referred anyone yet.
+    old = tree([None, 1, 1])
+    today = T0 + timedelta(days=30)
+    newcomers = [node(100 + i, None, at=(today - T0).total_seconds() - 60) for i in range(10)]
+    result = metrics(old + newcomers, now=today)
+    assert result["k_mature_participants"] == 3
+    assert result["viral_k"] == round(2 / 3, 6)
+    assert result["referred_share"] == round(2 / 13, 6)
+
+
+def test_nobody_mature_yet_gives_viral_k_zero_over_zero_people() -> None:
+    result = metrics(tree([None, 1, 1]), now=T0 + timedelta(days=1))
+    assert result["viral_k"] == 0.0 and result["k_mature_participants"] == 0
+
+
+def test_unconfirmed_friends_do_not_count_towards_viral_k() -> None:
+    nodes = tree([None, 1]) + [node(3, 1, status="pending")]
+    result = metrics(nodes, now=T0 + timedelta(days=30))
+    assert result["k_mature_participants"] == 2 and result["viral_k"] == 0.5

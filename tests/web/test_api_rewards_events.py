@@ -23,8 +23,8 @@ LEDGER_FIELDS = {
 }  # fmt: skip
 SPREAD_FIELDS = {
     "size", "confirmed", "roots", "max_depth", "breadth_by_depth", "k_factor", "k_by_generation",
-    "structural_virality", "structural_virality_largest", "referred_share",
-    "median_time_to_first_referral_s", "top_advocates", "channels",
+    "viral_k", "k_mature_participants", "structural_virality", "structural_virality_largest",
+    "referred_share", "median_time_to_first_referral_s", "top_advocates", "channels",
 }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import networkx as nx
@@ -15,6 +16,7 @@ from flask import Flask
 
 from referral.extensions import db
 from referral.models import AuditEntry, Campaign, Participation, Workspace
+from referral.models.base import utcnow
 from referral.services import spread
 from tests.conftest import Browser
 from tests.factories import Factory
@@ -132,7 +134,12 @@ def test_the_dashboard_shows_the_funnel_virality_and_top_advocates(
     campaign, rows = viewer
     html = browser.client.get(f"/admin/campaigns/{campaign.id}/dashboard").get_data(as_text=True)
     assert re.search(r'data-testid="funnel-joins">13<', html)
-    assert re.search(r'data-testid="k-factor">0\.92<', html)  # 12 of 13 confirmed were referred
+    assert re.search(r'data-testid="k-factor">92%<', html)  # 12 of 13 confirmed were referred
+    # Everyone joined today: nobody has had a week to invite friends, so no viral K yet.
+    assert re.search(r'data-testid="viral-k">—<', html)
+    assert "Shown once participants have had 7 days to invite friends." in html
+    counts = re.search(r'data-testid="funnel-counts">(.*?)</p>', html, re.S)
+    assert counts and "0 rejected" in counts.group(1) and "all 13 sign-ups" in counts.group(1)
     assert "The average number of referral steps" in html  # structural virality, explained
     assert "Of all confirmed participants, the share who came through" in html  # K-factor
     top = re.search(r'data-testid="top-subtree">(.*?)</ol>', html, re.S)
@@ -347,3 +354,26 @@ def test_missing_node_modules_answer_404_with_how_to_install_them(
     response = browser.client.get("/admin/vendor/sigma.min.js")
     assert response.status_code == 404
     assert "npm ci --ignore-scripts" in response.get_data(as_text=True)
+
+
+def test_the_dashboard_shows_viral_k_over_mature_participants_and_explains_its_counts(
+    browser: Browser, viewer: tuple[Campaign, list[Participation]]
+) -> None:
+    campaign, rows = viewer
+    week_ago = utcnow() - timedelta(days=8)
+    for row in rows:  # the whole tree joined and confirmed over a week ago
+        row.created_at = row.confirmed_at = week_ago
+    rows[-1].status = "rejected"
+    rows[-2].status = "flagged"
+    db.session.commit()
+    html = browser.client.get(f"/admin/campaigns/{campaign.id}/dashboard").get_data(as_text=True)
+    viral = re.search(r'data-testid="viral-k">([^<]*)<', html)
+    basis = re.search(r'data-testid="viral-k-basis">(.*?)</span>', html, re.S)
+    assert viral and basis
+    confirmed = [r for r in rows if r.status == "confirmed"]
+    referred = [r for r in confirmed if r.referrer_id in {c.id for c in confirmed}]
+    assert viral.group(1) == f"{len(referred) / len(confirmed):.2f}"
+    assert f"over the {len(confirmed)} participants confirmed at least 7 days ago" in basis.group(1)
+    counts = re.search(r'data-testid="funnel-counts">(.*?)</p>', html, re.S)
+    assert counts and "1 rejected" in counts.group(1) and "all 13 sign-ups" in counts.group(1)
+    assert "1 held for review" in counts.group(1)
