@@ -234,7 +234,8 @@ def customer_view(customer: Customer) -> dict[str, Any]:
 
     The timeline holds the customer's events oldest first (ties in time by id, the order
     they were recorded); past ``TIMELINE_MAX`` only the latest are shown and
-    ``timeline_truncated`` says so.
+    ``timeline_truncated`` says so. The consent history is oldest first;
+    ``marketing_consent`` is its latest marketing row (given or withdrawn), or None.
     """
     consents = db.session.execute(
         select(ConsentRecord, Campaign.name)
@@ -267,9 +268,11 @@ def customer_view(customer: Customer) -> dict[str, Any]:
         .where(Participation.customer_id == customer.id)
         .order_by(LedgerEntry.created_at, LedgerEntry.id)
     ).all()
+    marketing = [c for c, _name in consents if c.purpose == "marketing"]
     return {
         "customer": customer,
         "consents": list(consents),
+        "marketing_consent": marketing[-1] if marketing else None,
         "participations": list(participations),
         "timeline": list(reversed(events[:TIMELINE_MAX])),
         "timeline_truncated": len(events) > TIMELINE_MAX,

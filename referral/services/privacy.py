@@ -1,43 +1,153 @@
 """A customer's data: export everything, or erase the person but keep the numbers.
 
-Erasure anonymises: name, addresses, locale, tags and free-text event data are removed,
-consent texts are kept (proof of what was agreed) but unlinked from any address, hashed IPs
-and browser hashes are cleared. The participations stay in place with their referrer, depth
-and status, and the ledger lines stay with their amounts, so the spread graph keeps its shape
-and the campaign's totals do not change.
+Erasure anonymises: the address (a placeholder keeps the row's unique key), name, locale,
+tags, free-text event data and free-text survey answers are removed; consent texts are
+kept (proof of what was agreed) but unlinked from any page, address or browser; hashed IPs,
+browser and visitor hashes are cleared, and so is the address in queued webhooks. The
+participations stay in place with their referral code, referrer, depth and status — a
+pseudonymous node — and the ledger lines stay with their amounts, so the spread graph keeps
+its shape, other people's rewards and published draws do not change, and neither do the
+campaign's totals (DESIGN invariant 6).
+
+Every export and every erasure is recorded in the audit log, in the transaction that makes
+it, naming the customer by id only.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
 from referral.extensions import db
 from referral.models import (
-    AuditEntry,
     Campaign,
     Click,
     ConsentRecord,
     Customer,
     Event,
     LedgerEntry,
-    Marketer,
     OutboxMessage,
     Participation,
+    SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
+    WebhookDelivery,
 )
 from referral.models.base import utcnow
+from referral.services import audit
+from referral.services.tx import retry_on_contention
 
 ERASED_DOMAIN = "erased.invalid"
+USER_AGENT_MAX = 256
+SOURCE_MAX = 500  # the consent row's ``page``: where or how the consent was received
+MARKETING = "marketing"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, for the audit log: a marketer in the admin, an API key, or the operator."""
+
+    marketer_id: int | None = None
+    label: str = ""
+    ip_hash: str | None = None
+
+
+OPERATOR = Actor(label="operator")
+
+
+def subject_of(customer: Customer) -> str:
+    """How the audit log names a customer: by id, never by address."""
+    return f"customer:{customer.id}"
+
+
+def clip_user_agent(value: str | None) -> str | None:
+    """The User-Agent as a consent row keeps it: at most 256 characters, None when empty."""
+    return (value or "")[:USER_AGENT_MAX] or None
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def export_customer(customer: Customer) -> dict[str, Any]:
-    """Everything stored about one customer, as JSON-ready data (access requests)."""
+def _consents(customer: Customer) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.customer_id == customer.id)
+        .order_by(ConsentRecord.given_at, ConsentRecord.id)
+    )
+    return [
+        {
+            "action": c.action,
+            "purpose": c.purpose,
+            "text": c.text,
+            "version": c.version,
+            "source": c.page,
+            "user_agent": c.user_agent,
+            "recorded_at": _iso(c.given_at),
+            "given_at": _iso(c.given_at),
+            "withdrawn_at": _iso(c.withdrawn_at),
+        }
+        for c in rows
+    ]
+
+
+def _participations(participations: list[Participation]) -> list[dict[str, Any]]:
+    names = dict(
+        db.session.execute(
+            select(Campaign.id, Campaign.name).where(
+                Campaign.id.in_([p.campaign_id for p in participations])
+            )
+        ).all()
+    )
+    return [
+        {
+            "id": str(p.id),
+            "campaign": names.get(p.campaign_id),
+            "referral_code": p.referral_code,
+            "referrer_id": str(p.referrer_id) if p.referrer_id else None,
+            "status": p.status,
+            "channel": p.channel,
+            "utm": p.utm,
+            "locale": p.locale,
+            "created_at": _iso(p.created_at),
+            "confirmed_at": _iso(p.confirmed_at),
+        }
+        for p in participations
+    ]
+
+
+def _survey_answers(ids: list[int]) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(SurveyQuestion.prompt, SurveyOption.label, SurveyAnswer, SurveyResponse.created_at)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .outerjoin(SurveyOption, SurveyOption.id == SurveyAnswer.option_id)
+        .where(SurveyResponse.participation_id.in_(ids))
+        .order_by(SurveyAnswer.id)
+    )
+    return [
+        {
+            "question": prompt,
+            "option": label,
+            "number": answer.number,
+            "text": answer.text,
+            "answered_at": _iso(answered_at),
+        }
+        for prompt, label, answer, answered_at in rows
+    ]
+
+
+def customer_document(customer: Customer) -> dict[str, Any]:
+    """Everything stored about one customer, as JSON-ready data (an access request).
+
+    After erasure it holds nothing that names or traces the person: no address, name,
+    locale, hashes, pages, browsers or free text; what is left are the pseudonymous
+    participations, the consent texts and the amounts.
+    """
     participations = list(
         db.session.scalars(
             select(Participation)
@@ -46,49 +156,29 @@ def export_customer(customer: Customer) -> dict[str, Any]:
         )
     )
     ids = [p.id for p in participations]
-    campaigns = {
-        c.id: c
-        for c in db.session.scalars(
-            select(Campaign).where(Campaign.id.in_([p.campaign_id for p in participations]))
-        )
-    }
+    events = db.session.scalars(
+        select(Event).where(Event.customer_id == customer.id).order_by(Event.id)
+    )
+    ledger = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.participation_id.in_(ids)).order_by(LedgerEntry.id)
+    )
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.customer_id == customer.id)
+        .order_by(OutboxMessage.id)
+    )
     return {
         "customer": {
             "id": str(customer.id),
-            "email": customer.email_display,
+            "email": customer.email_display or None,
             "name": customer.name,
             "locale": customer.locale,
             "tags": customer.tags,
             "created_at": _iso(customer.created_at),
             "erased_at": _iso(customer.erased_at),
         },
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "text": c.text,
-                "version": c.version,
-                "page": c.page,
-                "given_at": _iso(c.given_at),
-                "withdrawn_at": _iso(c.withdrawn_at),
-            }
-            for c in db.session.scalars(
-                select(ConsentRecord).where(ConsentRecord.customer_id == customer.id)
-            )
-        ],
-        "participations": [
-            {
-                "id": str(p.id),
-                "campaign": campaigns[p.campaign_id].name,
-                "referral_code": p.referral_code,
-                "referrer_id": str(p.referrer_id) if p.referrer_id else None,
-                "status": p.status,
-                "channel": p.channel,
-                "utm": p.utm,
-                "created_at": _iso(p.created_at),
-                "confirmed_at": _iso(p.confirmed_at),
-            }
-            for p in participations
-        ],
+        "consents": _consents(customer),
+        "participations": _participations(participations),
         "events": [
             {
                 "kind": e.kind,
@@ -97,22 +187,20 @@ def export_customer(customer: Customer) -> dict[str, Any]:
                 "data": e.data,
                 "occurred_at": _iso(e.occurred_at),
             }
-            for e in db.session.scalars(
-                select(Event).where(Event.customer_id == customer.id).order_by(Event.id)
-            )
+            for e in events
         ],
         "rewards": [
             {
                 "reward": entry.reward,
                 "amount": entry.amount,
+                "currency": entry.currency,
                 "status": entry.status,
                 "level": entry.level,
                 "created_at": _iso(entry.created_at),
             }
-            for entry in db.session.scalars(
-                select(LedgerEntry).where(LedgerEntry.participation_id.in_(ids))
-            )
+            for entry in ledger
         ],
+        "survey_answers": _survey_answers(ids),
         "messages": [
             {
                 "kind": m.kind,
@@ -120,36 +208,80 @@ def export_customer(customer: Customer) -> dict[str, Any]:
                 "status": m.status,
                 "created_at": _iso(m.created_at),
             }
-            for m in db.session.scalars(
-                select(OutboxMessage).where(OutboxMessage.customer_id == customer.id)
-            )
+            for m in messages
         ],
     }
 
 
-def erase_customer(customer: Customer, marketer: Marketer | None = None) -> Customer:
-    """Anonymise ``customer`` in one transaction (see the module rule); idempotent."""
-    if customer.erased_at is not None:
-        return customer
+@retry_on_contention
+def export_customer(customer: Customer, by: Actor = OPERATOR) -> dict[str, Any]:
+    """The customer's document (:func:`customer_document`), recorded in the audit log as
+    ``customer.exported`` by ``by`` in the same transaction. Every export is recorded, also
+    one of an erased customer."""
+    document = customer_document(customer)
+    audit.record(
+        "customer.exported",
+        subject_of(customer),
+        workspace_id=customer.workspace_id,
+        marketer_id=by.marketer_id,
+        actor=by.label,
+        ip_hash=by.ip_hash,
+        data={"erased": customer.erased_at is not None},
+    )
+    db.session.commit()
+    return document
+
+
+def _scrub_webhooks(customer: Customer, ids: list[int]) -> None:
+    """Queued or logged ``participant.confirmed`` deliveries carry the address: blank it."""
+    if not ids:
+        return
+    keys = [f"participant.confirmed:{pid}" for pid in ids]
+    deliveries = db.session.scalars(
+        select(WebhookDelivery).where(
+            WebhookDelivery.workspace_id == customer.workspace_id,
+            WebhookDelivery.event_key.in_(keys),
+        )
+    )
+    for delivery in deliveries:
+        payload = dict(delivery.payload or {})
+        data = dict(payload.get("data") or {})
+        if isinstance(data.get("participant"), dict):
+            data["participant"] = {**data["participant"], "email": None}
+        payload["data"] = data
+        delivery.payload = payload
+
+
+def _anonymise(customer: Customer, now: Any) -> None:
     placeholder = f"erased-{secrets.token_hex(8)}@{ERASED_DOMAIN}"
-    customer.email = customer.email_display = placeholder
+    customer.email = placeholder  # the unique key of the row; nobody's address
+    customer.email_display = ""
     customer.name = ""
     customer.locale = None
     customer.tags = []
-    customer.erased_at = utcnow()
-    ids = select(Participation.id).where(Participation.customer_id == customer.id)
+    customer.erased_at = now
+    ids = list(
+        db.session.scalars(select(Participation.id).where(Participation.customer_id == customer.id))
+    )
     db.session.execute(
         update(Participation)
         .where(Participation.customer_id == customer.id)
         .values(ip_hash=None, agent_hash=None, visitor_hash=None, utm={}, locale=None)
     )
-    db.session.execute(
-        update(Click).where(Click.participation_id.in_(ids)).values(ip_hash=None, visitor_hash=None)
-    )
+    if ids:
+        db.session.execute(
+            update(Click)
+            .where(Click.participation_id.in_(ids))
+            .values(ip_hash=None, visitor_hash=None, utm={})
+        )
+        responses = select(SurveyResponse.id).where(SurveyResponse.participation_id.in_(ids))
+        db.session.execute(
+            update(SurveyAnswer).where(SurveyAnswer.response_id.in_(responses)).values(text=None)
+        )
     db.session.execute(
         update(ConsentRecord)
         .where(ConsentRecord.customer_id == customer.id)
-        .values(ip_hash=None, page="")
+        .values(ip_hash=None, page="", user_agent=None)
     )
     db.session.execute(update(Event).where(Event.customer_id == customer.id).values(data={}))
     db.session.execute(
@@ -157,14 +289,40 @@ def erase_customer(customer: Customer, marketer: Marketer | None = None) -> Cust
         .where(OutboxMessage.customer_id == customer.id)
         .values(to_address=placeholder, body_text="", body_html="", subject="(erased)")
     )
+    _scrub_webhooks(customer, ids)
+
+
+@retry_on_contention
+def erase_customer(customer: Customer, by: Actor = OPERATOR) -> bool:
+    """Anonymise ``customer`` in one transaction (see the module rule), recorded in the
+    audit log as ``customer.erased`` and on the timeline as ``erased``.
+
+    Idempotent: erasing an erased customer changes nothing, records nothing and returns
+    False (True when this call erased). The row is locked first, so two concurrent
+    erasures do the work once.
+    """
+    db.session.refresh(customer, with_for_update=True)
+    if customer.erased_at is not None:
+        db.session.commit()
+        return False
+    now = utcnow()
+    _anonymise(customer, now)
     db.session.add(
-        AuditEntry(
+        Event(
             workspace_id=customer.workspace_id,
-            marketer_id=marketer.id if marketer else None,
-            action="customer.erase",
-            subject=f"customer:{customer.id}",
+            customer_id=customer.id,
+            kind="erased",
             data={},
+            occurred_at=now,
         )
     )
+    audit.record(
+        "customer.erased",
+        subject_of(customer),
+        workspace_id=customer.workspace_id,
+        marketer_id=by.marketer_id,
+        actor=by.label,
+        ip_hash=by.ip_hash,
+    )
     db.session.commit()
-    return customer
+    return True

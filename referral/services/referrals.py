@@ -31,6 +31,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.security import hash_ip, keyed_hash
 from referral.services import lottery, outbox, trials, webhooks
+from referral.services.privacy import clip_user_agent
 from referral.services.rewards import pay_for_event
 from referral.services.tx import retry_on_contention
 
@@ -65,6 +66,8 @@ class JoinRequest:
     utm: dict[str, str] = field(default_factory=dict)
     consent_text: str | None = None
     consent_version: str | None = None
+    # What the consent is for: the campaign's terms (the landing page), or marketing.
+    consent_purpose: str = "campaign_terms"
     confirmed: bool = False
 
 
@@ -337,12 +340,13 @@ def join_campaign(
             ConsentRecord(
                 customer_id=customer.id,
                 campaign_id=campaign.id,
-                purpose="campaign_terms",
+                purpose=request.consent_purpose,
                 text=request.consent_text,
                 version=request.consent_version or "1",
                 page=visitor.page[:500],
                 ip_hash=participation.ip_hash,
                 given_at=utcnow(),
+                user_agent=clip_user_agent(visitor.user_agent),
             )
         )
     _record(
