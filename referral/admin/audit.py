@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from referral.admin import bp
@@ -55,8 +55,9 @@ def _form() -> tuple[AuditFilterForm, bool]:
     """The filter form from the query string, and whether it is valid."""
     form = AuditFilterForm(request.args)
     actions = service.actions_in(g.workspace.id)
-    form.action.choices = [("", _l("Any")), *((a, a) for a in actions)]
-    form.outcome.choices = [("", _l("Any")), *((o, OUTCOME_WORDS[o]) for o in OUTCOMES)]
+    anything = SelectChoice("", _l("Any"))
+    form.action.choices = [anything, *(SelectChoice(a, a) for a in actions)]
+    form.outcome.choices = [anything, *(SelectChoice(o, OUTCOME_WORDS[o]) for o in OUTCOMES)]
     return form, form.validate()
 
 

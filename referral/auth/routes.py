@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from referral.auth import bp
 from referral.auth.forms import LoginForm, LogoutForm, PasswordChangeForm
+from referral.errors import handle_rate_limit
 from referral.extensions import limiter, login_manager
 from referral.models import Marketer
 from referral.security import hash_ip, is_local_url, keyed_hash
@@ -108,10 +109,12 @@ def throttled(error: RateLimitExceeded) -> Any:
     """The form again, saying how long to wait, with ``Retry-After``; audited."""
     seconds = retry_after()
     headers = {"Retry-After": str(seconds)}
-    if request.endpoint != "auth.login":
+    if request.endpoint == "auth.change_password":
         form = PasswordChangeForm(formdata=None)
         page = render_template("auth/password.html", form=form, notice=wait_message(seconds))
         return page, 429, headers
+    if request.endpoint != "auth.login":
+        return handle_rate_limit(error)
     accounts.login_throttled(request.form.get("email", ""), ip_hash=hash_ip(request.remote_addr))
     form = LoginForm()
     page = render_template("auth/login.html", form=form, notice=wait_message(seconds))

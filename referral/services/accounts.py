@@ -127,7 +127,8 @@ def create_admin(
     password (when none is given for a new account) is returned once and never stored.
     Only the length of a given password is checked here: whoever takes a password from a
     person (the ``create-admin`` command, the forms) checks its strength first with
-    :func:`check_password_strength`. A new membership or a changed role is audited.
+    :func:`check_password_strength`. A disabled membership is enabled again. A new
+    membership, a changed role and a membership enabled again are audited.
 
     :raise ValidationFailed: on a malformed e-mail, slug or too short password.
     """
@@ -156,6 +157,7 @@ def create_admin(
 
 
 def _grant_role(workspace: Workspace, marketer: Marketer, role: str) -> None:
+    """``marketer`` a member of ``workspace`` with ``role``, enabled again if disabled."""
     membership = db.session.scalar(
         select(Membership).where(
             Membership.workspace_id == workspace.id, Membership.marketer_id == marketer.id
@@ -166,14 +168,18 @@ def _grant_role(workspace: Workspace, marketer: Marketer, role: str) -> None:
         db.session.add(Membership(workspace_id=workspace.id, marketer_id=marketer.id, role=role))
     else:
         membership.role = role
+    if membership is not None and membership.disabled_at is not None:
+        membership.disabled_at = None
+        _audit_member("member.enable", workspace, marketer, {"role": role})
     if before != role:
-        audit.record(
-            "member.add" if before is None else "member.role",
-            f"marketer:{marketer.id}",
-            workspace_id=workspace.id,
-            actor="operator",
-            data={"from": before, "to": role},
-        )
+        change = "member.add" if before is None else "member.role"
+        _audit_member(change, workspace, marketer, {"from": before, "to": role})
+
+
+def _audit_member(action: str, workspace: Workspace, marketer: Marketer, data: dict) -> None:
+    audit.record(
+        action, f"marketer:{marketer.id}", workspace_id=workspace.id, actor="operator", data=data
+    )
 
 
 def authenticate(email: str, password: str, *, ip_hash: str | None = None) -> Marketer | None:

@@ -254,6 +254,10 @@ def test_a_wrong_current_password_is_audited_and_throttled(browser: Browser, log
         browser.post("/account/password", form, "/account/password").status_code for _ in range(11)
     ]
     assert statuses == [422] * 10 + [429]
+    again = browser.post("/account/password", form, "/account/password")
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > 0
+    assert "Too many attempts from here." in text_of(again)
+    assert "Current password" in text_of(again)
     failed = entries(AuditEntry.action == "auth.password_change")
     assert len(failed) == 10 and {e.outcome for e in failed} == {"failed"}
     assert all(e.marketer_id == marketer.id for e in failed)
@@ -411,3 +415,21 @@ def test_a_role_change_by_the_operator_is_audited(factory: Factory) -> None:
         ("member.add", {"from": None, "to": "owner"}),
         ("member.role", {"from": "owner", "to": "editor"}),
     ]
+
+
+def test_the_operator_lets_a_disabled_member_back_in_with_create_admin(
+    app: Flask, factory: Factory
+) -> None:
+    """Two owners disabled each other's way out? ``create-admin`` restores a membership."""
+    first = create_admin("acme", "boss@acme.example", "a long enough password", "owner")
+    membership = membership_of(first.marketer, first.workspace)
+    membership.disabled_at = membership.created_at
+    db.session.commit()
+    create_admin("acme", "boss@acme.example", None, "owner")
+    assert membership_of(first.marketer, first.workspace).disabled_at is None
+    assert [e.action for e in entries(AuditEntry.action.startswith("member."))] == [
+        "member.add",
+        "member.enable",
+    ]
+    signed_in = browser_at(app, "192.0.2.50").login("boss@acme.example", "a long enough password")
+    assert signed_in.status_code == 302
