@@ -4,10 +4,12 @@ spread. Types and ranges only; the business rules (depth cap, attribution) are t
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validates_schema
 
 from referral.api.schemas import Flag, ListQuery, Text, Time, Whole, _Out, _time_out
 from referral.domain.attribution import REFERRAL_STATUSES
@@ -95,6 +97,23 @@ class RulePage(_Out):
 # --- participants ---------------------------------------------------------------------------
 
 
+class ConsentIn(Schema):
+    """The consent the person gave where the caller signed them up, word for word."""
+
+    text = Text(
+        required=True,
+        validate=Length(1, 5000),
+        metadata={"description": "The consent text exactly as the person saw it."},
+    )
+    version = Text(required=True, validate=Length(1, 32))
+    source = Text(
+        validate=Length(1, 200),
+        metadata={
+            "description": "Where it was given: the shop's page or app screen (default `api`)."
+        },
+    )
+
+
 class ParticipantIn(Schema):
     email = Text(required=True, validate=[Length(1, 254), _check_email])
     name = Text(validate=Length(0, NAME_MAX))
@@ -124,6 +143,25 @@ class ParticipantIn(Schema):
             "keyed hash): the same device using its own referral code is a self-referral."
         },
     )
+    consent = Nested(
+        ConsentIn,
+        metadata={
+            "description": "The consent given on joining: recorded with the time and the "
+            "request's User-Agent, shown on the customer's page and in their export."
+        },
+    )
+    marketing = Flag(
+        metadata={
+            "description": "The consent covers marketing e-mails. Needs `consent` (its "
+            "`text` and `version`); without it the answer is 422."
+        },
+    )
+
+    @validates_schema
+    def _marketing_needs_consent(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("marketing") and "consent" not in data:
+            message = "Give the consent text and version the person agreed to."
+            raise ValidationError({"consent": {"text": [message], "version": [message]}})
 
 
 class ParticipantOut(_Out):

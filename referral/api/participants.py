@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -45,6 +45,7 @@ _EXISTING = {
 
 
 def _join_request(data: dict[str, Any]) -> JoinRequest:
+    consent = data.get("consent") or {}
     return JoinRequest(
         email=data["email"],
         name=data.get("name") or "",
@@ -52,6 +53,19 @@ def _join_request(data: dict[str, Any]) -> JoinRequest:
         referral_code=data.get("referral_code") or None,
         channel=data.get("channel") or "api",
         confirmed=bool(data.get("confirmed")),
+        consent_text=consent.get("text"),
+        consent_version=consent.get("version"),
+        consent_purpose="marketing" if data.get("marketing") else "campaign_terms",
+    )
+
+
+def _visitor(data: dict[str, Any]) -> Visitor:
+    """The consent row keeps where it was given (``consent.source``, else ``api``) and the
+    request's User-Agent."""
+    return Visitor(
+        visitor_id=data.get("visitor_id"),
+        user_agent=request.user_agent.string or None,
+        page=(data.get("consent") or {}).get("source") or "api",
     )
 
 
@@ -72,15 +86,15 @@ def _deliver() -> None:
     "came through a referral. The same address again (in any spelling that normalises alike) "
     "answers 200 with the existing participant and changes nothing. A self-referral or an "
     "unknown code joins without a referrer and says why in `referral_status`. Unless "
-    "`confirmed`, a confirmation e-mail is sent (double opt-in). A campaign that is not open "
-    "answers 409.",
+    "`confirmed`, a confirmation e-mail is sent (double opt-in). With `consent`, its text and "
+    "version are recorded on the customer (with `marketing: true`, as consent to marketing "
+    "e-mails, which needs `consent`). A campaign that is not open answers 409.",
     operation_id="createParticipant",
     responses={200: _EXISTING, **problem_responses(400, 401, 404, 409, 413, 422)},
 )
 def create_participant(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)
-    visitor = Visitor(visitor_id=data.get("visitor_id"))
-    result = join_campaign(campaign, _join_request(data), visitor, emails.confirmation)
+    result = join_campaign(campaign, _join_request(data), _visitor(data), emails.confirmation)
     if result.token is not None:
         _deliver()
     body = participant_with_stats(result.participation)

@@ -11,11 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import Campaign, Event, LedgerEntry, Participation, RewardRule
+from referral.models import Campaign, Customer, Event, LedgerEntry, Participation, RewardRule
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.api_support import API, PROBLEM, Api, assert_problem
 
-# Every route that names a campaign ({c}), a participant ({p}) or a draw ({d}), with a body.
+# Every route that names a campaign ({c}), a participant ({p}), a draw ({d}) or a customer
+# ({u}), with a body.
 ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns/{c}", None),
     ("PATCH", "/campaigns/{c}", {"name": "Taken over"}),
@@ -38,6 +39,8 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/campaigns/{c}/draws", {"winners": 1}),
     ("GET", "/draws/{d}", None),
     ("POST", "/draws/{d}/replacements", {"entry_id": "1", "reason": "Not eligible"}),
+    ("GET", "/customers/{u}/export", None),
+    ("POST", "/customers/{u}/erase", None),
 ]
 ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns", None),
@@ -47,13 +50,15 @@ ROUTES: list[tuple[str, str, Any]] = [
 
 
 def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
-    """Ids of workspace A: a live campaign ({c}) with a pending participant ({p}); for the
-    draw routes, a closed lottery's draw ({d})."""
+    """Ids of workspace A: a live campaign ({c}) with a pending participant ({p}) who is
+    customer {u}; for the draw routes, a closed lottery's draw ({d})."""
     _, secret = factory.api_key(factory.workspace())
     owner = Api(client, secret)
     campaign = owner.campaign()
     participant = owner.join(campaign["id"], "member@example.com")
-    ids = {"c": campaign["id"], "p": participant["id"], "d": "0"}
+    customer = db.session.get(Participation, int(participant["id"]))
+    assert customer is not None
+    ids = {"c": campaign["id"], "p": participant["id"], "d": "0", "u": str(customer.customer_id)}
     if "{d}" in path:
         lottery = owner.campaign(name="Draw", kind="lottery", rules=LOTTERY_RULES)
         for n in range(2):
@@ -82,7 +87,8 @@ def snapshot() -> tuple[Any, ...]:
     )
     states = tuple(db.session.execute(select(Campaign.name, Campaign.status)).all())
     statuses = tuple(db.session.execute(select(Participation.status)).all())
-    return counts, states, statuses
+    people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
+    return counts, states, statuses, people
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -95,7 +101,12 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
         if rule.rule == f"{API}/openapi.json":
             continue
         path = rule.rule.removeprefix(API)
-        for name, short in (("campaign_id", "c"), ("participant_id", "p"), ("draw_id", "d")):
+        for name, short in (
+            ("campaign_id", "c"),
+            ("participant_id", "p"),
+            ("draw_id", "d"),
+            ("customer_id", "u"),
+        ):
             path = path.replace(f"<{name}>", "{" + short + "}")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == listed
@@ -148,6 +159,8 @@ NEW_OPERATIONS = {
     ("/participants/{participant_id}/rewards", "get"): ("200", {401, 404, 422}),
     ("/campaigns/{campaign_id}/events", "post"): ("201", {400, 401, 404, 409, 422}),
     ("/campaigns/{campaign_id}/spread", "get"): ("200", {401, 404, 422}),
+    ("/customers/{customer_id}/export", "get"): ("200", {401, 404}),
+    ("/customers/{customer_id}/erase", "post"): ("200", {401, 404, 409, 422}),
 }
 
 

@@ -1,0 +1,161 @@
+"""Customers' privacy requests: export everything stored about a person, or erase them.
+
+A customer's id is the same kind of opaque string of digits as a participant's. Both
+answers are audited (``customer.exported``, ``customer.erased``) under the API key, naming
+the customer by id only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from flask import g, request
+
+from referral.api import bp
+from referral.api.auth import auth
+from referral.api.guard import guarded
+from referral.api.ids import parse_id
+from referral.api.lookup import iso
+from referral.api.openapi import problem_responses
+from referral.api.schemas import _Out, _time_out
+from referral.domain.errors import N_, NotFound
+from referral.models import Customer
+from referral.security import hash_ip
+from referral.services import privacy
+from referral.services.scoping import get_owned
+
+
+class ExportedCustomer(_Out):
+    id = String(required=True)
+    email = String(required=True, allow_none=True, metadata={"description": "null once erased."})
+    name = String(required=True)
+    locale = String(required=True, allow_none=True)
+    tags = List(String(), required=True)
+    created_at = _time_out(required=True)
+    erased_at = _time_out(required=True, allow_none=True)
+
+
+class ExportedConsent(_Out):
+    action = String(required=True, metadata={"enum": ["given", "withdrawn"]})
+    purpose = String(required=True)
+    text = String(required=True, metadata={"description": "Word for word, as agreed."})
+    version = String(required=True)
+    source = String(
+        required=True,
+        metadata={"description": "Where or how it was received: a page, `api`, `phone`, …"},
+    )
+    user_agent = String(required=True, allow_none=True)
+    recorded_at = _time_out(required=True)
+    given_at = _time_out(required=True)
+    withdrawn_at = _time_out(required=True, allow_none=True)
+
+
+class ExportedParticipation(_Out):
+    id = String(required=True)
+    campaign = String(required=True, allow_none=True)
+    referral_code = String(required=True)
+    referrer_id = String(required=True, allow_none=True)
+    status = String(required=True)
+    channel = String(required=True)
+    utm = Dict(keys=String(), values=String(), required=True)
+    locale = String(required=True, allow_none=True)
+    created_at = _time_out(required=True)
+    confirmed_at = _time_out(required=True, allow_none=True)
+
+
+class ExportedEvent(_Out):
+    kind = String(required=True)
+    amount = Integer(required=True, allow_none=True)
+    currency = String(required=True, allow_none=True)
+    data = Dict(required=True)
+    occurred_at = _time_out(required=True)
+
+
+class ExportedReward(_Out):
+    reward = String(required=True)
+    amount = Integer(required=True)
+    currency = String(required=True, allow_none=True)
+    status = String(required=True)
+    level = Integer(required=True)
+    created_at = _time_out(required=True)
+
+
+class ExportedAnswer(_Out):
+    question = String(required=True)
+    option = String(required=True, allow_none=True)
+    number = Integer(required=True, allow_none=True)
+    text = String(required=True, allow_none=True)
+    answered_at = _time_out(required=True)
+
+
+class ExportedMessage(_Out):
+    kind = String(required=True)
+    subject = String(required=True)
+    status = String(required=True)
+    created_at = _time_out(required=True)
+
+
+class CustomerExportOut(_Out):
+    customer = Nested(ExportedCustomer, required=True)
+    consents = List(Nested(ExportedConsent), required=True)
+    participations = List(Nested(ExportedParticipation), required=True)
+    events = List(Nested(ExportedEvent), required=True)
+    rewards = List(Nested(ExportedReward), required=True)
+    survey_answers = List(Nested(ExportedAnswer), required=True)
+    messages = List(Nested(ExportedMessage), required=True)
+
+
+class ErasedOut(_Out):
+    id = String(required=True)
+    erased = Boolean(required=True, metadata={"description": "Always true."})
+    erased_at = _time_out(required=True)  # when it was first erased
+
+
+def owned_customer(customer_id: str) -> Customer:
+    """:raise NotFound: for a malformed, unknown or other workspace's customer id."""
+    ident = parse_id(customer_id)
+    if ident is None:
+        raise NotFound(N_("No such customer."))
+    return get_owned(Customer, ident, g.workspace_id)
+
+
+def _actor() -> privacy.Actor:
+    return privacy.Actor(label=f"api-key:{g.api_key.id}", ip_hash=hash_ip(request.remote_addr))
+
+
+@bp.get("/customers/<customer_id>/export")
+@bp.auth_required(auth)
+@guarded
+@bp.output(CustomerExportOut, description="Everything stored about the customer.")
+@bp.doc(
+    summary="Export a customer's data",
+    description="Everything stored about one customer (an access request): profile, the "
+    "consents word for word with their history, participations, timeline events, rewards, "
+    "survey answers and messages. The same document as the admin's *Export*. After an "
+    "erasure it holds nothing personal. Every export is recorded in the audit log.",
+    operation_id="exportCustomer",
+    responses=problem_responses(401, 404),
+)
+def export_customer(customer_id: str) -> Any:
+    return privacy.export_customer(owned_customer(customer_id), _actor())
+
+
+@bp.post("/customers/<customer_id>/erase")
+@bp.auth_required(auth)
+@guarded
+@bp.output(ErasedOut, description="The customer is erased (now or before).")
+@bp.doc(
+    summary="Erase a customer",
+    description="Anonymises the customer: address, name, language, tags, hashed IPs and "
+    "browser traces, free-text data and answers are removed. Their participations stay as "
+    "nameless nodes, so the referral tree, other people's rewards and published draws do not "
+    "change. Cannot be undone. Idempotent: erasing again answers 200 with the same body and "
+    "changes nothing.",
+    operation_id="eraseCustomer",
+    responses=problem_responses(401, 404),
+)
+def erase_customer(customer_id: str) -> Any:
+    customer = owned_customer(customer_id)
+    privacy.erase_customer(customer, _actor())
+    return {"id": str(customer.id), "erased": True, "erased_at": iso(customer.erased_at)}
