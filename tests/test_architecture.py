@@ -1,4 +1,4 @@
-"""The directions of dependency (STYLE.md), read from the imports with ``ast``."""
+"""The directions of dependency (docs/STYLE.md), read from the imports with ``ast``."""
 
 from __future__ import annotations
 

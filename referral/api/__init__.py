@@ -1,4 +1,4 @@
-"""The JSON API v1 under /api/v1 (contract: shared API.md)."""
+"""The JSON API v1 under /api/v1 (contract: docs/API.md)."""
 
 from apiflask import APIBlueprint
 from flask import Flask

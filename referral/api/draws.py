@@ -61,7 +61,7 @@ class DrawOut(_Out):
 
 
 def draw_json(draw: Draw) -> dict[str, Any]:
-    """The published record (shared DRAWS.md) with replacements and where to verify it."""
+    """The published record (docs/DRAWS.md) with replacements and where to verify it."""
     base = current_app.config["PUBLIC_BASE_URL"]
     return {
         **service.published_record(draw),

@@ -1,5 +1,5 @@
 """What every API endpoint gets after authentication: a rate limit per API key, and
-``Idempotency-Key`` replays on POST (shared API.md, Conventions).
+``Idempotency-Key`` replays on POST (docs/API.md, Conventions).
 
 Put ``@guarded`` right below ``@bp.auth_required(auth)``, so that it knows the key and runs
 before the body is read: a replay answers without parsing or validating anything again.

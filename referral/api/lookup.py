@@ -87,7 +87,7 @@ def participant_stats(ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int
 def participant_json(
     participation: Participation, referrals_confirmed: int = 0, points: int = 0
 ) -> dict[str, Any]:
-    """The public shape of a participant (shared API.md, Participant)."""
+    """The public shape of a participant (docs/API.md, Participant)."""
     base = current_app.config["PUBLIC_BASE_URL"]
     code = participation.referral_code
     customer = participation.customer

@@ -209,7 +209,7 @@ class CampaignOut(_Out):
     published_at = _time_out(required=True, allow_none=True)
     closed_at = _time_out(required=True, allow_none=True)
     created_at = _time_out(required=True)
-    # Prize draws only (DRAWS.md): public from the opening, the close and the draw.
+    # Prize draws only (docs/DRAWS.md): public from the opening, the close and the draw.
     commitment = String(allow_none=True, metadata={"description": "sha256 of the secret seed."})
     entries_digest = String(allow_none=True, metadata={"description": "Set at the close."})
     draw_id = String(allow_none=True, metadata={"description": "Set once drawn."})

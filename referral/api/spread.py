@@ -44,8 +44,8 @@ def _with_string_ids(metrics: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(
     summary="Get a campaign's spread",
     description="How word of mouth spread: size, depth, k-factor, structural virality, top "
-    "advocates and channels (definitions: DESIGN.md, Spread metrics), or the whole referral "
-    "graph as GraphML, GEXF or CSV.",
+    "advocates and channels (definitions: docs/DESIGN.md, Spread metrics), or the whole "
+    "referral graph as GraphML, GEXF or CSV.",
     operation_id="getSpread",
     responses=problem_responses(401, 404, 422),
 )

@@ -1,4 +1,4 @@
-"""Prize draws anyone can check: the algorithm ``referral-draw-v1`` of DRAWS.md.
+"""Prize draws anyone can check: the algorithm ``referral-draw-v1`` of docs/DRAWS.md.
 
 The seed's SHA-256 (the commitment) is public from the opening, the entries' digest from the
 close, and the draw is a pure function of seed, digest, beacon and counts: anyone can re-run
@@ -162,7 +162,7 @@ def draw(
     beacon: str = "",
 ) -> DrawResult:
     """Pick ``winners`` then ``alternates`` without replacement, each with odds proportional to
-    its weight among the entries not yet picked, exactly as DRAWS.md prescribes.
+    its weight among the entries not yet picked, exactly as docs/DRAWS.md prescribes.
 
     The entries are put in canonical order here. ``entries_digest_hex`` is taken as given:
     that it is the digest of ``entries`` is the caller's promise (and ``verify_record`` checks
@@ -206,7 +206,7 @@ def draw_record(
     result: DrawResult,
     drawn_at: datetime,
 ) -> dict[str, Any]:
-    """The published record of a draw, its keys in the order of DRAWS.md, ``drawn_at`` in UTC.
+    """The published record of a draw, its keys in the order of docs/DRAWS.md, ``drawn_at`` in UTC.
 
     ``commitment`` and ``entries_digest`` are computed here, not passed in, so a record can
     never pair a seed with another lottery's commitment or entries with another digest.
@@ -280,7 +280,7 @@ def _malformation(record: object) -> str | None:
 
 
 def verify_record(record: dict[str, Any]) -> VerifyReport:
-    """Check a published record the way any participant could, in the order of DRAWS.md:
+    """Check a published record the way any participant could, in the order of docs/DRAWS.md:
     the algorithm name, sha256(seed) == commitment, the digest of the entries ==
     entries_digest, and a re-run of the draw giving exactly the winners and the alternates.
 

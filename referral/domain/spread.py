@@ -133,7 +133,7 @@ def _viral_k(forest: _Forest, confirmed: list[bool], now: datetime) -> tuple[flo
 
 
 def metrics(nodes: Iterable[Node], top: int = 10, now: datetime | None = None) -> dict[str, Any]:
-    """Every spread metric of a campaign (DESIGN.md, Spread metrics); floats to 6 decimals.
+    """Every spread metric of a campaign (docs/DESIGN.md, Spread metrics); floats to 6 decimals.
 
     - ``viral_k`` = confirmed referrals made by mature participants ÷ mature participants,
       where a participant is mature once confirmed at least seven days before ``now``

@@ -1,6 +1,6 @@
 """Draw use cases: run a lottery's one draw, replace a disqualified winner, publish results.
 
-The algorithm is ``domain.draws`` (shared DRAWS.md); this module feeds it the frozen entries
+The algorithm is ``domain.draws`` (docs/DRAWS.md); this module feeds it the frozen entries
 and the committed seed, keeps the published record, and logs every draw and redraw.
 """
 
@@ -254,7 +254,7 @@ def replace_winner(
 
 
 def published_record(draw: Draw) -> dict[str, Any]:
-    """The record of DRAWS.md, plus the replacements (each with its reason and time)."""
+    """The record of docs/DRAWS.md, plus the replacements (each with its reason and time)."""
     return {
         **draw.record,
         "draw_id": str(draw.id),

@@ -1,4 +1,4 @@
-"""The public draw `referral-draw-v1`: checked against an independent reading of DRAWS.md."""
+"""The public draw `referral-draw-v1`: checked against an independent reading of docs/DRAWS.md."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def reference_draw(
     alternates: int,
     beacon: str = "",
 ) -> tuple[list[str], list[str], int]:
-    """DRAWS.md transcribed line by line, with the O(n) walk; also counts rejected blocks."""
+    """docs/DRAWS.md transcribed line by line, with the O(n) walk; also counts rejected blocks."""
     randomness = hashlib.sha256(
         bytes.fromhex(seed_hex) + bytes.fromhex(digest_hex) + beacon.encode("utf-8")
     ).digest()

@@ -1,4 +1,4 @@
-"""Spread metrics, exports and the collapsed browser view (DESIGN.md, Spread metrics)."""
+"""Spread metrics, exports and the collapsed browser view (docs/DESIGN.md, Spread metrics)."""
 
 from __future__ import annotations
 

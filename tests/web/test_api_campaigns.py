@@ -1,4 +1,4 @@
-"""The campaign endpoints of the JSON API, held to the contract in shared/API.md."""
+"""The campaign endpoints of the JSON API, held to the contract in docs/API.md."""
 
 from __future__ import annotations
 
@@ -882,7 +882,7 @@ def test_the_openapi_document_names_the_bearer_scheme_and_the_problem_shape(
         "lottery",
         "survey",
         "trial",
-        "instant_win",  # added after API.md's four (the contract allows adding)
+        "instant_win",  # added after docs/API.md's four (the contract allows adding)
     ]
     assert campaign_in["properties"]["reward_depth"]["maximum"] == 2  # this server's ceiling
     assert campaign_in["additionalProperties"] is False

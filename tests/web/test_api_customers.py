@@ -1,5 +1,5 @@
 """Customers' privacy requests through the JSON API: export and erase, and the consent a
-participant gives when a shop signs them up (shared API.md conventions)."""
+participant gives when a shop signs them up (docs/API.md, Conventions)."""
 
 from __future__ import annotations
 

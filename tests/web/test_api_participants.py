@@ -1,4 +1,4 @@
-"""Participants through the JSON API: join, read, list, confirm (shared API.md)."""
+"""Participants through the JSON API: join, read, list, confirm (docs/API.md)."""
 
 from __future__ import annotations
 

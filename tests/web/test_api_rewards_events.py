@@ -1,4 +1,4 @@
-"""Reward rules, events, rewards and spread through the JSON API (shared API.md)."""
+"""Reward rules, events, rewards and spread through the JSON API (docs/API.md)."""
 
 from __future__ import annotations
 

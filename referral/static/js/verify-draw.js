@@ -1,4 +1,4 @@
-// Re-derives a prize draw in the browser from its published JSON, exactly as DRAWS.md
+// Re-derives a prize draw in the browser from its published JSON, exactly as docs/DRAWS.md
 // ("referral-draw-v1") says: WebCrypto for SHA-256 and HMAC-SHA256, BigInt for the 256-bit
 // arithmetic. Nothing here trusts the server's own verdict.
 (function () {
