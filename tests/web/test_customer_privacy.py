@@ -248,7 +248,7 @@ def test_the_customer_page_shows_the_consent_history_with_source_and_browser(
 ) -> None:
     sign_in(browser, factory, team[0], "viewer")
     page = text_of(browser.client.get(f"/admin/customers/{ada.customer_id}"))
-    history = page.split('data-testid="consent-history"', 1)[1].split("</table>", 1)[0]
+    history = page.split('data-testid="consent-history"', 1)[1].split("</div>", 1)[0]
     assert CONSENT in history and "version 2024-05" in history
     assert "Given" in history and "given " in history
     assert "https://brand.example/c/spring" in history
@@ -289,7 +289,7 @@ def test_an_editor_records_a_withdrawal_of_marketing_consent_told_by_phone(
     ]
     page = text_of(browser.client.get(f"/admin/customers/{ada.customer_id}"))
     assert "The withdrawal of marketing consent is recorded." in page
-    history = page.split('data-testid="consent-history"', 1)[1].split("</table>", 1)[0]
+    history = page.split('data-testid="consent-history"', 1)[1].split("</div>", 1)[0]
     assert "Withdrawn" in history and "By phone" in history and "MarketerBrowser/2.0" in history
     assert "Marketing consent withdrawn" in page
     again = post(
