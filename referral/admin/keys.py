@@ -63,6 +63,6 @@ def create_api_key() -> Any:
 def revoke_api_key(key_id: int) -> Any:
     key = get_owned(ApiKey, key_id, g.workspace.id)
     if ActionForm().validate_on_submit():
-        service.revoke_api_key(key)
+        service.revoke_api_key(key, current_user._get_current_object())
         flash(_("Key “%(name)s” revoked.", name=key.name), "success")
     return redirect(url_for("admin.api_keys"))

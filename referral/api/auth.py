@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from apiflask import HTTPTokenAuth
 from apiflask.exceptions import HTTPError
@@ -14,13 +13,13 @@ from referral.domain.errors import N_
 from referral.errors import localize, problem
 from referral.extensions import db
 from referral.models import ApiKey
-from referral.models.base import utcnow
+from referral.security import hash_ip
+from referral.services import api_keys
 from referral.services.api_keys import authenticate_api_key
 
 log = logging.getLogger(__name__)
 
 # ``last_used_at`` is written at most this often per key, so a busy key costs no write per call.
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 auth = HTTPTokenAuth(
     scheme="Bearer",
@@ -41,13 +40,9 @@ def verify(token: str) -> ApiKey | None:
 
 
 def _record_use(key: ApiKey) -> None:
-    """Note when the key was last used (to the minute); never fails the request."""
-    now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
-        return
+    """Note the key's use (to the minute, audited); never fails the request."""
     try:
-        key.last_used_at = now
-        db.session.commit()
+        api_keys.record_use(key, hash_ip(request.remote_addr))
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not record the use of API key %s", key.id, exc_info=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from referral.domain.errors import N_, ValidationFailed
@@ -9,6 +11,8 @@ from referral.extensions import db
 from referral.models import ApiKey, Marketer, Workspace
 from referral.models.base import utcnow
 from referral.security import digest_api_key, new_api_key
+from referral.services import audit
+from referral.services.tx import retry_on_contention
 
 NAME_MAX = 120
 
@@ -34,16 +38,54 @@ def create_api_key(
         created_by_id=created_by.id if created_by else None,
     )
     db.session.add(key)
+    db.session.flush()
+    audit.record(
+        "api_key.create",
+        f"api_key:{key.id}",
+        workspace_id=workspace.id,
+        marketer_id=created_by.id if created_by else None,
+        data={"name": name, "prefix": key.prefix},
+    )
     db.session.commit()
     return key, secret
 
 
-def revoke_api_key(key: ApiKey) -> ApiKey:
-    """Stop a key from working; idempotent."""
+def revoke_api_key(key: ApiKey, revoked_by: Marketer | None = None) -> ApiKey:
+    """Stop a key from working; idempotent (a second revocation records nothing)."""
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        audit.record(
+            "api_key.revoke",
+            f"api_key:{key.id}",
+            workspace_id=key.workspace_id,
+            marketer_id=revoked_by.id if revoked_by else None,
+            data={"prefix": key.prefix},
+        )
         db.session.commit()
     return key
+
+
+# A key's use is noted (and audited) at most once a minute: enough to see when and from
+# where a key works, without a write per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@retry_on_contention
+def record_use(key: ApiKey, ip_hash: str | None = None) -> None:
+    """Note that ``key`` authenticated a request: ``last_used_at`` to the minute and an
+    ``api_key.use`` audit entry with the hashed address."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+        return
+    key.last_used_at = now
+    audit.record(
+        "api_key.use",
+        f"api_key:{key.id}",
+        workspace_id=key.workspace_id,
+        actor=f"api_key:{key.prefix}",
+        ip_hash=ip_hash,
+    )
+    db.session.commit()
 
 
 def authenticate_api_key(secret: str) -> ApiKey | None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from referral.domain.errors import N_, NotFound
 from referral.extensions import db
+from referral.services import audit
 
 T = TypeVar("T")
 
@@ -45,5 +46,19 @@ def get_owned(model: type[T], ident: object, workspace_id: int) -> T:
         select(model).where(model.id == key, model.workspace_id == workspace_id)  # type: ignore[attr-defined]
     )
     if row is None:
+        _trace_foreign(model, key, workspace_id)
         raise _not_found(model)
     return row
+
+
+def _trace_foreign(model: type, key: int, workspace_id: int) -> None:
+    """An id that exists in *another* workspace leaves a trace in the asking workspace's
+    audit log (the answer stays the same 404: nothing leaks to the caller)."""
+    owner = db.session.scalar(select(model.workspace_id).where(model.id == key))  # type: ignore[attr-defined]
+    if owner is not None and owner != workspace_id:
+        audit.security_event(
+            "access.other_workspace",
+            f"{model.__name__.lower()}:{key}",
+            workspace_id=workspace_id,
+            outcome="denied",
+        )

@@ -263,5 +263,6 @@ def test_the_overview_counts_by_status_and_referral(factory: Factory) -> None:
         "confirmed": 1,
         "pending": 1,
         "flagged": 1,
+        "rejected": 1,
         "referred": 2,
     }

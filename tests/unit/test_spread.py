@@ -91,8 +91,8 @@ def test_metrics_hold_exactly_the_fields_of_the_api() -> None:
     assert set(metrics(PATH_5)) == {
         "size", "confirmed", "roots", "max_depth", "breadth_by_depth", "k_factor",
         "k_by_generation", "viral_k", "k_mature_participants", "structural_virality",
-        "structural_virality_largest", "referred_share", "median_time_to_first_referral_s", "top_advocates", "channels",
-        "growth_by_day", "growth_by_generation",
+        "structural_virality_largest", "referred_share", "median_time_to_first_referral_s",
+        "top_advocates", "channels", "growth_by_day", "growth_by_generation",
     }  # fmt: skip
 
 
