@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from referral import config as settings
 from referral import create_app
@@ -70,3 +72,25 @@ def test_a_page_while_the_database_is_unreachable_answers_503_not_500() -> None:
     assert response.headers["Retry-After"] == "5"
     api = app.test_client().get("/api/v1/campaigns", headers={"Authorization": "Bearer rk_x"})
     assert api.status_code == 503 and api.mimetype == "application/problem+json"
+
+
+def test_a_statement_slower_than_the_timeout_answers_503_on_postgresql(
+    database_url: str,
+) -> None:
+    """The database answering late: the statement is cancelled at the timeout and the
+    request gets a fast 503 instead of piling up."""
+    if not database_url:
+        pytest.skip("a PostgreSQL statement timeout (set TEST_DATABASE_URL)")
+    app = create_app({**settings.test_config(database_url), "DATABASE_STATEMENT_TIMEOUT_MS": 200})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def late() -> str:
+        db.session.execute(text("SELECT pg_sleep(5)"))
+        return "never"
+
+    app.add_url_rule("/late-for-test", "late", late)
+    response = app.test_client().get("/late-for-test")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    # Without the timeout the sleep would finish and the page answer 200.
+    with app.app_context():
+        db.engine.dispose()
