@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -90,9 +90,10 @@ def problem(
     detail: str = "",
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
+    problem_type: str = "about:blank",
 ) -> Response:
     """An RFC 9457 ``application/problem+json`` response."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body: dict[str, Any] = {"type": problem_type, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if errors:
@@ -126,10 +127,20 @@ def handle_http(error: HTTPException) -> Any:
     return body, status, headers
 
 
+def _problem_type(error: DomainError) -> str:
+    """``about:blank``, or the absolute URI of an error's own problem type (a path such as
+    ``/problems/not-confirmed`` on this service's public address)."""
+    path = getattr(error, "problem_type", None)
+    if not path:
+        return "about:blank"
+    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"
+
+
 def handle_domain(error: DomainError) -> Any:
     if wants_problem_json():
         detail = localized_message(error)
-        return problem(error.status, error.title, detail, localized_errors(error))
+        errors = localized_errors(error)
+        return problem(error.status, error.title, detail, errors, problem_type=_problem_type(error))
     return _page(error.status, error.title, error.summary)
 
 

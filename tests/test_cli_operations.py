@@ -71,7 +71,13 @@ def test_send_mail_delivers_queued_confirmations_to_the_log(runner, factory: Fac
 def test_approve_rewards_approves_only_what_is_past_its_hold(runner, factory: Factory) -> None:
     campaign = factory.campaign(status="live", hold_days=14)
     add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
-    join_campaign(campaign, JoinRequest(email="a@example.com", confirmed=True), Visitor())
+    advocate = join_campaign(
+        campaign, JoinRequest(email="advocate@example.com", confirmed=True), Visitor()
+    ).participation
+    friend = JoinRequest(
+        email="a@example.com", referral_code=advocate.referral_code, confirmed=True
+    )
+    join_campaign(campaign, friend, Visitor())
     result = runner.invoke(args=["approve-rewards"])
     assert "0 reward(s) approved." in result.output
     db.session.rollback()

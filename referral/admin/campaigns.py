@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from referral.admin import bp
 from referral.admin.forms import ActionForm, CampaignForm
@@ -14,7 +15,7 @@ from referral.admin.rules import EVENT_NAMES
 from referral.domain.errors import DomainError, ValidationFailed
 from referral.errors import localized_errors, localized_message
 from referral.models import Campaign
-from referral.security import EDIT_ROLES, READ_ROLES, role_required
+from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import campaigns as service
 from referral.services import trials
 from referral.services.scoping import get_owned
@@ -43,6 +44,11 @@ def _owned(campaign_id: int) -> Campaign:
     return get_owned(Campaign, campaign_id, g.workspace.id)
 
 
+def _who() -> dict[str, Any]:
+    """Who asks, for the audit log: the signed-in marketer and the hashed client address."""
+    return {"marketer_id": current_user.id, "ip_hash": hash_ip(request.remote_addr)}
+
+
 def _attach(form: CampaignForm, error: ValidationFailed) -> None:
     """Show a service's field errors, translated, on the form fields (or on top when there
     is no such field)."""
@@ -69,7 +75,7 @@ def new_campaign() -> Any:
     form = CampaignForm()
     if form.validate_on_submit():
         try:
-            campaign = service.create_campaign(g.workspace, form.values())
+            campaign = service.create_campaign(g.workspace, form.values(), **_who())
         except ValidationFailed as error:
             _attach(form, error)
         else:
@@ -103,7 +109,7 @@ def edit_campaign(campaign_id: int) -> Any:
         form.kind.data = found.kind
     if form.validate_on_submit():
         try:
-            service.update_campaign(found, form.values())
+            service.update_campaign(found, form.values(), **_who())
         except ValidationFailed as error:
             _attach(form, error)
         else:

@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import format_currency, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -19,11 +20,11 @@ from referral.admin import bp
 from referral.admin.forms import ActionForm
 from referral.domain.depth import HARD_CEILING
 from referral.domain.errors import NotFound, ValidationFailed
-from referral.domain.rewards import REWARD_EVENTS
+from referral.domain.rewards import REFERRAL_EVENTS, REWARD_EVENTS
 from referral.errors import localized_errors, localized_message
 from referral.forms import Form, WholeNumberField
 from referral.models import Campaign, RewardRule
-from referral.security import EDIT_ROLES, READ_ROLES, role_required
+from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import coupons
 from referral.services import rules as service
 from referral.services.scoping import get_owned
@@ -43,6 +44,9 @@ LEVEL_NAMES = {
     2: _l("two levels up"),
     3: _l("three levels up"),
 }
+# Level 0 of an event that exists because someone was referred is that friend, and only a
+# friend someone referred: a person who came on their own earns nothing from it.
+REFERRED_FRIEND = _l("the referred friend (only someone a confirmed advocate referred)")
 MILESTONE_LEVEL_NAMES = {
     0: _l("the advocate who reaches it"),
     1: _l("the advocate's referrer"),
@@ -163,6 +167,8 @@ def _page(
         action=ActionForm(),
         event_names=EVENT_NAMES,
         level_names=LEVEL_NAMES,
+        referral_events=REFERRAL_EVENTS,
+        referred_friend=REFERRED_FRIEND,
         milestone_level_names=MILESTONE_LEVEL_NAMES,
         limit=min(campaign.reward_depth, g.ceiling),
     )
@@ -182,7 +188,12 @@ def add_rule(campaign_id: int) -> Any:
     form = RuleForm()
     if form.validate_on_submit():
         try:
-            service.add_rule(found, form.values())
+            service.add_rule(
+                found,
+                form.values(),
+                marketer_id=current_user.id,
+                ip_hash=hash_ip(request.remote_addr),
+            )
         except ValidationFailed as error:
             attach_errors(form, error)
         else:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +21,7 @@ from referral.api.schemas import CampaignIn, CampaignOut, CampaignPage, Campaign
 from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, Workspace
+from referral.security import hash_ip
 from referral.services import campaigns as service
 from referral.services import lottery
 
@@ -49,6 +51,11 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "created_at": iso(campaign.created_at),
         **lottery.public_fields(campaign),
     }
+
+
+def _who() -> dict[str, Any]:
+    """Who asks, for the audit log: the API key and the hashed client address."""
+    return {"actor": f"api-key:{g.api_key.id}", "ip_hash": hash_ip(request.remote_addr)}
 
 
 def _saving(change: Callable[..., T], *args: Any, slug_given: bool = False) -> T:
@@ -81,7 +88,8 @@ def create_campaign(data: dict[str, Any]) -> Any:
     workspace = db.session.get(Workspace, g.workspace_id)
     if workspace is None:  # deleted while its key was in use
         raise NotFound(N_("No such workspace."))
-    campaign = _saving(service.create_campaign, workspace, data, slug_given="slug" in data)
+    create = partial(service.create_campaign, **_who())
+    campaign = _saving(create, workspace, data, slug_given="slug" in data)
     location = url_for("api.get_campaign", campaign_id=str(campaign.id))
     return campaign_json(campaign), 201, {"Location": location}
 
@@ -132,7 +140,8 @@ def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id, lock=True)
     if campaign.status == "closed":
         raise Conflict(N_("A closed campaign can no longer be changed."))
-    changed = _saving(service.update_campaign, campaign, data, slug_given="slug" in data)
+    update = partial(service.update_campaign, **_who())
+    changed = _saving(update, campaign, data, slug_given="slug" in data)
     return campaign_json(changed)
 
 

@@ -34,8 +34,12 @@ _REPEATED = {
     summary="Report an event",
     description="Something a participant did (`purchase`, `trial_converted`, …). The "
     "campaign's reward rules for it are paid up the referral chain, within the depth cap, "
-    "each at most once. The same `external_id` (per campaign and kind) is recorded and paid "
-    "once, also when sent concurrently; a repeat answers 200 with the first event.",
+    "each at most once; a referrer who has not confirmed their e-mail address receives "
+    "nothing. The same `external_id` (per campaign and kind) is recorded and paid once, also "
+    "when sent concurrently; a repeat answers 200 with the first event. Rewards flow only "
+    "after double opt-in: for a participant who has not confirmed their address the answer "
+    "is 409 with `type` ending in `/problems/not-confirmed` and nothing is recorded; report "
+    "the event again once they have confirmed. A rejected participant answers 409 too.",
     operation_id="reportEvent",
     responses={200: _REPEATED, **problem_responses(400, 401, 404, 409, 413, 422)},
 )

@@ -57,6 +57,25 @@ def check_reward_depth(reward_depth: object, ceiling: int) -> int:
     return depth
 
 
+def above_ceiling(reward_depth: object, ceiling: int) -> int | None:
+    """The requested depth when it is a whole number above ``ceiling`` (a refusal worth
+    auditing: someone tried to pay deeper than this server allows); else None."""
+    if isinstance(reward_depth, bool):
+        return None
+    try:
+        depth = int(reward_depth)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return depth if depth > ceiling else None
+
+
+def deepest_level(event: str | None, reward_depth: int, ceiling: int) -> int:
+    """The deepest level a rule on ``event`` may pay: the campaign's depth within the
+    ceiling, and at most 1 for anything but a real customer action (milestones included)."""
+    limit = min(reward_depth, ceiling)
+    return limit if event in VALUE_EVENTS else min(limit, 1)
+
+
 def check_rule_level(level: int, event: str | None, reward_depth: int, ceiling: int) -> None:
     """Whether a reward rule paying ``level`` on ``event`` may exist in this campaign.
 

@@ -9,12 +9,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from referral.domain import campaigns as rules
+from referral.domain.depth import above_ceiling
 from referral.domain.errors import N_, ValidationFailed
 from referral.domain.slugs import slugify
 from referral.extensions import db
 from referral.models import Campaign, Participation, Workspace
 from referral.models.base import utcnow
-from referral.services import lottery
+from referral.services import audit, lottery
 
 EDITABLE = (
     "name",
@@ -34,6 +35,55 @@ def ceiling() -> int:
     return int(current_app.config["REFERRAL_MAX_REWARD_DEPTH"])
 
 
+def audit_depth_refused(
+    workspace_id: int,
+    subject: str,
+    *,
+    field: str,
+    requested: int,
+    allowed: int,
+    actor: str = "",
+    marketer_id: int | None = None,
+    ip_hash: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Audit a refused attempt to pay deeper than allowed (``reward_depth.refused``), in a
+    transaction of its own: the request is refused, its trace stays."""
+    audit.security_event(
+        "reward_depth.refused",
+        subject,
+        workspace_id=workspace_id,
+        marketer_id=marketer_id,
+        actor=actor,
+        outcome="denied",
+        ip_hash=ip_hash,
+        data={
+            "field": field,
+            "requested": requested,
+            "allowed": allowed,
+            "ceiling": ceiling(),
+            **(extra or {}),
+        },
+    )
+
+
+def _audit_depth(
+    workspace_id: int, subject: str, data: dict[str, Any], who: dict[str, Any]
+) -> None:
+    """Audit a ``reward_depth`` above the ceiling before it is refused (the caller then
+    refuses it through ``domain.campaigns.clean_campaign``)."""
+    requested = above_ceiling(data.get("reward_depth"), ceiling())
+    if requested is not None:
+        audit_depth_refused(
+            workspace_id,
+            subject,
+            field="reward_depth",
+            requested=requested,
+            allowed=ceiling(),
+            **who,
+        )
+
+
 def _slug_taken(slug: str, except_id: int | None = None) -> bool:
     query = select(Campaign.id).where(Campaign.slug == slug)
     if except_id is not None:
@@ -49,14 +99,25 @@ def _free_slug(name: str) -> str:
     return slug
 
 
-def create_campaign(workspace: Workspace, data: dict[str, Any]) -> Campaign:
-    """A new draft campaign in ``workspace``.
+def create_campaign(
+    workspace: Workspace,
+    data: dict[str, Any],
+    *,
+    actor: str = "",
+    marketer_id: int | None = None,
+    ip_hash: str | None = None,
+) -> Campaign:
+    """A new draft campaign in ``workspace``; ``actor``/``marketer_id`` and ``ip_hash`` say
+    who asked, for the audit log.
 
     The slug is taken from ``data`` or made from the name; slugs are unique across all
     workspaces because ``/c/<slug>`` has no workspace in it.
 
-    :raise ValidationFailed: naming every bad field (including a taken slug).
+    :raise ValidationFailed: naming every bad field (including a taken slug); a reward depth
+        above the ceiling is audited.
     """
+    who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
+    _audit_depth(workspace.id, "campaign:new", data, who)
     values = rules.clean_campaign(data, ceiling())
     rules.check_dates(values.get("starts_at"), values.get("ends_at"))
     if values.get("slug") and _slug_taken(values["slug"]):
@@ -72,11 +133,22 @@ def create_campaign(workspace: Workspace, data: dict[str, Any]) -> Campaign:
     return campaign
 
 
-def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
+def update_campaign(
+    campaign: Campaign,
+    data: dict[str, Any],
+    *,
+    actor: str = "",
+    marketer_id: int | None = None,
+    ip_hash: str | None = None,
+) -> Campaign:
     """Change the given fields. The kind never changes; a closed campaign is read-only.
 
-    :raise ValidationFailed: naming every bad field.
+    :raise ValidationFailed: naming every bad field; a reward depth above the ceiling is
+        audited.
     """
+    if "reward_depth" in data:
+        who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
+        _audit_depth(campaign.workspace_id, f"campaign:{campaign.id}", data, who)
     if campaign.status == "closed":
         raise ValidationFailed(N_("A closed campaign can no longer be edited."), {})
     if "kind" in data and data["kind"] != campaign.kind:
@@ -128,9 +200,11 @@ def publish_campaign(campaign: Campaign) -> Campaign:
 def close_campaign(campaign: Campaign) -> Campaign:
     """Close a live campaign: no new participants; a lottery's entries freeze.
 
-    :raise Conflict: when not live.
+    :raise Conflict: when not live, or a lottery with a rule that sells entries.
     """
     rules.check_closable(campaign.status)
+    if campaign.kind == "lottery":
+        lottery.check_fair_entries(campaign)  # no purchase necessary (DESIGN invariant 5)
     campaign.status = "closed"
     campaign.closed_at = utcnow()
     if campaign.kind == "lottery":

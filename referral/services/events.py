@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from referral.domain.errors import N_, Conflict, Message, ValidationFailed
+from referral.domain.rewards import check_opted_in
 from referral.extensions import db
 from referral.models import Campaign, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
@@ -94,12 +95,17 @@ def report_event(
 
     The same ``external_id`` (per campaign and kind) is recorded once and pays once, also
     when reported concurrently; a repeat returns the first event with ``created=False``.
+    Nothing is recorded for someone who has not confirmed their address yet: rewards flow
+    only after double opt-in, so the event is refused and can be reported again (and then
+    paid, once) after the confirmation.
 
     :raise ValidationFailed: bad fields.  :raise Conflict: a rejected participant.
+    :raise NotConfirmed: (a Conflict) a participant who has not confirmed their address.
     """
     _check(kind, amount, currency, external_id, occurred_at)
     if participation.status == "rejected":
         raise Conflict(N_("This participant was rejected; nothing is recorded for them."))
+    check_opted_in(participation.confirmed_at is not None)
     if kind in ONCE_PER_PARTICIPANT:
         if external_id:
             data = {**(data or {}), "external_id": external_id}

@@ -1,7 +1,9 @@
 """Lottery use cases: commit to a seed at publishing, count entries, freeze them at close.
 
 DESIGN invariant 4: the commitment is public from the opening, the entries freeze at close
-(their digest is published then) and nothing changes them afterwards.
+(their digest is published then) and nothing changes them afterwards. Invariant 5: no
+purchase necessary — entries paid for a purchase never count, and a draw with a rule that
+still sells entries cannot be closed (``domain.sweepstakes``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from referral.domain import draws as algorithm
+from referral.domain import sweepstakes
 from referral.domain.campaigns import missing_lottery_rules
 from referral.domain.errors import N_, Conflict, Message, ValidationFailed
 from referral.extensions import db
@@ -26,6 +29,7 @@ from referral.models import (
     LotteryEntry,
     LotteryRulesVersion,
     Participation,
+    RewardRule,
 )
 from referral.models.base import utcnow
 
@@ -122,7 +126,9 @@ def _bonus_by_participation(campaign: Campaign) -> dict[int, int]:
     """Bonus entries per participation from ``entries`` rewards that are not void.
 
     Bonuses paid for a friend who came through a channel in ``no_bonus_channels`` (a
-    platform that forbids rewarding shares, say) are left out.
+    platform that forbids rewarding shares, say) are left out, and so are entries paid for a
+    purchase or a paid plan (by a rule older than the check that refuses such rules): the
+    free way in weighs the same as any other.
     """
     off = official_rules(campaign).get("no_bonus_channels") or []
     source = Participation.__table__.alias("source")
@@ -135,6 +141,7 @@ def _bonus_by_participation(campaign: Campaign) -> dict[int, int]:
             Participation.campaign_id == campaign.id,
             LedgerEntry.reward == "entries",
             LedgerEntry.status != "void",
+            Event.kind.not_in(sweepstakes.PAID_EVENTS),
         )
         .group_by(LedgerEntry.participation_id)
     )
@@ -162,12 +169,30 @@ def current_entries(campaign: Campaign) -> dict[int, int]:
     return {pid: entry_weight(rules, bonus.get(pid, 0)) for pid in ids}
 
 
+def check_fair_entries(campaign: Campaign) -> None:
+    """Before a lottery closes: no active reward rule may give entries for a paid event.
+
+    :raise Conflict: naming the first such rule (it can only be there from before rules
+        were checked when saved, or from a direct database write).
+    """
+    active = db.session.scalars(
+        select(RewardRule).where(
+            RewardRule.campaign_id == campaign.id,
+            RewardRule.active.is_(True),
+            RewardRule.reward == "entries",
+        )
+    )
+    sweepstakes.check_closable(campaign.kind, active)
+
+
 def freeze_entries(campaign: Campaign) -> Lottery:
     """On closing a lottery (inside the caller's transaction, which holds the campaign row):
     write the entry set once, with opaque ids, and publish its digest.
 
-    :raise Conflict: when the lottery was never opened or its entries are already frozen.
+    :raise Conflict: when the lottery was never opened, its entries are already frozen, or
+        an active rule gives entries for a paid event (:func:`check_fair_entries`).
     """
+    check_fair_entries(campaign)
     lottery = lottery_of(campaign)
     if lottery is None:
         raise Conflict(N_("This prize draw was never opened."))

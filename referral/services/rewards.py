@@ -1,4 +1,5 @@
-"""Paying rewards into the ledger: depth-capped, once per (event, beneficiary, level, rule)."""
+"""Paying rewards into the ledger: depth-capped, once per (event, beneficiary, level, rule),
+and only between people who have confirmed their address (double opt-in)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral.domain import rewards as rules_domain
+from referral.domain import sweepstakes
 from referral.domain.attribution import chain
 from referral.extensions import db
 from referral.models import (
@@ -42,6 +44,16 @@ def _already_paid(beneficiary_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+def opted_in(people: list[Participation | None]) -> set[int]:
+    """The ids of those who confirmed their address and were not rejected: the only people
+    rewards flow from or to."""
+    return {
+        p.id
+        for p in people
+        if p is not None and p.confirmed_at is not None and p.status != "rejected"
+    }
 
 
 def _held(campaign: Campaign, *parties: Participation | None) -> bool:
@@ -120,36 +132,48 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
     """Pay every rule of ``event.kind`` up the actor's chain, within the depth cap and the
     per-advocate caps, each payment at most once; then any milestones it completes.
 
+    Nothing is paid for an actor who has not confirmed their address, nor to a referrer who
+    has not; level 0 of ``signup_confirmed`` pays only a friend someone (confirmed) referred
+    (``domain.rewards``). A lottery never pays draw entries for a paid event
+    (``domain.sweepstakes``). When the actor confirms, milestones they reached while
+    unconfirmed are paid too.
+
     Runs inside the caller's transaction (no commit). Returns the new ledger lines.
     """
     rules = _rules(campaign)
     if not rules:
         return []
     people = chain(actor.id, actor.path)
-    payouts = rules_domain.event_payouts(
-        event.kind, people, rules, campaign.reward_depth, ceiling()
-    )
     by_id = {
         p.id: p
         for p in db.session.scalars(select(Participation).where(Participation.id.in_(people)))
     }
+    payouts = rules_domain.event_payouts(
+        event.kind,
+        people,
+        rules,
+        campaign.reward_depth,
+        ceiling(),
+        opted_in([by_id.get(pid) for pid in people]),
+    )
     paid = []
     frozen = campaign.kind == "lottery" and campaign.status == "closed"
     for payout in payouts:
-        beneficiary = by_id.get(payout.beneficiary_id)
-        if beneficiary is None or beneficiary.status == "rejected":
-            continue
+        beneficiary = by_id[payout.beneficiary_id]
         if payout.level >= 1 and not _within_caps(campaign, payout):
             continue
         if payout.reward == "entries" and frozen:
             continue  # a lottery's entries froze at its close (DESIGN invariant 4)
+        if sweepstakes.buys_entries(campaign.kind, event.kind, payout.reward):
+            continue  # no purchase necessary (DESIGN invariant 5), also for an older rule
         entry = _insert(campaign, event, payout, _held(campaign, actor, beneficiary))
         if entry is not None:
             paid.append(entry)
-    if event.kind == "signup_confirmed" and actor.referrer_id is not None:
-        referrer = by_id.get(actor.referrer_id)
+    if event.kind == "signup_confirmed":
+        referrer = by_id.get(actor.referrer_id) if actor.referrer_id is not None else None
         if referrer is not None:
             paid.extend(pay_milestones(referrer, campaign, rules))
+        paid.extend(pay_milestones(actor, campaign, rules))
     return paid
 
 
@@ -183,9 +207,16 @@ def pay_milestones(
 
     The source event of a milestone is the confirmation of the N-th confirmed referral
     (ordered by confirmation time, then id), so two requests completing it at once compute
-    the same payment and the unique key keeps one.
+    the same payment and the unique key keeps one. Nothing is paid to an advocate (or their
+    referrer) who has not confirmed their address.
     """
     rules = rules if rules is not None else _rules(campaign)
+    if not any(r.milestone is not None for r in rules):
+        return []
+    people = chain(advocate.id, advocate.path)
+    confirmed = opted_in(
+        list(db.session.scalars(select(Participation).where(Participation.id.in_(people[:2]))))
+    )
     reached = rules_domain.reached_milestones(rules, confirmed_referrals(advocate.id))
     paid = []
     for rule in reached:
@@ -204,7 +235,7 @@ def pay_milestones(
         if nth is None:
             continue
         for payout in rules_domain.milestone_payouts(
-            rule, chain(advocate.id, advocate.path), campaign.reward_depth, ceiling()
+            rule, people, campaign.reward_depth, ceiling(), confirmed
         ):
             entry = _insert(campaign, nth, payout, _held(campaign, advocate))
             if entry is not None:

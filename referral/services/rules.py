@@ -1,15 +1,16 @@
-"""Reward rules: saved only within the depth cap."""
+"""Reward rules: saved only within the depth cap, and never selling draw entries."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from referral.domain.depth import check_rule_level
+from referral.domain import sweepstakes
+from referral.domain.depth import check_rule_level, deepest_level
 from referral.domain.errors import N_, Message, ValidationFailed
 from referral.domain.rewards import REWARD_EVENTS
 from referral.extensions import db
 from referral.models import REWARDS, Campaign, RewardRule
-from referral.services.campaigns import ceiling
+from referral.services.campaigns import audit_depth_refused, ceiling
 
 AMOUNT_MAX = 10_000_000
 MILESTONE_MAX = 10_000
@@ -83,15 +84,59 @@ def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_rule(campaign: Campaign, data: dict[str, Any]) -> RewardRule:
-    """A new reward rule for ``campaign``.
+def _check_level(
+    campaign: Campaign,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    marketer_id: int | None,
+    ip_hash: str | None,
+) -> None:
+    """The depth cap; a level deeper than it allows is refused and audited
+    (``reward_depth.refused``, with the requested and the allowed level).
 
-    :raise ValidationFailed: bad fields, or a level the depth cap forbids (deeper than the
+    :raise ValidationFailed: on ``level``.
+    """
+    level, event, depth, top = values["level"], values["event"], campaign.reward_depth, ceiling()
+    try:
+        check_rule_level(level, event, depth, top)
+    except ValidationFailed:
+        allowed = deepest_level(event, depth, top)
+        if level > allowed:
+            audit_depth_refused(
+                campaign.workspace_id,
+                f"campaign:{campaign.id}",
+                field="level",
+                requested=level,
+                allowed=allowed,
+                actor=actor,
+                marketer_id=marketer_id,
+                ip_hash=ip_hash,
+                extra={"event": event, "milestone": values["milestone"], "reward_depth": depth},
+            )
+        raise
+
+
+def add_rule(
+    campaign: Campaign,
+    data: dict[str, Any],
+    *,
+    actor: str = "",
+    marketer_id: int | None = None,
+    ip_hash: str | None = None,
+) -> RewardRule:
+    """A new reward rule for ``campaign``; ``actor``/``marketer_id`` and ``ip_hash`` say who
+    asked, for the audit log.
+
+    :raise ValidationFailed: bad fields; a level the depth cap forbids (deeper than the
         campaign's reward depth or the server ceiling; level 2+ for anything but purchases and
-        converted trials; milestones above level 1) — 422 with the reason.
+        converted trials; milestones above level 1), which is audited; or, in a prize draw,
+        draw entries for a purchase or a paid plan (no purchase necessary) — 422 with the
+        reason.
     """
     values = _clean_rule(data)
-    check_rule_level(values["level"], values["event"], campaign.reward_depth, ceiling())
+    _check_level(campaign, values, actor=actor, marketer_id=marketer_id, ip_hash=ip_hash)
+    sweepstakes.check_rule(campaign.kind, values["event"], values["reward"])
     rule = RewardRule(campaign_id=campaign.id, **values)
     db.session.add(rule)
     db.session.commit()

@@ -154,9 +154,11 @@ def test_the_customer_page_shows_the_consent_and_what_happened(
     add_rule(
         shop.campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 25}
     )
+    advocate = join(shop.campaign, "dora@example.com", confirmed=True)
     person = join(
         shop.campaign,
         "carla@example.com",
+        advocate.referral_code,
         consent_text=CONSENT,
         consent_version="2",
         confirmed=True,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from referral.domain.draws import verify_record
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
-from referral.models import Campaign, Draw, LotteryEntry, LotteryRulesVersion
+from referral.models import Campaign, Draw, LotteryEntry, LotteryRulesVersion, RewardRule
 from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
@@ -186,10 +186,91 @@ def test_no_bonus_entries_are_paid_after_the_close(factory: Factory) -> None:
     from referral.services.events import report_event
 
     campaign = make_lottery(factory)
-    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "entries", "amount": 1})
-    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 5})
-    buyer = join(campaign, "a@example.org")
+    add_rule(campaign, {"event": "lottery_entered", "level": 0, "reward": "entries", "amount": 1})
+    add_rule(campaign, {"event": "lottery_entered", "level": 0, "reward": "points", "amount": 5})
+    person = join(campaign, "a@example.org")
     close_campaign(campaign)
-    reported = report_event(campaign, buyer, "purchase", amount=100, currency="EUR")
+    reported = report_event(campaign, person, "lottery_entered")
     assert [entry.reward for entry in reported.rewards] == ["points"]
     assert db.session.query(LedgerEntry).filter_by(reward="entries").count() == 0
+
+
+# No purchase necessary: buying never raises anyone's chance
+
+
+@pytest.mark.parametrize("event", ["purchase", "trial_converted"])
+def test_a_rule_giving_entries_for_a_paid_event_is_refused(factory: Factory, event: str) -> None:
+    campaign = make_lottery(factory)
+    with pytest.raises(ValidationFailed) as refused:
+        add_rule(campaign, {"event": event, "level": 0, "reward": "entries", "amount": 1})
+    assert set(refused.value.errors) == {"reward"}
+    assert "no purchase necessary" in refused.value.errors["reward"][0]
+    assert db.session.query(RewardRule).count() == 0
+
+
+def test_a_purchase_may_still_pay_points_in_a_lottery(factory: Factory) -> None:
+    campaign = make_lottery(factory)
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 5})
+    assert db.session.query(RewardRule).count() == 1
+
+
+def _rule_written_directly(campaign: Campaign) -> RewardRule:
+    """A rule saved before rules were checked for this, or written to the database by hand."""
+    rule = RewardRule(
+        campaign_id=campaign.id, event="purchase", level=0, reward="entries", amount=5
+    )
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def test_a_lottery_with_a_rule_selling_entries_cannot_be_closed(factory: Factory) -> None:
+    from referral.services.events import report_event
+    from referral.services.rules import deactivate_rule
+
+    campaign = make_lottery(factory)
+    rule = _rule_written_directly(campaign)
+    buyer = join(campaign, "buyer@example.org")
+    free = join(campaign, "free@example.org")
+    reported = report_event(campaign, buyer, "purchase", amount=100, currency="EUR")
+    assert reported.rewards == []  # not paid either: checked again when paying
+    with pytest.raises(Conflict) as refused:
+        close_campaign(campaign)
+    assert f"Reward rule {rule.id} gives draw entries for purchase" in refused.value.message
+    db.session.rollback()
+    assert campaign.status == "live" and lottery.lottery_of(campaign).entries_digest is None
+    deactivate_rule(rule)
+    close_campaign(campaign)
+    weights = {row.participation_id: row.weight for row in lottery.frozen_entries(campaign)}
+    assert weights == {buyer.id: 1, free.id: 1}
+
+
+def test_entries_paid_for_a_purchase_by_an_older_rule_never_count(factory: Factory) -> None:
+    from referral.models import Event, LedgerEntry
+
+    campaign = make_lottery(factory)
+    rule = _rule_written_directly(campaign)
+    buyer = join(campaign, "buyer@example.org")
+    purchase = Event(
+        workspace_id=campaign.workspace_id,
+        customer_id=buyer.customer_id,
+        campaign_id=campaign.id,
+        participation_id=buyer.id,
+        kind="purchase",
+        occurred_at=buyer.created_at,
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    db.session.add(
+        LedgerEntry(
+            participation_id=buyer.id,
+            source_event_id=purchase.id,
+            rule_id=rule.id,
+            level=0,
+            reward="entries",
+            amount=5,
+            status="approved",
+        )
+    )
+    db.session.commit()
+    assert lottery.current_entries(campaign) == {buyer.id: 1}

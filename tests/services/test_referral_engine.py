@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from referral.domain.errors import Conflict, ValidationFailed
+from referral.domain.rewards import NotConfirmed
 from referral.extensions import db
 from referral.models import Event, LedgerEntry, Participation, RewardRule
 from referral.models.base import utcnow
@@ -304,3 +305,87 @@ def test_a_per_advocate_cap_stops_further_referral_rewards(factory: Factory) -> 
     for i in range(4):
         join(campaign, f"f{i}@example.com", advocate.referral_code, confirmed=True)
     assert len(ledger(participation_id=advocate.id)) == 2
+
+
+# Double opt-in: rewards flow only between people who confirmed their address
+
+
+def test_an_unconfirmed_buyer_pays_their_referrer_nothing_and_nothing_is_recorded(live) -> None:
+    add_rule(live, {"event": "purchase", "level": 0, "reward": "points", "amount": 10})
+    add_rule(live, {"event": "purchase", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    buyer = join(live, "b@example.com", advocate.referral_code).participation
+    assert buyer.status == "pending"
+    with pytest.raises(NotConfirmed) as refused:
+        report_event(live, buyer, "purchase", amount=2500, external_id="order-1")
+    assert refused.value.status == 409
+    assert "double opt-in" in refused.value.message
+    assert ledger() == []
+    assert db.session.scalar(select(func.count()).where(Event.kind == "purchase")) == 0
+
+
+def test_after_confirming_a_purchase_pays_once(live) -> None:
+    add_rule(live, {"event": "purchase", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "b@example.com", advocate.referral_code)
+    with pytest.raises(NotConfirmed):
+        report_event(live, friend.participation, "purchase", external_id="order-1")
+    buyer, _ = confirm_by_token(friend.token)
+    first = report_event(live, buyer, "purchase", external_id="order-1")
+    again = report_event(live, buyer, "purchase", external_id="order-1")
+    assert first.created and not again.created
+    assert [(e.participation_id, e.amount) for e in first.rewards] == [(advocate.id, 100)]
+    assert [e.amount for e in ledger(participation_id=advocate.id)] == [100]
+
+
+def test_a_referrer_who_never_confirmed_receives_nothing(factory: Factory) -> None:
+    campaign = factory.campaign(status="live", reward_depth=2)
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 5})
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 10})
+    add_rule(campaign, {"event": "purchase", "level": 1, "reward": "points", "amount": 100})
+    add_rule(campaign, {"event": "purchase", "level": 2, "reward": "points", "amount": 1000})
+    root = join(campaign, "root@example.com", confirmed=True).participation
+    middle = join(campaign, "middle@example.com", root.referral_code).participation
+    buyer = join(campaign, "buyer@example.com", middle.referral_code, confirmed=True).participation
+    reported = report_event(campaign, buyer, "purchase", external_id="order-1")
+    assert {(e.participation_id, e.level) for e in reported.rewards} == {
+        (buyer.id, 0),
+        (root.id, 2),
+    }
+    assert ledger(participation_id=middle.id) == []  # neither for the sign-up nor the purchase
+
+
+def test_a_milestone_reached_before_the_advocate_confirmed_pays_once_they_do(live) -> None:
+    add_rule(live, {"milestone": 2, "level": 0, "reward": "points", "amount": 1000})
+    advocate = join(live, "a@example.com")
+    for i in range(3):
+        join(live, f"f{i}@example.com", advocate.participation.referral_code, confirmed=True)
+    assert ledger() == []
+    confirm_by_token(advocate.token)
+    confirm_participation(advocate.participation)
+    assert [e.amount for e in ledger(participation_id=advocate.participation.id)] == [1000]
+
+
+# "A referred friend confirms": level 0 is that friend, and only a friend someone referred
+
+
+def test_a_referred_friend_gets_the_level_0_reward_of_their_confirmation(live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "b@example.com", advocate.referral_code, confirmed=True).participation
+    assert [e.amount for e in ledger(participation_id=friend.id)] == [100]
+
+
+def test_someone_nobody_referred_gets_no_level_0_reward_for_confirming(live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 100})
+    loner = join(live, "a@example.com")
+    confirm_by_token(loner.token)
+    assert loner.participation.status == "confirmed"
+    assert ledger() == []
+
+
+def test_a_friend_of_an_unconfirmed_advocate_gets_no_level_0_reward(live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com").participation
+    join(live, "b@example.com", advocate.referral_code, confirmed=True)
+    assert ledger() == []

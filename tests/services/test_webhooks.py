@@ -207,7 +207,8 @@ def test_a_failing_receiver_is_retried_with_back_off_then_given_up(
 def test_an_unreachable_receiver_is_a_retry_not_an_error(live) -> None:
     service.create_endpoint(_workspace(live), "http://127.0.0.1:9/closed", ["reward.granted"])
     add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
-    join(live, "a@example.com", confirmed=True)
+    advocate = join(live, "advocate@example.com", confirmed=True)  # came on their own: no reward
+    join(live, "a@example.com", advocate.referral_code, confirmed=True)
     assert sender.deliver_due() == {"delivered": 0, "retrying": 1, "failed": 0}
     (delivery,) = deliveries()
     assert delivery.last_status_code is None and delivery.last_error

@@ -11,8 +11,10 @@ from referral.domain.depth import (
     DEFAULT_REWARD_DEPTH,
     HARD_CEILING,
     VALUE_EVENTS,
+    above_ceiling,
     check_reward_depth,
     check_rule_level,
+    deepest_level,
     may_pay,
     operator_ceiling,
 )
@@ -169,3 +171,41 @@ def test_a_payable_level_is_within_both_caps_and_deep_ones_are_for_value_only(
     """The whole rule in one line, checked against the function for every combination."""
     expected = 0 <= level <= min(reward_depth, ceiling) and (level < 2 or event in VALUE_EVENTS)
     assert may_pay(level, event, reward_depth, ceiling) is expected
+
+
+# What a refusal of depth is audited with
+
+
+@pytest.mark.parametrize(
+    ("requested", "ceiling", "above"),
+    [(3, 2, 3), ("3", 2, 3), (2, 2, None), (0, 0, None), (1, 0, 1), (True, 0, None)],
+)
+def test_above_ceiling_names_a_whole_depth_over_the_ceiling(
+    requested: object, ceiling: int, above: int | None
+) -> None:
+    assert above_ceiling(requested, ceiling) == above
+
+
+@pytest.mark.parametrize("requested", ["two", None, 2.5j, [], ""])
+def test_above_ceiling_leaves_what_is_not_a_number_to_the_validation(requested: object) -> None:
+    assert above_ceiling(requested, 2) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "depth", "ceiling", "deepest"),
+    [
+        ("purchase", 2, 2, 2),
+        ("purchase", 3, 2, 2),
+        ("trial_converted", 1, 3, 1),
+        ("signup_confirmed", 2, 2, 1),
+        (None, 2, 3, 1),
+        ("survey_completed", 0, 2, 0),
+    ],
+)
+def test_deepest_level_agrees_with_check_rule_level(
+    event: str | None, depth: int, ceiling: int, deepest: int
+) -> None:
+    assert deepest_level(event, depth, ceiling) == deepest
+    check_rule_level(deepest, event, depth, ceiling)
+    with pytest.raises(ValidationFailed):
+        check_rule_level(deepest + 1, event, depth, ceiling)

@@ -191,6 +191,57 @@ def test_the_depth_ceiling_message_names_the_setting(browser: Browser, login_as:
     assert "REFERRAL_MAX_REWARD_DEPTH" in page_text(response)
 
 
+def test_a_depth_above_the_ceiling_refused_by_the_form_is_audited(
+    browser: Browser, login_as: Any, factory: Factory
+) -> None:
+    from referral.models import AuditEntry
+
+    marketer, workspace = login_as("owner")
+    campaign = factory.campaign(workspace, name="Autumn tasting")
+    response = browser.post(
+        "/admin/campaigns/new", campaign_form(reward_depth="3"), form_page="/admin/campaigns/new"
+    )
+    assert response.status_code == 422
+    edit = f"/admin/campaigns/{campaign.id}/edit"
+    data = campaign_form(name="Autumn tasting", slug=campaign.slug, reward_depth="3")
+    assert browser.post(edit, data, form_page=edit).status_code == 422
+    db.session.expire_all()
+    refused = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "reward_depth.refused")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.subject, e.marketer_id, e.outcome) for e in refused] == [
+        ("campaign:new", marketer.id, "denied"),
+        (f"campaign:{campaign.id}", marketer.id, "denied"),
+    ]
+    assert all(e.workspace_id == workspace.id and e.ip_hash for e in refused)
+    assert [(e.data["requested"], e.data["allowed"]) for e in refused] == [(3, 2), (3, 2)]
+    assert campaign_count() == 1 and reload(campaign).reward_depth == 1
+
+
+def test_closing_a_prize_draw_whose_rule_sells_entries_is_refused_with_the_rule(
+    browser: Browser, login_as: Any, factory: Factory
+) -> None:
+    from referral.services.campaigns import publish_campaign
+
+    _, workspace = login_as("owner")
+    campaign = factory.campaign(workspace, kind="lottery", settings={"rules": LOTTERY_RULES})
+    publish_campaign(campaign)
+    rule = RewardRule(
+        campaign_id=campaign.id, event="purchase", level=0, reward="entries", amount=2
+    )
+    db.session.add(rule)
+    db.session.commit()
+    page_path = f"/admin/campaigns/{campaign.id}"
+    response = browser.post(f"{page_path}/close", form_page=page_path)
+    assert response.status_code == 302
+    page = page_text(browser.client.get(response.headers["Location"]))
+    assert f"Reward rule {rule.id} gives draw entries for purchase" in page
+    assert "Still missing" not in page
+    assert reload(campaign).status == "live"
+
+
 def test_a_create_post_without_csrf_token_stores_nothing(browser: Browser, login_as: Any) -> None:
     login_as("owner")
     response = browser.client.post("/admin/campaigns/new", data=campaign_form())

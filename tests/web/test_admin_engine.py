@@ -160,6 +160,66 @@ def test_invariant_2_depth_cap_a_rule_past_the_cap_is_refused_with_the_reason_an
     assert count(RewardRule) == 0
 
 
+def depth_refusals() -> list[AuditEntry]:
+    latest()
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "reward_depth.refused")
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_a_rule_past_the_cap_refused_by_the_form_is_audited(
+    browser: Browser, login_as: Any, factory: Factory
+) -> None:
+    marketer, workspace = login_as("owner")
+    campaign = factory.campaign(workspace, reward_depth=1)
+    path = f"/admin/campaigns/{campaign.id}/rules"
+    assert browser.post(path, rule_form(level="3"), path).status_code == 422
+    (entry,) = depth_refusals()
+    assert (entry.workspace_id, entry.marketer_id, entry.outcome) == (
+        workspace.id,
+        marketer.id,
+        "denied",
+    )
+    assert entry.subject == f"campaign:{campaign.id}" and entry.ip_hash
+    assert (entry.data["field"], entry.data["requested"], entry.data["allowed"]) == ("level", 3, 1)
+    assert (entry.data["reward_depth"], entry.data["ceiling"]) == (1, 2)
+    assert browser.post(path, rule_form(level="1"), path).status_code == 302
+    assert len(depth_refusals()) == 1  # an accepted rule is not a refusal
+
+
+def test_a_level_0_rule_on_a_confirmed_referral_says_it_pays_the_referred_friend(
+    browser: Browser, editor: tuple[Workspace, Campaign]
+) -> None:
+    _, campaign = editor
+    add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 100})
+    page = text_of(browser.client.get(f"/admin/campaigns/{campaign.id}/rules"))
+    rules = page.split('data-testid="rules"', 1)[1].split("</table>", 1)[0]
+    assert "On a referred friend confirms their sign-up" in rules
+    assert "Level 0: the referred friend (only someone a confirmed advocate referred)" in rules
+    assert "the person who acts" not in rules
+
+
+@pytest.mark.parametrize("event", ["purchase", "trial_converted"])
+def test_a_prize_draw_refuses_entries_for_a_paid_event_in_the_form(
+    browser: Browser, login_as: Any, factory: Factory, event: str
+) -> None:
+    _, workspace = login_as("editor")
+    campaign = factory.campaign(workspace, kind="lottery", status="live")
+    path = f"/admin/campaigns/{campaign.id}/rules"
+    response = browser.post(path, rule_form(event=event, level="0", reward="entries"), path)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "A prize draw cannot give draw entries for a purchase or a paid plan" in page
+    assert "No purchase necessary: in a prize draw, draw entries cannot be a reward" in page
+    assert count(RewardRule) == 0
+    free = rule_form(event="signup_confirmed", level="1", reward="entries", amount="1")
+    assert browser.post(path, free, path).status_code == 302
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -309,7 +369,8 @@ def test_a_coupon_reward_uses_a_code_from_the_pool(editor: tuple[Workspace, Camp
     _, campaign = editor
     add_coupons(campaign, ["ONLY-ONE", "SECOND"])
     add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "coupon", "amount": 1})
-    join(campaign, "a@example.com", confirmed=True)
+    advocate = join(campaign, "advocate@example.com", confirmed=True)  # came on their own
+    join(campaign, "a@example.com", advocate.referral_code, confirmed=True)
     assert coupon_counts(campaign) == {"total": 2, "used": 1, "remaining": 1}
 
 
@@ -490,13 +551,15 @@ def test_the_participants_page_costs_the_same_queries_for_three_or_thirty_rows(
 
 @pytest.fixture
 def story(editor: tuple[Workspace, Campaign]) -> Participation:
-    """A customer who consented, confirmed, bought, and was rewarded."""
+    """A referred customer who consented, confirmed, bought, and was rewarded."""
     _, campaign = editor
     add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 50})
     add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 300})
+    advocate = join(campaign, "otto@example.com", confirmed=True)
     person = join(
         campaign,
         "Eva.Muster@Example.com",
+        advocate.referral_code,
         confirmed=True,
         name="Eva Muster",
         locale="de",
@@ -559,7 +622,8 @@ def test_the_customer_list_searches_by_address_and_name(
     assert "eva.muster@example.com" in page and "anna@example.com" not in page
     page = text_of(browser.client.get("/admin/customers?q=ANNA"))
     assert "anna@example.com" in page and "Eva" not in page.split("<tbody>")[1]
-    assert "5 customers" in text_of(browser.client.get("/admin/customers"))
+    # Otto and Eva of the story, and the four of the spread
+    assert "6 customers" in text_of(browser.client.get("/admin/customers"))
 
 
 # Review queue

@@ -15,7 +15,15 @@ from referral.domain.campaigns import LOTTERY_RULE_FIELDS
 from referral.domain.draws import Entry as DrawEntry
 from referral.domain.draws import commitment, entries_digest, verify_record
 from referral.extensions import db
-from referral.models import AuditEntry, Campaign, Draw, OutboxMessage, Workspace
+from referral.models import (
+    AuditEntry,
+    Campaign,
+    Draw,
+    LotteryEntry,
+    OutboxMessage,
+    RewardRule,
+    Workspace,
+)
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.test_api_campaigns import PROBLEM, Api
 
@@ -232,3 +240,37 @@ def test_a_draw_queues_the_draw_completed_webhook_once(api: Api, workspace: Work
     assert len(deliveries) == 1
     data = deliveries[0].payload["data"]["draw"]
     assert data["id"] == record["id"] and data["winners"] == record["winners"]
+
+
+# --- no purchase necessary ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", ["purchase", "trial_converted"])
+def test_a_rule_giving_entries_for_a_paid_event_answers_422_on_reward(api: Api, event: str) -> None:
+    lottery = live_lottery(api)
+    rule = {"event": event, "level": 0, "reward": "entries", "amount": 3}
+    body = problem(api.post(f"/campaigns/{lottery['id']}/reward-rules", json=rule), 422)
+    assert set(body["errors"]) == {"reward"}
+    assert "no purchase necessary" in body["errors"]["reward"][0]
+    assert db.session.query(RewardRule).count() == 0
+    free = {"event": "signup_confirmed", "level": 1, "reward": "entries", "amount": 1}
+    assert api.post(f"/campaigns/{lottery['id']}/reward-rules", json=free).status_code == 201
+
+
+def test_closing_a_lottery_whose_rule_sells_entries_answers_409_naming_the_rule(
+    api: Api,
+) -> None:
+    lottery = live_lottery(api)
+    rule = RewardRule(
+        campaign_id=int(lottery["id"]), event="purchase", level=0, reward="entries", amount=5
+    )
+    db.session.add(rule)
+    db.session.commit()
+    rule_id = rule.id
+    join(api, lottery["id"], "person@example.org")
+    body = problem(api.post(f"/campaigns/{lottery['id']}/close"), 409)
+    assert f"Reward rule {rule_id} gives draw entries for purchase" in body["detail"]
+    db.session.rollback()
+    after = api.get(f"/campaigns/{lottery['id']}").get_json()
+    assert after["status"] == "live" and after["entries_digest"] is None
+    assert db.session.query(LotteryEntry).count() == 0

@@ -53,13 +53,21 @@ def snapshot() -> tuple[int, ...]:
 
 
 def _setup(api: Api) -> dict[str, str]:
-    """A live campaign with a rule, an advocate and a pending friend; a draft campaign."""
+    """A live campaign with a rule, an advocate, a pending friend and a confirmed one (who
+    may buy: rewards flow only after double opt-in); a draft campaign."""
     live = api.campaign()
     api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
     advocate = api.join(live["id"], "a@example.com", confirmed=True)
-    friend = api.join(live["id"], "b@example.com", referral_code=advocate["referral_code"])
+    code = advocate["referral_code"]
+    friend = api.join(live["id"], "b@example.com", referral_code=code)
+    buyer = api.join(live["id"], "c@example.com", referral_code=code, confirmed=True)
     draft = api.ok("POST", "/campaigns", 201, json={"name": "Draft", "kind": "referral"})
-    return {"live": live["id"], "friend": friend["id"], "draft": draft["id"]}
+    return {
+        "live": live["id"],
+        "friend": friend["id"],
+        "buyer": buyer["id"],
+        "draft": draft["id"],
+    }
 
 
 # Every POST route: path and body, given the ids made by ``_setup``.
@@ -83,7 +91,7 @@ POSTS: list[tuple[str, Callable[[dict[str, str]], tuple[str, Any]]]] = [
         "report event",
         lambda ids: (
             f"/campaigns/{ids['live']}/events",
-            {"participant_id": ids["friend"], "kind": "purchase", "amount": 100},
+            {"participant_id": ids["buyer"], "kind": "purchase", "amount": 100},
         ),
     ),
 ]
@@ -196,7 +204,12 @@ def test_a_get_ignores_the_key(api: Api) -> None:
 def test_twenty_concurrent_requests_with_one_key_do_the_work_once(app: Flask, api: Api) -> None:
     live = api.campaign()
     api.rule(live["id"], event="signup_confirmed", level=0, reward="points", amount=10)
-    body = {"email": "racer@example.com", "confirmed": True}
+    advocate = api.join(live["id"], "advocate@example.com", confirmed=True)
+    body = {
+        "email": "racer@example.com",
+        "confirmed": True,
+        "referral_code": advocate["referral_code"],
+    }
 
     def join() -> tuple[int, Any]:
         response = api.post(f"/campaigns/{live['id']}/participants", json=body, key="race")
@@ -207,7 +220,7 @@ def test_twenty_concurrent_requests_with_one_key_do_the_work_once(app: Flask, ap
     assert [status for status, _ in results] == [201] * 20  # the first answer, replayed
     assert len({str(answer) for _, answer in results}) == 1
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(Participation)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Participation)) == 2  # + advocate
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
 
 

@@ -273,8 +273,9 @@ def test_confirming_pays_signup_confirmed_rules_once(api: Api, live: dict[str, A
     assert_iso_with_offset(confirmed["confirmed_at"])
     again = api.ok("POST", f"/participants/{ben['id']}/confirm")
     assert again == confirmed
-    assert api.ok("GET", f"/participants/{anna['id']}")["points"] == 110
-    assert count(LedgerEntry) == 3  # anna's own 10, ben's 10, anna's 100 for ben
+    # ben's 10 and anna's 100 for ben; anna came on her own, so her confirmation pays nothing
+    assert api.ok("GET", f"/participants/{anna['id']}")["points"] == 100
+    assert count(LedgerEntry) == 2
 
 
 def test_confirming_a_rejected_participant_answers_409(api: Api, live: dict[str, Any]) -> None:
@@ -308,8 +309,8 @@ def test_twenty_concurrent_confirmations_pay_signup_confirmed_once(
     ben_id, anna_id = int(ben["id"]), int(anna["id"])
     assert count(Event, Event.kind == "signup_confirmed", Event.participation_id == ben_id) == 1
     paid = count(LedgerEntry, LedgerEntry.participation_id.in_((ben_id, anna_id)))
-    assert paid == 3  # anna's own confirmation, then ben's level 0 and anna's level 1, once
-    assert api.ok("GET", f"/participants/{anna['id']}")["points"] == 110
+    assert paid == 2  # ben's level 0 and anna's level 1, once (nobody referred anna)
+    assert api.ok("GET", f"/participants/{anna['id']}")["points"] == 100
 
 
 def test_a_lottery_participant_shows_their_entries_and_once_frozen_their_entry_id(

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import Event, LedgerEntry, RewardRule, Workspace
+from referral.models import AuditEntry, Event, LedgerEntry, RewardRule, Workspace
 from tests.factories import Factory
 from tests.web.api_support import Api, assert_iso_with_offset, assert_problem, race
 
@@ -275,6 +275,117 @@ def test_twenty_concurrent_reports_of_one_purchase_pay_each_beneficiary_and_leve
     }
 
 
+# --- double opt-in ------------------------------------------------------------------------------
+
+NOT_CONFIRMED = (
+    "This participant has not confirmed their e-mail address yet; rewards flow only after "
+    "double opt-in."
+)
+
+
+def test_a_purchase_by_an_unconfirmed_buyer_answers_409_and_pays_no_one(
+    api: Api, live: dict[str, Any]
+) -> None:
+    api.rule(live["id"], event="purchase", level=0, reward="points", amount=10)
+    api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
+    (advocate,) = chain(api, live["id"], 1)
+    buyer = api.join(live["id"], "buyer@example.com", referral_code=advocate["referral_code"])
+    assert buyer["status"] == "pending"
+    body = {"participant_id": buyer["id"], "kind": "purchase", "external_id": "order-1"}
+    problem = assert_problem(api.post(f"/campaigns/{live['id']}/events", json=body), 409)
+    assert problem["type"].endswith("/problems/not-confirmed")
+    assert problem["detail"] == NOT_CONFIRMED
+    assert count(Event, Event.kind == "purchase") == 0
+    assert count(LedgerEntry) == 0
+    assert api.ok("GET", f"/participants/{advocate['id']}")["points"] == 0
+
+
+def test_after_confirmation_the_purchase_pays_once(api: Api, live: dict[str, Any]) -> None:
+    api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
+    (advocate,) = chain(api, live["id"], 1)
+    buyer = api.join(live["id"], "buyer@example.com", referral_code=advocate["referral_code"])
+    body = {"participant_id": buyer["id"], "kind": "purchase", "external_id": "order-1"}
+    assert_problem(api.post(f"/campaigns/{live['id']}/events", json=body), 409)
+    api.ok("POST", f"/participants/{buyer['id']}/confirm")
+    first = api.ok("POST", f"/campaigns/{live['id']}/events", 201, json=body)
+    again = api.ok("POST", f"/campaigns/{live['id']}/events", 200, json=body)
+    assert again == first
+    assert [(r["participant_id"], r["amount"]) for r in first["rewards"]] == [(advocate["id"], 100)]
+    assert count(LedgerEntry) == 1
+    assert api.ok("GET", f"/participants/{advocate['id']}")["points"] == 100
+
+
+def test_a_referrer_who_never_confirmed_receives_nothing_for_a_purchase(
+    api: Api, live: dict[str, Any]
+) -> None:
+    api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
+    advocate = api.join(live["id"], "advocate@example.com")
+    code = advocate["referral_code"]
+    buyer = api.join(live["id"], "buyer@example.com", referral_code=code, confirmed=True)
+    body = {"participant_id": buyer["id"], "kind": "purchase"}
+    reported = api.ok("POST", f"/campaigns/{live['id']}/events", 201, json=body)
+    assert reported["rewards"] == []
+    assert count(Event, Event.kind == "purchase") == 1  # the buyer confirmed: it is recorded
+    assert count(LedgerEntry) == 0
+
+
+# --- refused depth is audited -------------------------------------------------------------------
+
+
+def refusals() -> list[AuditEntry]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "reward_depth.refused")
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_a_rule_deeper_than_the_ceiling_is_refused_and_audited(
+    api: Api, live: dict[str, Any], workspace: Workspace
+) -> None:
+    rule = {"event": "purchase", "level": 3, "reward": "points", "amount": 5}
+    problem = assert_problem(api.post(f"/campaigns/{live['id']}/reward-rules", json=rule), 422)
+    assert set(problem["errors"]) == {"level"}
+    (entry,) = refusals()
+    assert (entry.outcome, entry.workspace_id, entry.subject) == (
+        "denied",
+        workspace.id,
+        f"campaign:{live['id']}",
+    )
+    assert entry.actor.startswith("api-key:") and entry.ip_hash
+    assert entry.data["field"] == "level"
+    assert (entry.data["requested"], entry.data["allowed"], entry.data["ceiling"]) == (3, 2, 2)
+    assert count(RewardRule) == 0
+
+
+def test_a_rule_within_the_cap_leaves_no_refusal(api: Api, live: dict[str, Any]) -> None:
+    api.rule(live["id"], event="purchase", level=2, reward="points", amount=5)
+    bad = {"event": "purchase", "level": -1, "reward": "points", "amount": 5}
+    assert_problem(api.post(f"/campaigns/{live['id']}/reward-rules", json=bad), 422)
+    assert refusals() == []
+
+
+def test_a_campaign_depth_above_the_ceiling_is_refused_and_audited(
+    api: Api, live: dict[str, Any]
+) -> None:
+    body = {"name": "Deep", "kind": "referral", "reward_depth": 3}
+    problem = assert_problem(api.post("/campaigns", json=body), 422)
+    assert set(problem["errors"]) == {"reward_depth"}
+    response = api.call("PATCH", f"/campaigns/{live['id']}", json={"reward_depth": 7})
+    assert set(assert_problem(response, 422)["errors"]) == {"reward_depth"}
+    created, patched = refusals()
+    assert (created.subject, patched.subject) == ("campaign:new", f"campaign:{live['id']}")
+    assert {e.outcome for e in (created, patched)} == {"denied"}
+    assert [(e.data["field"], e.data["requested"], e.data["allowed"]) for e in refusals()] == [
+        ("reward_depth", 3, 2),
+        ("reward_depth", 7, 2),
+    ]
+    assert api.ok("GET", f"/campaigns/{live['id']}")["reward_depth"] == 2
+
+
 # --- rewards ------------------------------------------------------------------------------------
 
 
@@ -308,7 +419,9 @@ def test_rewards_list_the_ledger_entries_and_the_balances(api: Api, live: dict[s
 def test_held_rewards_count_as_pending(api: Api) -> None:
     campaign = api.campaign(hold_days=14)
     api.rule(campaign["id"], event="signup_confirmed", level=0, reward="points", amount=7)
-    joined = api.join(campaign["id"], "a@example.com", confirmed=True)
+    advocate = api.join(campaign["id"], "advocate@example.com", confirmed=True)
+    code = advocate["referral_code"]
+    joined = api.join(campaign["id"], "a@example.com", referral_code=code, confirmed=True)
     body = api.ok("GET", f"/participants/{joined['id']}/rewards")
     assert body["balances"] == {"points": {"approved": 0, "pending": 7}}
     assert [e["status"] for e in body["items"]] == ["pending"]
