@@ -244,9 +244,15 @@ def pay_milestones(
 
 
 def approve_due() -> int:
-    """Approve pending rewards whose hold period is over and that are not held for review."""
+    """Approve pending rewards whose hold period is over and that are not held for review.
+
+    A reward of someone who has not confirmed their address (only an older version paid
+    those) waits for the confirmation.
+    """
     now = utcnow()
-    flagged = select(Participation.id).where(Participation.status.in_(("flagged", "rejected")))
+    flagged = select(Participation.id).where(
+        Participation.status.in_(("flagged", "rejected")) | Participation.confirmed_at.is_(None)
+    )
     result = db.session.execute(
         update(LedgerEntry)
         .where(

@@ -389,3 +389,42 @@ def test_a_friend_of_an_unconfirmed_advocate_gets_no_level_0_reward(live) -> Non
     advocate = join(live, "a@example.com").participation
     join(live, "b@example.com", advocate.referral_code, confirmed=True)
     assert ledger() == []
+
+
+def test_a_held_reward_of_someone_unconfirmed_waits_for_their_confirmation(
+    factory: Factory,
+) -> None:
+    """Only an older version paid people who had not confirmed; such a line is not approved
+    when its hold period ends, but once they confirm."""
+    from referral.services.rewards import approve_due
+
+    campaign = factory.campaign(status="live", hold_days=14)
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 10})
+    person = join(campaign, "a@example.com")
+    purchase = Event(
+        workspace_id=campaign.workspace_id,
+        customer_id=person.participation.customer_id,
+        campaign_id=campaign.id,
+        participation_id=person.participation.id,
+        kind="purchase",
+        occurred_at=utcnow(),
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    rule = db.session.scalar(select(RewardRule))
+    line = LedgerEntry(
+        participation_id=person.participation.id,
+        source_event_id=purchase.id,
+        rule_id=rule.id,
+        level=0,
+        reward="points",
+        amount=10,
+        status="pending",
+        approve_after=utcnow() - timedelta(days=1),
+    )
+    db.session.add(line)
+    db.session.commit()
+    assert approve_due() == 0
+    confirm_by_token(person.token)
+    assert approve_due() == 1
+    assert db.session.get(LedgerEntry, line.id).status == "approved"
