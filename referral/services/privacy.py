@@ -253,7 +253,8 @@ def _scrub_webhooks(customer: Customer, ids: list[int]) -> None:
 
 
 def _anonymise(customer: Customer, now: Any) -> None:
-    placeholder = f"erased-{secrets.token_hex(8)}@{ERASED_DOMAIN}"
+    # Digits only: a placeholder can never spell (part of) anybody's name.
+    placeholder = f"erased-{secrets.randbelow(10**16):016d}@{ERASED_DOMAIN}"
     customer.email = placeholder  # the unique key of the row; nobody's address
     customer.email_display = ""
     customer.name = ""
