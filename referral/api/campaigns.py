@@ -167,7 +167,9 @@ def publish_campaign(campaign_id: str) -> Any:
 @bp.output(CampaignOut, description="The campaign, now closed.")
 @bp.doc(
     summary="Close a live campaign",
-    description="No one joins a closed campaign. Only a live campaign can be closed.",
+    description="No one joins a closed campaign. Only a live campaign can be closed. A prize "
+    "draw whose active reward rule gives `entries` for `purchase` or `trial_converted` answers "
+    "409 naming the rule (no purchase necessary): switch the rule off first.",
     operation_id="closeCampaign",
     responses=problem_responses(401, 404, 409),
 )
