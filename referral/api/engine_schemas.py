@@ -167,6 +167,13 @@ class ParticipantIn(Schema):
 class ParticipantOut(_Out):
     id = String(required=True)
     campaign_id = String(required=True)
+    customer_id = String(
+        required=True,
+        metadata={
+            "description": "The person across campaigns: export or erase them under "
+            "/customers/{customer_id}."
+        },
+    )
     email = String(required=True)
     name = String(required=True)
     locale = String(required=True, allow_none=True)

@@ -94,6 +94,7 @@ def participant_json(
     return {
         "id": str(participation.id),
         "campaign_id": str(participation.campaign_id),
+        "customer_id": str(participation.customer_id),
         "email": customer.email_display if customer is not None else None,
         "name": (customer.name or "") if customer is not None else "",
         "locale": participation.locale,

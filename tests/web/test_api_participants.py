@@ -15,7 +15,8 @@ from tests.factories import LOTTERY_RULES, Factory
 from tests.web.api_support import Api, assert_iso_with_offset, assert_problem, race
 
 PARTICIPANT_FIELDS = {
-    "id", "campaign_id", "email", "referral_code", "referral_url", "qr_png_url", "qr_svg_url",
+    "id", "campaign_id", "customer_id", "email", "referral_code", "referral_url", "qr_png_url",
+    "qr_svg_url",
     "referrer_id", "depth", "status", "referral_status", "created_at", "confirmed_at",
     "referrals_confirmed", "points",
 }  # fmt: skip
@@ -58,6 +59,8 @@ def test_joining_answers_201_with_every_participant_field_and_its_location(
     assert response.headers["Location"].endswith(f"/api/v1/participants/{body['id']}")
     assert body["campaign_id"] == live["id"] and isinstance(body["id"], str)
     assert body["email"] == "anna@example.com"
+    export = api.get(f"/customers/{body['customer_id']}/export")  # the person behind it
+    assert export.status_code == 200, export.get_data(as_text=True)
     assert (body["status"], body["referral_status"], body["referrer_id"]) == (
         "pending",
         "none",
