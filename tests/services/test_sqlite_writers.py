@@ -8,38 +8,14 @@ so it waits for the lock instead. On PostgreSQL the same code paths must hold as
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 from flask import Flask
 from sqlalchemy import func, select, text, update
 
 from referral.extensions import db
 from referral.models import AuditEntry, Marketer
 from referral.services import audit
+from tests.concurrency import race
 from tests.factories import Factory
-
-
-def _race(app: Flask, n: int, work: Any) -> list[BaseException]:
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                work(i)
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_a_transaction_that_read_before_another_commit_can_still_write(app: Flask) -> None:
@@ -66,7 +42,7 @@ def test_twelve_sign_ins_at_once_all_record_their_time(app: Flask) -> None:
         marketer.last_login_at = func.current_timestamp()
         db.session.commit()
 
-    assert _race(app, 12, sign_in) == []
+    assert race(app, 12, sign_in) == []
     db.session.rollback()
     stamped = db.session.scalar(
         select(func.count()).select_from(Marketer).where(Marketer.last_login_at.is_not(None))
@@ -84,6 +60,6 @@ def test_twelve_exports_at_once_each_leave_their_audit_row(app: Flask) -> None:
         audit.record("export.csv", f"campaign:{i}", workspace_id=workspace_id)
         db.session.commit()
 
-    assert _race(app, 12, export) == []
+    assert race(app, 12, export) == []
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 12

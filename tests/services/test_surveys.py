@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +25,7 @@ from referral.models.base import utcnow
 from referral.services import survey_builder, survey_results, surveys
 from referral.services.events import report_event
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import Factory
 
 
@@ -163,28 +163,6 @@ def test_a_response_is_stored_with_its_event_on_the_timeline_and_its_reward_paid
     assert surveys.link_token(participant) is None  # answered: no more link to offer
 
 
-def _race(app, n, work):
-    barrier = threading.Barrier(n)
-    errors: list[Exception] = []
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                work(i)
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 def test_one_response_per_participant_under_twenty_concurrent_submits(
     app, factory: Factory, campaign: Campaign
 ) -> None:
@@ -195,7 +173,7 @@ def test_one_response_per_participant_under_twenty_concurrent_submits(
     def work(_i: int) -> None:
         surveys.submit_response(db.session.get(Participation, pid), form)
 
-    errors = _race(app, 20, work)
+    errors = race(app, 20, work)
     assert all(isinstance(e, surveys.AlreadyAnswered) for e in errors), errors
     assert len(errors) == 19
     db.session.rollback()  # end the test's own read snapshot before counting
@@ -214,7 +192,7 @@ def test_a_quota_holds_under_concurrent_submits_of_different_participants(
     def work(i: int) -> None:
         surveys.submit_response(db.session.get(Participation, ids[i]), form)
 
-    errors = _race(app, 8, work)
+    errors = race(app, 8, work)
     assert len(errors) == 5 and all(isinstance(e, surveys.SurveyClosed) for e in errors), errors
     db.session.rollback()
     assert count(SurveyResponse) == 3
