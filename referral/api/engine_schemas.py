@@ -64,7 +64,8 @@ class RuleIn(Schema):
             "minimum": 0,
             "description": "0 = the actor, 1 = their referrer, 2 = the referrer's referrer. "
             "At most the campaign's `reward_depth` and this server's ceiling; levels 2+ pay "
-            "only for `purchase` and `trial_converted`.",
+            "only for `purchase` and `trial_converted`. Level 0 of `signup_confirmed` pays only "
+            "a friend whom a confirmed advocate referred.",
         },
     )
     reward = Text(required=True, validate=OneOf(REWARDS))
