@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import socket
 from typing import Any
 
 from referral.domain.codes import new_code
@@ -106,3 +107,25 @@ class Factory:
 
     def api_key(self, workspace: Workspace) -> tuple[ApiKey, str]:
         return create_api_key(workspace, "test key")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on (for servers a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed_live_campaign(app: Any, slug: str) -> tuple[int, str]:
+    """On ``app``'s database: its schema, a workspace with a live campaign and an API key.
+    Returns (campaign id, API key) for a test that drives the app from outside."""
+    with app.app_context():
+        db.create_all()
+        factory = Factory()
+        workspace = factory.workspace()
+        campaign = factory.campaign(workspace, status="live", slug=slug)
+        _, secret = factory.api_key(workspace)
+        campaign_id = campaign.id
+        db.session.remove()
+        db.engine.dispose()
+    return campaign_id, secret

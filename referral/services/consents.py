@@ -15,14 +15,13 @@ from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
 from referral.models import ConsentRecord, Customer
 from referral.models.base import utcnow
-from referral.services import audit
 from referral.services.privacy import (
     MARKETING,
     OPERATOR,
     SOURCE_MAX,
     Actor,
+    audit_customer,
     clip_user_agent,
-    subject_of,
 )
 from referral.services.tx import retry_on_contention
 
@@ -86,14 +85,6 @@ def withdraw_consent(
             user_agent=clip_user_agent(user_agent),
         )
     )
-    audit.record(
-        "consent.withdrawn",
-        subject_of(customer),
-        workspace_id=customer.workspace_id,
-        marketer_id=by.marketer_id,
-        actor=by.label,
-        ip_hash=by.ip_hash,
-        data={"purpose": purpose, "source": source},
-    )
+    audit_customer("consent.withdrawn", customer, by, {"purpose": purpose, "source": source})
     db.session.commit()
     return True

@@ -64,6 +64,21 @@ def subject_of(customer: Customer) -> str:
     return f"customer:{customer.id}"
 
 
+def audit_customer(
+    action: str, customer: Customer, by: Actor, data: dict[str, Any] | None = None
+) -> None:
+    """An audit entry about ``customer`` by ``by``, in the caller's transaction."""
+    audit.record(
+        action,
+        subject_of(customer),
+        workspace_id=customer.workspace_id,
+        marketer_id=by.marketer_id,
+        actor=by.label,
+        ip_hash=by.ip_hash,
+        data=data,
+    )
+
+
 def clip_user_agent(value: str | None) -> str | None:
     """The User-Agent as a consent row keeps it: at most 256 characters, None when empty."""
     return (value or "")[:USER_AGENT_MAX] or None
@@ -219,15 +234,7 @@ def export_customer(customer: Customer, by: Actor = OPERATOR) -> dict[str, Any]:
     ``customer.exported`` by ``by`` in the same transaction. Every export is recorded, also
     one of an erased customer."""
     document = customer_document(customer)
-    audit.record(
-        "customer.exported",
-        subject_of(customer),
-        workspace_id=customer.workspace_id,
-        marketer_id=by.marketer_id,
-        actor=by.label,
-        ip_hash=by.ip_hash,
-        data={"erased": customer.erased_at is not None},
-    )
+    audit_customer("customer.exported", customer, by, {"erased": customer.erased_at is not None})
     db.session.commit()
     return document
 
@@ -317,13 +324,6 @@ def erase_customer(customer: Customer, by: Actor = OPERATOR) -> bool:
             occurred_at=now,
         )
     )
-    audit.record(
-        "customer.erased",
-        subject_of(customer),
-        workspace_id=customer.workspace_id,
-        marketer_id=by.marketer_id,
-        actor=by.label,
-        ip_hash=by.ip_hash,
-    )
+    audit_customer("customer.erased", customer, by)
     db.session.commit()
     return True

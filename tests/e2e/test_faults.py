@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -29,15 +28,9 @@ from referral import config as settings
 from referral import create_app
 from referral.extensions import db
 from referral.models import Participation
-from tests.factories import Factory
+from tests.factories import free_port, seed_live_campaign
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -84,7 +77,7 @@ def cluster() -> Iterator[Cluster]:
     subprocess.run(  # noqa: S603
         _as_postgres([*initdb, "--no-sync", "-E", "UTF8"]), check=True, capture_output=True
     )
-    found = Cluster(folder, _free_port())
+    found = Cluster(folder, free_port())
     found.start()
     try:
         yield found
@@ -101,14 +94,7 @@ def test_a_postgresql_restart_under_sign_ups_answers_503_then_loses_and_doubles_
     cluster: Cluster,
 ) -> None:
     app = create_app({**settings.test_config(cluster.url), "API_RATE_LIMIT": "off"})
-    with app.app_context():
-        db.create_all()
-        factory = Factory()
-        workspace = factory.workspace()
-        campaign = factory.campaign(workspace, status="live", slug="stream")
-        _, secret = factory.api_key(workspace)
-        campaign_id = campaign.id
-        db.session.remove()
+    campaign_id, secret = seed_live_campaign(app, "stream")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/api/v1/campaigns/{campaign_id}/participants"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,9 @@ import requests
 
 from referral import config as settings
 from referral import create_app
-from referral.extensions import db
-from tests.factories import Factory
+from tests.factories import free_port, seed_live_campaign
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,16 +28,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, int, subprocess.Popen[byt
     """gunicorn with two workers on a SQLite file, the counters in the instance folder."""
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
     app = create_app(settings.test_config(url))
-    with app.app_context():
-        db.create_all()
-        factory = Factory()
-        workspace = factory.workspace()
-        campaign = factory.campaign(workspace, status="live", slug="workers")
-        _, secret = factory.api_key(workspace)
-        campaign_id = campaign.id
-        db.session.remove()
-        db.engine.dispose()
-    port = _free_port()
+    campaign_id, secret = seed_live_campaign(app, "workers")
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -4,7 +4,6 @@ deadline, one claim per message, and a Message-ID that a resend keeps."""
 from __future__ import annotations
 
 import smtplib
-import socket
 from datetime import timedelta
 from email import message_from_bytes
 from typing import Any
@@ -18,7 +17,7 @@ from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
 from referral.services import outbox
-from tests.factories import Factory
+from tests.factories import Factory, free_port
 
 
 class Inbox:
@@ -33,18 +32,12 @@ class Inbox:
 @pytest.fixture
 def smtp(app: Flask) -> Any:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{controller.port}"
     app.config["MAIL_FROM"] = "news@brand.example"
     yield inbox
     controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _queue(factory: Factory, n: int = 1) -> list[OutboxMessage]:
@@ -77,7 +70,7 @@ def test_each_message_goes_out_once_with_a_message_id_of_its_row(
 def test_an_unreachable_server_costs_one_attempt_and_the_run_stops(
     app: Flask, factory: Factory
 ) -> None:
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}"
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"
     _queue(factory, 8)
     assert outbox.deliver_pending() == 1  # the first refusal ends the run
     for _ in range(5):  # runs during the outage: the failed one waits its back-off
@@ -92,7 +85,7 @@ def test_after_the_outage_every_message_is_delivered_once(
     app: Flask, smtp: Inbox, factory: Factory
 ) -> None:
     url = app.config["MAIL_URL"]
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}"
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"
     _queue(factory, 8)
     for _ in range(10):
         outbox.deliver_pending()
@@ -115,7 +108,7 @@ def test_back_off_doubles_per_message_up_to_an_hour() -> None:
 def test_a_message_failing_past_the_deadline_is_marked_undeliverable(
     app: Flask, factory: Factory
 ) -> None:
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}"
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"
     (row,) = _queue(factory)
     row.created_at = utcnow() - outbox.RETRY_FOR - timedelta(minutes=1)
     db.session.commit()
