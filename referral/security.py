@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g
 from flask_login import current_user
 
+from referral import hashing
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-API_KEY_PREFIX = "rk_"
-
-
-@lru_cache(maxsize=64)
-def _derived_key(secret: str, purpose: str) -> bytes:
-    return hmac.new(secret.encode(), purpose.encode(), "sha256").digest()
 
 
 def keyed_hash(value: str, purpose: str) -> str:
-    """HMAC-SHA256 of ``value`` under a key derived from SECRET_KEY and ``purpose``.
-
-    Used for IP addresses and user agents: equal inputs give equal hashes (so duplicates
-    can be seen) but the value cannot be recovered without the server's secret.
-    """
-    key = _derived_key(current_app.config["SECRET_KEY"], purpose)
-    return hmac.new(key, value.encode(), "sha256").hexdigest()
+    """``hashing.keyed_hash`` under this app's SECRET_KEY (for the web layer)."""
+    return hashing.keyed_hash(current_app.config["SECRET_KEY"], value, purpose)
 
 
 def hash_ip(ip: str | None) -> str | None:
-    return keyed_hash(ip, "ip") if ip else None
-
-
-def new_api_key() -> str:
-    """A fresh API secret: prefix plus 40 url-safe characters (240 bits)."""
-    return API_KEY_PREFIX + secrets.token_urlsafe(30)
-
-
-def digest_api_key(secret: str) -> str:
-    """What is stored of an API key: its SHA-256 (the secret has enough entropy unsalted)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    return hashing.hash_ip(current_app.config["SECRET_KEY"], ip)
 
 
 def is_local_url(target: str | None) -> bool:

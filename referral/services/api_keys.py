@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
+from referral.hashing import digest_api_key, new_api_key
 from referral.models import ApiKey, Marketer, Workspace
 from referral.models.base import utcnow
-from referral.security import digest_api_key, new_api_key
 from referral.services import audit
 from referral.services.tx import retry_on_contention
 

@@ -24,9 +24,9 @@ from sqlalchemy import insert, select
 
 from referral.domain.codes import is_well_formed
 from referral.extensions import db
+from referral.hashing import hash_ip, keyed_hash
 from referral.models import Campaign, Click, Participation
 from referral.models.base import utcnow
-from referral.security import hash_ip, keyed_hash
 
 # Where a link was shared. Anything else is counted as a plain ``link``.
 CHANNELS = ("link", "qr", "whatsapp", "email", "x", "line", "wechat", "copy")
@@ -130,13 +130,14 @@ def record_click(
     The IP address and the visitor id are stored only as keyed hashes. Written at once, or
     queued for the background writer when ``CLICK_BUFFER`` is on.
     """
+    secret = current_app.config["SECRET_KEY"]
     row = {
         "campaign_id": target.campaign_id,
         "participation_id": target.participation_id,
         "channel": clean_channel(channel),
         "utm": clean_utm(utm or {}),
-        "ip_hash": hash_ip(ip),
-        "visitor_hash": keyed_hash(visitor_id, "visitor") if visitor_id else None,
+        "ip_hash": hash_ip(secret, ip),
+        "visitor_hash": keyed_hash(secret, visitor_id, "visitor") if visitor_id else None,
         "created_at": utcnow(),
     }
     if current_app.config.get("CLICK_BUFFER"):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from disposable_email_domains import blocklist
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from referral.domain.codes import new_code
 from referral.domain.emails import clean_email, email_domain, normalise_email
 from referral.domain.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from referral.extensions import db
+from referral.hashing import hash_ip, keyed_hash
 from referral.models import (
     Campaign,
     ConfirmationToken,
@@ -29,7 +31,6 @@ from referral.models import (
     Workspace,
 )
 from referral.models.base import utcnow
-from referral.security import hash_ip, keyed_hash
 from referral.services import lottery, outbox, trials, webhooks
 from referral.services.privacy import clip_user_agent
 from referral.services.rewards import pay_for_event
@@ -49,10 +50,11 @@ class Visitor:
     visitor_id: str | None = None
     page: str = ""
 
-    def hashes(self) -> tuple[str | None, str | None, str | None]:
-        agent = keyed_hash(self.user_agent, "agent") if self.user_agent else None
-        visitor = keyed_hash(self.visitor_id, "visitor") if self.visitor_id else None
-        return hash_ip(self.ip), agent, visitor
+    def hashes(self, secret: str) -> tuple[str | None, str | None, str | None]:
+        """(ip, user agent, visitor id) as keyed hashes under ``secret``."""
+        agent = keyed_hash(secret, self.user_agent, "agent") if self.user_agent else None
+        visitor = keyed_hash(secret, self.visitor_id, "visitor") if self.visitor_id else None
+        return hash_ip(secret, self.ip), agent, visitor
 
 
 @dataclass
@@ -212,7 +214,7 @@ def _signals(
 def _new_participation(
     campaign: Campaign, customer: Customer, request: JoinRequest, visitor: Visitor
 ) -> Participation:
-    ip, agent, visitor_hash = visitor.hashes()
+    ip, agent, visitor_hash = visitor.hashes(current_app.config["SECRET_KEY"])
     owner = find_by_code(request.referral_code)
     owner_info = None
     if owner is not None:

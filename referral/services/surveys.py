@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from referral.domain import surveys as rules
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
+from referral.hashing import keyed_hash
 from referral.models import (
     Campaign,
     Event,
@@ -26,7 +27,6 @@ from referral.models import (
     SurveyResponse,
 )
 from referral.models.base import utcnow
-from referral.security import keyed_hash
 from referral.services.events import once_key
 from referral.services.referrals import is_open
 from referral.services.rewards import pay_for_event
@@ -111,7 +111,9 @@ def link_token(participation: Participation) -> str | None:
 
 def respondent_key(survey_id: int, participation_id: int) -> str:
     """The keyed hash that stands for a participant in a survey's responses."""
-    return keyed_hash(f"{survey_id}:{participation_id}", "survey-respondent")
+    return keyed_hash(
+        current_app.config["SECRET_KEY"], f"{survey_id}:{participation_id}", "survey-respondent"
+    )
 
 
 def _respondent(survey: Survey, participation: Participation) -> str:
