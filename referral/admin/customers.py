@@ -21,7 +21,7 @@ from referral.forms import Form
 from referral.models import Customer
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import consents, privacy
-from referral.services import customers as service
+from referral.services import participants as service
 from referral.services.scoping import get_owned
 
 # What each kind of event means, in words a marketer reads on the timeline.

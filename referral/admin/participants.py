@@ -11,7 +11,7 @@ from referral.admin import bp
 from referral.models import Campaign
 from referral.models.participation import PARTICIPATION_STATUSES
 from referral.security import READ_ROLES, role_required
-from referral.services import customers as service
+from referral.services import participants as service
 from referral.services.scoping import get_owned
 
 STATUS_NAMES = {

@@ -18,8 +18,8 @@ from referral.admin import bp
 from referral.admin.rules import attach_errors
 from referral.domain.errors import ValidationFailed
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
-from referral.services import customers
 from referral.services import review as service
+from referral.services import review_queue
 
 BULK_MAX = 500
 
@@ -47,8 +47,8 @@ class ReviewForm(FlaskForm):
 def _page(form: ReviewForm, status: int = 200) -> Any:
     page = render_template(
         "admin/review.html",
-        queue=customers.review_queue(g.workspace.id),
-        decisions=customers.recent_decisions(g.workspace.id),
+        queue=review_queue.review_queue(g.workspace.id),
+        decisions=review_queue.recent_decisions(g.workspace.id),
         form=form,
     )
     return page, status

@@ -20,8 +20,8 @@ from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
 from referral.extensions import db
 from referral.models import AuditEntry, Marketer, Membership
 from referral.services import audit
-from referral.services.customers import Page
 from referral.services.exports import safe_cell
+from referral.services.participants import Page
 
 PER_PAGE = 50
 MAX_EXPORT = 100_000

@@ -1,4 +1,5 @@
-"""The review queue: flagged sign-ups and held rewards, decided by a marketer."""
+"""Review decisions: flagged sign-ups and held rewards, approved or rejected by a marketer.
+What the queue shows is read in ``services.review_queue``."""
 
 from __future__ import annotations
 
@@ -10,18 +11,6 @@ from referral.models import AuditEntry, Campaign, Event, LedgerEntry, Marketer, 
 from referral.models.base import utcnow
 
 DECISIONS = ("approve", "reject")
-
-
-def flagged(workspace_id: int, limit: int = 200) -> list[tuple[Participation, Campaign]]:
-    """Flagged participations of the workspace, oldest first."""
-    rows = db.session.execute(
-        select(Participation, Campaign)
-        .join(Campaign, Campaign.id == Participation.campaign_id)
-        .where(Campaign.workspace_id == workspace_id, Participation.status == "flagged")
-        .order_by(Participation.id)
-        .limit(limit)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
 
 
 def decide(
@@ -43,34 +32,46 @@ def decide(
     """
     if decision not in DECISIONS:
         raise ValidationFailed.on("decision", N_("Choose approve or reject."))
-    rows = db.session.scalars(
-        select(Participation)
-        .join(Campaign, Campaign.id == Participation.campaign_id)
-        .where(
-            Campaign.workspace_id == workspace_id,
-            Participation.id.in_(participation_ids),
-            Participation.status == "flagged",
-        )
-    ).all()
+    rows = _still_flagged(workspace_id, participation_ids)
     now = utcnow()
+    ledger_reason = reason or (
+        "approved_by_review" if decision == "approve" else "rejected_by_review"
+    )
     for row in rows:
-        _apply(
-            row,
-            decision,
-            reason or ("approved_by_review" if decision == "approve" else "rejected_by_review"),
-            now,
-        )
-        db.session.add(
-            AuditEntry(
-                workspace_id=workspace_id,
-                marketer_id=marketer.id if marketer else None,
-                action=f"review.{decision}",
-                subject=f"participation:{row.id}",
-                data={"reason": reason, "flags": row.flag_reasons},
-            )
-        )
+        _apply(row, decision, ledger_reason, now)
+        _log_decision(workspace_id, marketer, decision, row, reason)
     db.session.commit()
     return len(rows)
+
+
+def _still_flagged(workspace_id: int, participation_ids: list[int]) -> list[Participation]:
+    """Those of ``participation_ids`` in the workspace that are still flagged."""
+    return list(
+        db.session.scalars(
+            select(Participation)
+            .join(Campaign, Campaign.id == Participation.campaign_id)
+            .where(
+                Campaign.workspace_id == workspace_id,
+                Participation.id.in_(participation_ids),
+                Participation.status == "flagged",
+            )
+        ).all()
+    )
+
+
+def _log_decision(
+    workspace_id: int, marketer: Marketer | None, decision: str, row: Participation, reason: str
+) -> None:
+    """The audit entry of one decision, with the note and the flags it was about."""
+    db.session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            marketer_id=marketer.id if marketer else None,
+            action=f"review.{decision}",
+            subject=f"participation:{row.id}",
+            data={"reason": reason, "flags": row.flag_reasons},
+        )
+    )
 
 
 def _apply(row: Participation, decision: str, reason: str, now: object) -> None:

@@ -21,7 +21,7 @@ from referral.models import (
     Customer,
     Participation,
 )
-from referral.services.customers import clean_search
+from referral.services.participants import clean_search
 
 VIEW_MAX_NODES = 5_000  # default of the REFERRAL_SPREAD_VIEW_MAX_NODES setting
 
