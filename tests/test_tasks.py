@@ -13,7 +13,7 @@ from referral.models import OutboxMessage
 from referral.services import trials
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
-from tests.web.test_join_flow import join_through_form
+from tests.web.conftest import join_through_form
 
 
 def test_without_redis_the_queue_is_a_sqlite_file(tmp_path: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextvars
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,71 +16,14 @@ from referral.models import Campaign, Workspace
 from referral.models.base import utcnow
 from referral.services.api_keys import revoke_api_key
 from tests.factories import LOTTERY_RULES, Factory
-
-API = "/api/v1"
-PROBLEM = "application/problem+json"
-
-
-class Api:
-    """A client that sends one workspace's key, as a shop's script would."""
-
-    def __init__(self, client: FlaskClient, secret: str) -> None:
-        self.client = client
-        self.secret = secret
-
-    def call(self, method: str, path: str, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.secret}", **kw.pop("headers", {})}
-        return self.client.open(API + path, method=method, headers=headers, **kw)
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.call("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Any:
-        return self.call("POST", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Any:
-        return self.call("PATCH", path, **kw)
-
-    def create(self, **fields: Any) -> dict[str, Any]:
-        body = {"name": "Spring referral", "kind": "referral", **fields}
-        response = self.post("/campaigns", json=body)
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.get_json()
-
-
-@pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
-
-
-@pytest.fixture
-def other_api(client: FlaskClient, factory: Factory) -> Api:
-    """The key of a second, unrelated workspace (brand B)."""
-    _, secret = factory.api_key(factory.workspace())
-    return Api(client, secret)
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status; returns its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["type"] and body["title"]
-    return body
-
-
-def assert_iso_with_offset(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    assert parsed.utcoffset() is not None, f"{value!r} has no offset"
-    return parsed
-
+from tests.web.conftest import (
+    API,
+    PROBLEM,
+    Api,
+    assert_iso_with_offset,
+    assert_problem,
+    check_generated_requests,
+)
 
 # Every campaign route: method, path (``{id}`` for the campaign) and a body it would accept.
 ROUTES = [
@@ -818,13 +760,6 @@ OPERATIONS = {
 }
 
 
-@pytest.fixture
-def openapi(client: FlaskClient) -> dict[str, Any]:
-    response = client.get(f"{API}/openapi.json")
-    assert response.status_code == 200
-    return response.get_json()
-
-
 def _refs(node: Any) -> list[str]:
     if isinstance(node, dict):
         found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
@@ -908,42 +843,11 @@ def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_documen
 ) -> None:
     """Generated requests, valid and invalid, against every campaign operation: never a 500,
     and every response (problems included) conforms to the OpenAPI document."""
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis import GenerationMode
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
-
     workspace = factory.workspace()
     _, secret = factory.api_key(workspace)
     draft = factory.campaign(workspace, kind="lottery", settings={})
     factory.campaign(workspace, status="live")
 
-    def isolated(environ: Any, start_response: Any) -> Any:
-        # Each request in its own context, as under a real server (see conftest.IsolatedClient).
-        return contextvars.Context().run(app.wsgi_app, environ, start_response)
-
-    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", isolated)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert {(op.path, op.method.lower()) for op in operations} >= set(OPERATIONS)
-    headers = {"Authorization": f"Bearer {secret}"}
-    checks = [not_a_server_error, response_schema_conformance]
-
-    for operation in operations:
-        if (operation.path, operation.method.lower()) not in OPERATIONS:
-            continue
-        fixed = {"campaign_id": str(draft.id)} if "{campaign_id}" in operation.path else None
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed)
-
-            @given(case=strategy)
-            @settings(
-                max_examples=10,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def check(case: Any) -> None:
-                case.call_and_validate(headers=headers, checks=checks)
-
-            check()
+    fixed = {"campaign_id": str(draft.id)}
+    checked = check_generated_requests(app, secret, OPERATIONS, fixed, max_examples=10)
+    assert {(op.path, op.method.lower()) for op in checked} == set(OPERATIONS)

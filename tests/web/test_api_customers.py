@@ -21,21 +21,10 @@ from referral.models import (
 )
 from tests.conftest import Browser
 from tests.factories import Factory
-from tests.web.api_support import Api, assert_problem
+from tests.web.conftest import Api, assert_problem
 
 SHOP_AGENT = "ShopBackend/3.1 (+https://shop.example) " + "s" * 300
 TERMS = {"text": "I agree to hear from Brand about this offer.", "version": "shop-7"}
-
-
-@pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
 
 
 @pytest.fixture

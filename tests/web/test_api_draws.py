@@ -25,18 +25,7 @@ from referral.models import (
     Workspace,
 )
 from tests.factories import LOTTERY_RULES, Factory
-from tests.web.test_api_campaigns import PROBLEM, Api
-
-
-@pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
+from tests.web.conftest import PROBLEM, Api
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:

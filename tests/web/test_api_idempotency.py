@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral.extensions import db
@@ -22,25 +21,7 @@ from referral.models import (
     Workspace,
 )
 from referral.services import idempotency
-from tests.factories import Factory
-from tests.web.api_support import Api, assert_problem, race
-
-
-@pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
-
-
-@pytest.fixture
-def other_api(client: FlaskClient, factory: Factory) -> Api:
-    _, secret = factory.api_key(factory.workspace())
-    return Api(client, secret)
+from tests.web.conftest import Api, assert_problem, race
 
 
 def snapshot() -> tuple[int, ...]:

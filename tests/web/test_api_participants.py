@@ -7,12 +7,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import Event, LedgerEntry, OutboxMessage, Participation, Workspace
-from tests.factories import LOTTERY_RULES, Factory
-from tests.web.api_support import Api, assert_iso_with_offset, assert_problem, race
+from referral.models import Event, LedgerEntry, OutboxMessage, Participation
+from tests.factories import LOTTERY_RULES
+from tests.web.conftest import Api, assert_iso_with_offset, assert_problem, count, race
 
 PARTICIPANT_FIELDS = {
     "id", "campaign_id", "customer_id", "email", "referral_code", "referral_url", "qr_png_url",
@@ -23,24 +22,8 @@ PARTICIPANT_FIELDS = {
 
 
 @pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
-
-
-@pytest.fixture
 def live(api: Api) -> dict[str, Any]:
     return api.campaign()
-
-
-def count(model: type, *where: Any) -> int:
-    db.session.rollback()  # a fresh snapshot: see what the requests committed
-    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 # --- joining ----------------------------------------------------------------------------------

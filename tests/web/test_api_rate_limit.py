@@ -14,7 +14,7 @@ from referral import create_app
 from referral.extensions import db
 from referral.models import Campaign
 from tests.factories import Factory
-from tests.web.api_support import Api, assert_problem
+from tests.web.conftest import Api, assert_problem
 
 
 @pytest.fixture

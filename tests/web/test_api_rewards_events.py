@@ -9,13 +9,11 @@ from typing import Any
 import networkx as nx
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral.extensions import db
 from referral.models import AuditEntry, Event, LedgerEntry, RewardRule, Workspace
-from tests.factories import Factory
-from tests.web.api_support import Api, assert_iso_with_offset, assert_problem, race
+from tests.web.conftest import Api, assert_iso_with_offset, assert_problem, count, race
 
 LEDGER_FIELDS = {
     "id", "participant_id", "source_event_id", "rule_id", "level", "reward", "amount", "status",
@@ -29,24 +27,8 @@ SPREAD_FIELDS = {
 
 
 @pytest.fixture
-def workspace(factory: Factory) -> Workspace:
-    return factory.workspace()
-
-
-@pytest.fixture
-def api(client: FlaskClient, factory: Factory, workspace: Workspace) -> Api:
-    _, secret = factory.api_key(workspace)
-    return Api(client, secret)
-
-
-@pytest.fixture
 def live(api: Api) -> dict[str, Any]:
     return api.campaign(reward_depth=2)
-
-
-def count(model: type, *where: Any) -> int:
-    db.session.rollback()  # a fresh snapshot: see what the requests committed
-    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def chain(api: Api, campaign_id: str, length: int) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation, RewardRule
 from tests.factories import LOTTERY_RULES, Factory
-from tests.web.api_support import API, PROBLEM, Api, assert_problem
+from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
 
 # Every route that names a campaign ({c}), a participant ({p}), a draw ({d}) or a customer
 # ({u}), with a body.
@@ -164,13 +163,6 @@ NEW_OPERATIONS = {
 }
 
 
-@pytest.fixture
-def openapi(client: FlaskClient) -> dict[str, Any]:
-    response = client.get(f"{API}/openapi.json")
-    assert response.status_code == 200
-    return response.get_json()
-
-
 def test_the_openapi_document_describes_every_new_operation(openapi: dict[str, Any]) -> None:
     for (path, method), (success, errors) in NEW_OPERATIONS.items():
         operation = openapi["paths"][API + path][method]
@@ -266,41 +258,12 @@ def test_schemathesis_finds_no_server_error_on_the_engine_operations(
 ) -> None:
     """Generated requests, valid and invalid, against every new operation: never a 500, and
     every answer (problems included) conforms to the OpenAPI document."""
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis import GenerationMode
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
-
     _, secret = factory.api_key(factory.workspace())
     owner = Api(client, secret)
     campaign = owner.campaign()
     participant = owner.join(campaign["id"], "member@example.com")
     fixed = {"campaign_id": campaign["id"], "participant_id": participant["id"]}
 
-    def isolated(environ: Any, start_response: Any) -> Any:
-        return contextvars.Context().run(app.wsgi_app, environ, start_response)
-
-    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", isolated)
     wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
-    operations = [r.ok() for r in schema.get_all_operations()]
-    operations = [op for op in operations if (op.path, op.method.lower()) in wanted]
-    assert len(operations) == len(wanted)
-    headers = {"Authorization": f"Bearer {secret}"}
-    checks = [not_a_server_error, response_schema_conformance]
-    for operation in operations:
-        params = {k: v for k, v in fixed.items() if "{" + k + "}" in operation.path}
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            strategy = operation.as_strategy(generation_mode=mode, path_parameters=params)
-
-            @given(case=strategy)
-            @settings(
-                max_examples=15,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def check(case: Any) -> None:
-                case.call_and_validate(headers=headers, checks=checks)
-
-            check()
+    checked = check_generated_requests(app, secret, wanted, fixed, max_examples=15)
+    assert len(checked) == len(wanted)

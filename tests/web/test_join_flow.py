@@ -28,38 +28,14 @@ from referral.public.join import form_stamp
 from referral.security import hash_ip
 from tests.conftest import csrf_from
 from tests.factories import Factory
+from tests.web.conftest import IP, join_through_form
 
-IP = "203.0.113.77"
 CONFIRM_LINK = re.compile(r"http://localhost(/confirm/[A-Za-z0-9_\-]+)")
 
 
 @pytest.fixture
 def live(factory: Factory) -> Campaign:
     return factory.campaign(status="live", slug="summer", name="Summer & friends")
-
-
-def join_through_form(
-    client: FlaskClient,
-    campaign: Campaign,
-    email: str = "anna@example.com",
-    seconds_on_page: float = 10,
-    page: str | None = None,
-    ip: str = IP,
-    **fields: Any,
-) -> Any:
-    """Open the landing page, fill the form as a person would, and send it."""
-    env = {"REMOTE_ADDR": ip}
-    shown = client.get(page or f"/c/{campaign.slug}", environ_base=env)
-    assert shown.status_code == 200, shown.get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_from(shown.get_data(as_text=True)),
-        "email": email,
-        "consent": "y",
-        "started": form_stamp(campaign.id, time.time() - seconds_on_page),
-        **fields,
-    }
-    data = {key: value for key, value in data.items() if value is not None}
-    return client.post(f"/c/{campaign.slug}", data=data, environ_base=env)
 
 
 def count(model: Any) -> int:

@@ -24,7 +24,7 @@ from referral.security import hash_ip, keyed_hash
 from referral.services.clicks import UTM_KEYS
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
-from tests.web.test_join_flow import IP, join_through_form
+from tests.web.conftest import IP, join_through_form
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
 from referral.services.campaigns import publish_campaign
 from tests.factories import Factory
-from tests.web.test_join_flow import join_through_form
+from tests.web.conftest import join_through_form
 
 
 @pytest.fixture

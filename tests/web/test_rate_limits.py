@@ -20,7 +20,7 @@ from referral.extensions import db
 from referral.models import Participation
 from referral.ratelimits import SQLiteStorage, storage_uri
 from tests.factories import Factory
-from tests.web.test_join_flow import join_through_form
+from tests.web.conftest import join_through_form
 
 
 def test_two_storages_on_one_file_count_together(tmp_path: Path) -> None:
