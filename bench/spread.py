@@ -53,7 +53,8 @@ from sqlalchemy import create_engine, insert, text
 
 from referral import create_app
 from referral.config import test_config
-from referral.domain.spread import Node, build_graph, metrics, structural_virality
+from referral.domain.spread import Node, metrics, structural_virality
+from referral.domain.spread_graph import build_graph
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation, Workspace
 from referral.services import spread, spread_view

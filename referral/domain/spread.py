@@ -1,19 +1,17 @@
-"""The word-of-mouth spread graph of a campaign: its metrics, exports and browser view.
+"""The word-of-mouth spread graph of a campaign and its metrics.
 
 The graph holds every participation except ``rejected`` ones; an edge runs referrer → referee.
 A node whose referrer is rejected or absent from the input is a root (depth 0). Ids satisfy
 ``referrer_id < id``, so the graph is a forest and nodes in id order list every parent before
 its children: metrics are computed on flat arrays in a few O(n) passes (10^6 nodes in a few
-seconds, see bench/spread.py) and networkx is used only to build the graph for exports.
+seconds, see bench/spread.py). The exports and the browser view are in
+:mod:`referral.domain.spread_graph`, the one place networkx is used.
 
 A node's ``subtree`` counts the node itself and everyone below it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import statistics
 from array import array
 from collections import Counter
@@ -26,16 +24,10 @@ from math import fsum, inf
 from operator import attrgetter, eq, floordiv, ge, is_, mul, sub, truediv
 from typing import Any
 
-import networkx as nx
-
 CONFIRMED = "confirmed"
 REJECTED = "rejected"
 _DAY_S = 86_400
 _EPOCH_DAY = date(1970, 1, 1)
-# Spreadsheets run a cell starting with these as a formula (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Characters XML 1.0 forbids: a label holding one would make the GraphML/GEXF unreadable.
-_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +44,7 @@ class Node:
 
 
 @dataclass(slots=True)
-class _Forest:
+class Forest:
     """Nodes in id order and, per index: parent index (-1 for a root), depth, root index,
     subtree size and direct referrals."""
 
@@ -63,29 +55,33 @@ class _Forest:
     subtree: array[int]
     direct: array[int]
 
+    # At 10^6 nodes the cost is cache misses, not arithmetic. Flat int64 arrays keep each
+    # random access to one miss (a list of ints adds one per int object), loops are few and
+    # simple, and the rest runs inside C iterators (map, zip, Counter, compress, sorted).
+    @classmethod
+    def of(cls, nodes: Iterable[Node]) -> Forest:
+        """The graph of ``nodes``, rejected ones left out.
 
-# At 10^6 nodes the cost is cache misses, not arithmetic. Flat int64 arrays keep each
-# random access to one miss (a list of ints adds one per int object), loops are few and
-# simple, and the rest runs inside C iterators (map, zip, Counter, compress, sorted).
-def _forest(nodes: Iterable[Node]) -> _Forest:
-    kept = sorted((n for n in nodes if n.status != REJECTED), key=attrgetter("id"))
-    size = len(kept)
-    parent = _parent_indexes(kept)
-    if any(map(ge, parent, range(size))):
-        raise ValueError("every referrer_id must be smaller than the node's id")
-    depth, root = array("q", bytes(8 * size)), array("q", range(size))
-    for i, p in enumerate(parent):
-        if p >= 0:
-            depth[i] = depth[p] + 1
-            root[i] = root[p]
-    # One spare slot at the end soaks up what roots would add to parent -1.
-    subtree, direct = array("q", [1]) * (size + 1), array("q", [0]) * (size + 1)
-    for i, p in zip(range(size - 1, -1, -1), reversed(parent), strict=True):
-        subtree[p] += subtree[i]
-        direct[p] += 1
-    subtree.pop()
-    direct.pop()
-    return _Forest(kept, parent, depth, root, subtree, direct)
+        :raise ValueError: when ids repeat, or a referrer's id is not below its referee's.
+        """
+        kept = sorted((n for n in nodes if n.status != REJECTED), key=attrgetter("id"))
+        size = len(kept)
+        parent = _parent_indexes(kept)
+        if any(map(ge, parent, range(size))):
+            raise ValueError("every referrer_id must be smaller than the node's id")
+        depth, root = array("q", bytes(8 * size)), array("q", range(size))
+        for i, p in enumerate(parent):
+            if p >= 0:
+                depth[i] = depth[p] + 1
+                root[i] = root[p]
+        # One spare slot at the end soaks up what roots would add to parent -1.
+        subtree, direct = array("q", [1]) * (size + 1), array("q", [0]) * (size + 1)
+        for i, p in zip(range(size - 1, -1, -1), reversed(parent), strict=True):
+            subtree[p] += subtree[i]
+            direct[p] += 1
+        subtree.pop()
+        direct.pop()
+        return cls(kept, parent, depth, root, subtree, direct)
 
 
 def _parent_indexes(kept: list[Node]) -> array[int]:
@@ -115,9 +111,12 @@ def _ratio(numerator: float, denominator: float) -> float:
 MATURITY = timedelta(days=7)
 
 
-def _viral_k(forest: _Forest, confirmed: list[bool], now: datetime) -> tuple[float, int]:
-    """Confirmed referrals per mature participant, and how many mature participants there
-    are (confirmed at least :data:`MATURITY` before ``now``)."""
+def _viral_k(forest: Forest, confirmed: list[bool], now: datetime) -> tuple[float, int]:
+    """``viral_k`` and ``k_mature_participants``: confirmed referrals made by mature
+    participants ÷ mature participants, and how many of them there are. A participant is
+    mature once confirmed at least :data:`MATURITY` before ``now``: the K growth teams read,
+    the mean number of friends each participant brought in, not pulled down by newcomers who
+    had no time to share yet. 0 when nobody is mature."""
     cutoff = now - MATURITY
     mature = [
         ok and (node.confirmed_at or node.created_at) <= cutoff
@@ -132,64 +131,80 @@ def _viral_k(forest: _Forest, confirmed: list[bool], now: datetime) -> tuple[flo
     return _ratio(referrals, eligible), eligible
 
 
+@dataclass(frozen=True, slots=True)
+class _Generations:
+    """How many nodes, and how many confirmed nodes, stand at each depth."""
+
+    joined: list[int]
+    confirmed: list[int]
+
+    @classmethod
+    def of(cls, forest: Forest, confirmed: list[bool]) -> _Generations:
+        joined = _per_depth(forest.depth)
+        return cls(joined, _per_depth(compress(forest.depth, confirmed), len(joined)))
+
+    def shape(self) -> dict[str, Any]:
+        """``size`` nodes; ``confirmed`` nodes with status confirmed; ``roots`` nodes
+        without a referrer in the graph; ``max_depth`` the deepest depth (0 when empty);
+        ``breadth_by_depth[d]`` the nodes at depth d (``[]`` when empty);
+        ``k_factor`` = confirmed nodes that have a referrer ÷ confirmed nodes (0 when none);
+        ``k_by_generation[g]`` = confirmed nodes at depth g+1 ÷ confirmed nodes at depth g,
+        0.0 when depth g has no confirmed node (``max_depth`` entries)."""
+        joined, confirmed = self.joined, self.confirmed
+        total_confirmed = sum(confirmed)
+        return {
+            "size": sum(joined),
+            "confirmed": total_confirmed,
+            "roots": sum(joined[:1]),
+            "max_depth": max(len(joined) - 1, 0),
+            "breadth_by_depth": joined,
+            "k_factor": _ratio(total_confirmed - sum(confirmed[:1]), total_confirmed),
+            "k_by_generation": [
+                _ratio(confirmed[g + 1], confirmed[g]) for g in range(len(joined) - 1)
+            ],
+        }
+
+    def growth(self) -> list[dict[str, int]]:
+        """``growth_by_generation[d]`` = ``{"depth", "joined", "confirmed"}`` for depth d."""
+        return [
+            {"depth": d, "joined": b, "confirmed": c}
+            for d, (b, c) in enumerate(zip(self.joined, self.confirmed, strict=True))
+        ]
+
+
 def metrics(nodes: Iterable[Node], top: int = 10, now: datetime | None = None) -> dict[str, Any]:
     """Every spread metric of a campaign (docs/DESIGN.md, Spread metrics); floats to 6 decimals.
 
-    - ``viral_k`` = confirmed referrals made by mature participants ÷ mature participants,
-      where a participant is mature once confirmed at least seven days before ``now``
-      (``k_mature_participants`` of them): the K growth teams read, the mean number of
-      friends each participant brought in, not pulled down by newcomers who had no time
-      to share yet. 0 when nobody is mature.
-
-    - ``size`` nodes; ``confirmed`` nodes with status confirmed; ``roots`` nodes without a
-      referrer in the graph; ``max_depth`` the deepest depth (0 when empty);
-      ``breadth_by_depth[d]`` the nodes at depth d (``[]`` when empty).
-    - ``k_factor`` = confirmed nodes that have a referrer ÷ confirmed nodes (0 when none).
-    - ``k_by_generation[g]`` = confirmed nodes at depth g+1 ÷ confirmed nodes at depth g,
-      0.0 when depth g has no confirmed node; ``max_depth`` entries.
+    - ``size`` … ``k_by_generation``: the graph's shape by depth, see :meth:`_Generations.shape`.
+    - ``viral_k`` and ``k_mature_participants``: see :func:`_viral_k`.
     - ``structural_virality`` and ``structural_virality_largest``: see
       :func:`structural_virality`; the largest tree is the one with the most nodes, the
       smallest root id winning a tie.
     - ``referred_share`` = nodes with a referrer ÷ size (0 when empty).
-    - ``median_time_to_first_referral_s``: over the nodes that referred anyone, the seconds
-      from the node's ``created_at`` to its earliest child's; None when nobody referred.
+    - ``median_time_to_first_referral_s``: see :func:`_median_time_to_first_referral`.
     - ``top_advocates``: see :func:`_top_advocates`; ``channels``: joins per channel.
-    - ``growth_by_day``: see :func:`_growth_by_day`; ``growth_by_generation[d]`` =
-      ``{"depth", "joined", "confirmed"}`` for depth d.
+    - ``growth_by_day``: see :func:`_growth_by_day`; ``growth_by_generation``: see
+      :meth:`_Generations.growth`.
     """
-    forest = _forest(nodes)
-    size = len(forest.nodes)
+    forest = Forest.of(nodes)
     confirmed = list(map(CONFIRMED.__eq__, map(attrgetter("status"), forest.nodes)))
-    breadth = _per_depth(forest.depth)
-    confirmed_by_depth = _per_depth(compress(forest.depth, confirmed), len(breadth))
-    total_confirmed, roots = sum(confirmed_by_depth), sum(breadth[:1])
+    generations = _Generations.of(forest, confirmed)
     created = array("d", map(datetime.timestamp, map(attrgetter("created_at"), forest.nodes)))
     campaign_sv, largest_sv = _virality(forest)
     viral_k, mature = _viral_k(forest, confirmed, now or datetime.now().astimezone())
+    shape = generations.shape()
     return {
-        "size": size,
-        "confirmed": total_confirmed,
-        "roots": roots,
-        "max_depth": max(len(breadth) - 1, 0),
-        "breadth_by_depth": breadth,
-        "k_factor": _ratio(total_confirmed - sum(confirmed_by_depth[:1]), total_confirmed),
-        "k_by_generation": [
-            _ratio(confirmed_by_depth[g + 1], confirmed_by_depth[g])
-            for g in range(len(breadth) - 1)
-        ],
+        **shape,
         "viral_k": viral_k,
         "k_mature_participants": mature,
         "structural_virality": campaign_sv,
         "structural_virality_largest": largest_sv,
-        "referred_share": _ratio(size - roots, size),
+        "referred_share": _ratio(shape["size"] - shape["roots"], shape["size"]),
         "median_time_to_first_referral_s": _median_time_to_first_referral(forest, created),
         "top_advocates": _top_advocates(forest, top),
         "channels": dict(sorted(Counter(map(attrgetter("channel"), forest.nodes)).items())),
         "growth_by_day": _growth_by_day(forest.nodes, created, confirmed),
-        "growth_by_generation": [
-            {"depth": d, "joined": b, "confirmed": c}
-            for d, (b, c) in enumerate(zip(breadth, confirmed_by_depth, strict=True))
-        ],
+        "growth_by_generation": generations.growth(),
     }
 
 
@@ -208,10 +223,10 @@ def structural_virality(nodes: Iterable[Node]) -> float:
     value is the size-weighted mean over trees of at least 2 nodes; 0 when there are none
     (singletons have no pairs). A chain of n scores (n+1)/3, a star 2(n−1)/n.
     """
-    return _virality(_forest(nodes))[0]
+    return _virality(Forest.of(nodes))[0]
 
 
-def _virality(forest: _Forest) -> tuple[float, float]:
+def _virality(forest: Forest) -> tuple[float, float]:
     """(Campaign structural virality, that of the largest tree)."""
     subtree, root = forest.subtree, forest.root
     tree_size = array("q", map(subtree.__getitem__, root))
@@ -232,7 +247,9 @@ def _virality(forest: _Forest) -> tuple[float, float]:
     return campaign, round(2 * wiener / (n * (n - 1)), 6)
 
 
-def _median_time_to_first_referral(forest: _Forest, created: array[float]) -> float | None:
+def _median_time_to_first_referral(forest: Forest, created: array[float]) -> float | None:
+    """Over the nodes that referred anyone, the median of the seconds from the node's
+    ``created_at`` to its earliest child's; None when nobody referred."""
     first = array("d", [inf]) * (len(created) + 1)  # the spare last slot takes the roots' -1
     for p, t in zip(forest.parent, created, strict=True):
         if t < first[p]:
@@ -243,7 +260,7 @@ def _median_time_to_first_referral(forest: _Forest, created: array[float]) -> fl
     return round(statistics.median(delays), 6) if delays else None
 
 
-def _top_advocates(forest: _Forest, top: int) -> dict[str, list[dict[str, Any]]]:
+def _top_advocates(forest: Forest, top: int) -> dict[str, list[dict[str, Any]]]:
     """The ``top`` advocates by direct referrals and by subtree size, highest first.
 
     Ties are broken by the smaller id (the earlier participant). Nodes that referred no one
@@ -298,171 +315,3 @@ def _growth_by_day(
             }
         )
     return growth
-
-
-def _records(forest: _Forest, indexes: Iterable[int] | None = None) -> list[dict[str, Any]]:
-    """Plain records of the nodes at ``indexes`` (all, in id order, by default).
-
-    ``referrer_id`` is the parent in the graph: None for roots, including nodes whose
-    referrer is rejected or absent. ``confirmed_at`` is ``""`` when missing.
-    """
-    nodes, parent, depth, subtree = forest.nodes, forest.parent, forest.depth, forest.subtree
-    return [
-        {
-            "id": nodes[i].id,
-            "referrer_id": nodes[parent[i]].id if parent[i] >= 0 else None,
-            "depth": depth[i],
-            "status": nodes[i].status,
-            "channel": nodes[i].channel,
-            "created_at": nodes[i].created_at.isoformat(),
-            "confirmed_at": nodes[i].confirmed_at.isoformat() if nodes[i].confirmed_at else "",
-            "label": nodes[i].label,
-            "subtree": subtree[i],
-        }
-        for i in (range(len(nodes)) if indexes is None else indexes)
-    ]
-
-
-def _edges(records: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[r["referrer_id"], r["id"]] for r in records if r["referrer_id"] is not None]
-
-
-def build_graph(nodes: Iterable[Node]) -> nx.DiGraph:
-    """The spread graph: edges referrer → referee, rejected nodes left out.
-
-    Node attributes are all str or int, so that GraphML and GEXF can hold them: ``status``,
-    ``depth``, ``channel``, ``created_at`` and ``confirmed_at`` (ISO 8601, ``""`` when not
-    confirmed), ``label`` and ``subtree``. Characters XML cannot hold are dropped from
-    strings.
-    """
-    graph = nx.DiGraph()
-    for record in _records(_forest(nodes)):  # id order: a parent is added before its edges
-        node_id, referrer_id = record.pop("id"), record.pop("referrer_id")
-        graph.add_node(
-            node_id,
-            **{k: _NOT_XML.sub("", v) if isinstance(v, str) else v for k, v in record.items()},
-        )
-        if referrer_id is not None:
-            graph.add_edge(referrer_id, node_id)
-    return graph
-
-
-def to_graphml(nodes: Iterable[Node]) -> bytes:
-    """The spread graph as GraphML (UTF-8); attributes as in :func:`build_graph`."""
-    buffer = io.BytesIO()
-    nx.write_graphml(build_graph(nodes), buffer)
-    return buffer.getvalue()
-
-
-def to_gexf(nodes: Iterable[Node]) -> bytes:
-    """The spread graph as GEXF 1.2 (UTF-8) for Gephi; ``label`` is the GEXF node label."""
-    buffer = io.BytesIO()
-    nx.write_gexf(build_graph(nodes), buffer)
-    return buffer.getvalue()
-
-
-_JSON_FIELDS = ("id", "referrer_id", "depth", "status", "channel", "created_at", "label", "subtree")
-CSV_COLUMNS = (
-    "id", "referrer_id", "depth", "status", "channel", "created_at", "confirmed_at", "subtree",
-    "label",
-)  # fmt: skip
-
-
-def to_json(nodes: Iterable[Node]) -> dict[str, Any]:
-    """``{"nodes": [...], "edges": [[referrer id, referee id], ...]}``, nodes in id order.
-
-    Each node: ``id``, ``referrer_id`` (the parent in the graph: None for roots, including
-    nodes whose referrer was rejected), ``depth``, ``status``, ``channel``, ``created_at``
-    (ISO 8601), ``label``, ``subtree``.
-    """
-    records = _records(_forest(nodes))
-    return {"nodes": [{k: r[k] for k in _JSON_FIELDS} for r in records], "edges": _edges(records)}
-
-
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
-def to_csv(nodes: Iterable[Node]) -> str:
-    """The nodes as CSV, a header row of :data:`CSV_COLUMNS` then one row per node by id.
-
-    ``referrer_id`` is the parent in the graph (empty for roots), ``confirmed_at`` empty when
-    not confirmed. A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a leading ``'``, so that a spreadsheet shows it instead of running it.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for record in _records(_forest(nodes)):
-        writer.writerow([_safe_cell(record[c]) for c in CSV_COLUMNS])
-    return buffer.getvalue()
-
-
-def collapse(nodes: Iterable[Node], max_nodes: int) -> dict[str, Any]:
-    """The graph cut down to at most ``max_nodes`` entries, for drawing in a browser.
-
-    Shaped like :func:`to_json` plus ``collapsed`` (whether anything was cut). With at most
-    ``max_nodes`` nodes nothing is. Otherwise nodes are kept shallowest first (by depth, then
-    id) for as long as the kept nodes plus the aggregates they need fit in ``max_nodes``.
-    All that is cut below a kept parent becomes one aggregate node ``{"id": "agg-<parent
-    id>", "aggregate": True, "count": k, "referrer_id": <parent id>}`` with an edge from the
-    parent, k counting every cut node under it; cut roots and their trees become one
-    ``"agg-roots"`` aggregate with no referrer. Kept nodes plus counts always make ``size``.
-    Kept nodes come in id order, then the aggregates.
-
-    :raise ValueError: when ``max_nodes`` is below 1.
-    """
-    if max_nodes < 1:
-        raise ValueError("max_nodes must be at least 1")
-    forest = _forest(nodes)
-    kept = _kept_shallowest(forest, max_nodes)
-    cut: Counter[int] = Counter()  # kept parent index (-1: none) → cut nodes below it
-    for i, p in enumerate(forest.parent):
-        if not kept[i] and (p < 0 or kept[p]):
-            cut[p] += forest.subtree[i]
-    records = _records(forest, compress(range(len(kept)), kept))
-    ids = [n.id for n in forest.nodes]
-    aggregates = [
-        {
-            "id": f"agg-{ids[p]}" if p >= 0 else "agg-roots",
-            "aggregate": True,
-            "count": k,
-            "referrer_id": ids[p] if p >= 0 else None,
-        }
-        for p, k in sorted(cut.items())
-    ]
-    return {
-        "nodes": [{k: r[k] for k in _JSON_FIELDS} for r in records] + aggregates,
-        "edges": _edges(records + aggregates),
-        "collapsed": bool(aggregates),
-    }
-
-
-def _kept_shallowest(forest: _Forest, budget: int) -> bytearray:
-    """Flags of the longest (depth, id) prefix whose nodes plus aggregates fit in budget.
-
-    Keeping one more node costs itself, may retire its parent's aggregate (its last cut
-    child) and may open its own (when it has children): the total never shrinks, so the
-    first node that overflows ends the prefix.
-    """
-    parent, direct = forest.parent, forest.direct
-    if len(parent) <= budget:
-        return bytearray(b"\x01" * len(parent))
-    kept = bytearray(len(parent))
-    uncut = array("q", direct)  # children of a kept node that are still cut
-    cut_roots = parent.count(-1)
-    aggregates, count = 1, 0  # at first every root is cut: the "agg-roots" aggregate
-    for i in sorted(range(len(parent)), key=forest.depth.__getitem__):  # stable: id order
-        p = parent[i]
-        if p < 0:
-            cut_roots -= 1
-            retired = cut_roots == 0
-        else:
-            uncut[p] -= 1
-            retired = uncut[p] == 0
-        change = 1 - retired + (direct[i] > 0)
-        if count + aggregates + change > budget:
-            break
-        kept[i], count, aggregates = 1, count + 1, aggregates + change - 1
-    return kept

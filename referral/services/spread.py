@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from referral.domain import spread
+from referral.domain import spread, spread_graph
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
 from referral.models.base import utcnow
@@ -82,11 +82,11 @@ def campaign_export(campaign: Campaign, fmt: str) -> tuple[bytes, str, str]:
     """
     nodes = load_nodes(campaign.id)
     if fmt == "graphml":
-        return spread.to_graphml(nodes), "application/graphml+xml", "graphml"
+        return spread_graph.to_graphml(nodes), "application/graphml+xml", "graphml"
     if fmt == "gexf":
-        return spread.to_gexf(nodes), "application/gexf+xml", "gexf"
+        return spread_graph.to_gexf(nodes), "application/gexf+xml", "gexf"
     if fmt == "csv":
-        return spread.to_csv(nodes).encode("utf-8"), "text/csv; charset=utf-8", "csv"
+        return spread_graph.to_csv(nodes).encode("utf-8"), "text/csv; charset=utf-8", "csv"
     if fmt == "json":
-        return json.dumps(spread.to_json(nodes)).encode(), "application/json", "json"
+        return json.dumps(spread_graph.to_json(nodes)).encode(), "application/json", "json"
     raise ValueError(f"unknown format {fmt!r}")

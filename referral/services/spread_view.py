@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from referral.domain import spread as graph
 from referral.domain.emails import mask_email
 from referral.domain.errors import NotFound
+from referral.domain.spread_graph import collapse
 from referral.extensions import db
 from referral.models import (
     Campaign,
@@ -29,7 +30,7 @@ VIEW_MAX_NODES = 5_000  # default of the REFERRAL_SPREAD_VIEW_MAX_NODES setting
 def spread_view(
     campaign: Campaign, max_nodes: int, root: int | None = None, after: int | None = None
 ) -> dict[str, Any]:
-    """The campaign's graph for the browser, cut to ``max_nodes`` by ``spread.collapse``.
+    """The campaign's graph for the browser, cut to ``max_nodes`` by ``spread_graph.collapse``.
 
     Without ``root`` and ``after``: the whole graph. With them, one group (aggregate) is
     opened: ``root`` (a participation id) and those of its referees with an id above
@@ -50,7 +51,7 @@ def spread_view(
     offset, parent = _placement(campaign.id, path) if path is not None else (0, None)
     if root is not None or after is not None:
         nodes = _group(nodes, root, after or 0)
-    view = graph.collapse(nodes, max_nodes)
+    view = collapse(nodes, max_nodes)
     for node in view["nodes"]:
         if node.get("aggregate"):
             continue

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from referral.domain import spread as domain
 from referral.domain.errors import NotFound
+from referral.domain.spread_graph import CSV_COLUMNS
 from referral.extensions import db
 from referral.models import (
     AuditEntry,
@@ -292,7 +293,7 @@ def test_graph_exports_parse_back_with_networkx_and_csv(tree, factory: Factory) 
     assert len(json.loads(content)["nodes"]) == 8
     content, _, _ = exports.export_graph(campaign, "csv", marketer)
     table = list(csv.DictReader(io.StringIO(content.decode())))
-    assert len(table) == 8 and set(table[0]) == set(domain.CSV_COLUMNS)
+    assert len(table) == 8 and set(table[0]) == set(CSV_COLUMNS)
     audited = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert audited == ["export.graph.graphml", "export.graph.gexf", "export.graph.json",
                        "export.graph.csv"]  # fmt: skip

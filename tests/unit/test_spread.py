@@ -11,13 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from referral.domain.spread import (
+from referral.domain.spread import Node, metrics, structural_virality
+from referral.domain.spread_graph import (
     CSV_COLUMNS,
-    Node,
     build_graph,
     collapse,
-    metrics,
-    structural_virality,
     to_csv,
     to_gexf,
     to_graphml,
