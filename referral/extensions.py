@@ -71,38 +71,49 @@ def tune_sqlite(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    on_disk = engine.url.database not in (None, "", ":memory:")
+    event.listen(engine, "connect", _pragmas(on_disk))
+    event.listen(engine, "begin", _begin_reading)
+    event.listen(engine, "rollback", _forget_transaction)
+    event.listen(engine, "commit", _forget_transaction)
+    event.listen(engine, "before_cursor_execute", _lock_before_first_write)
 
-    @event.listens_for(engine, "connect")
+
+def _pragmas(on_disk: bool) -> Any:
+    """The "connect" listener: foreign keys, a busy timeout and, for a file, WAL."""
+
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling begins late and turns a SAVEPOINT outside a
         # transaction into a commit; SQLAlchemy emits BEGIN itself instead (see "begin").
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_disk:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-        connection.info["sqlite_tx"] = "reading"
+    return _on_connect
 
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _on_end(connection: Any) -> None:
-        connection.info.pop("sqlite_tx", None)
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_write(
-        connection: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
-    ) -> None:
-        if connection.info.get("sqlite_tx") != "reading":
-            return
-        if not (_writes(statement) or _locks(context)):
-            return
-        connection.info["sqlite_tx"] = "writing"
-        cursor.execute("COMMIT")
-        cursor.execute("BEGIN IMMEDIATE")
+def _begin_reading(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+    connection.info["sqlite_tx"] = "reading"
+
+
+def _forget_transaction(connection: Any) -> None:
+    connection.info.pop("sqlite_tx", None)
+
+
+def _lock_before_first_write(
+    connection: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    """The first write of a reading transaction ends it and waits for the write lock."""
+    if connection.info.get("sqlite_tx") != "reading":
+        return
+    if not (_writes(statement) or _locks(context)):
+        return
+    connection.info["sqlite_tx"] = "writing"
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
