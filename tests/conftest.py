@@ -22,6 +22,7 @@ from referral import create_app
 from referral.config import test_config
 from referral.extensions import db, limiter
 from tests.factories import Factory
+from tests.webhook_receiver import Receiver
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 if PG_URL.startswith("postgresql://"):
@@ -179,3 +180,11 @@ def login_as(browser: Browser, factory: Factory) -> Any:
         return marketer, workspace
 
     return _login
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook endpoint on 127.0.0.1 that records what it receives (``receiver.url``)."""
+    found = Receiver()
+    yield found
+    found.close()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -21,9 +22,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from referral.extensions import db
+from referral.models import Marketer, OutboxMessage
 from tests.factories import Factory
+
+SignIn = Callable[..., None]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 VIEWPORTS = {
@@ -130,7 +136,7 @@ def assert_clean(errors: list[str]) -> None:
 
 
 @pytest.fixture
-def sign_in(live_server: LiveServer) -> Callable[..., None]:
+def sign_in(live_server: LiveServer) -> SignIn:
     """Sign in through the real login form."""
 
     def _sign_in(page: Any, email: str, password: str = Factory.PASSWORD) -> None:
@@ -141,3 +147,27 @@ def sign_in(live_server: LiveServer) -> Callable[..., None]:
         page.wait_for_url(live_server("/admin/campaigns"))
 
     return _sign_in
+
+
+@pytest.fixture
+def owner(factory: Factory, page: Any, sign_in: SignIn) -> Marketer:
+    """The owner of a fresh workspace, signed in on ``page`` (at the campaigns list)."""
+    marketer, _workspace = factory.marketer()
+    sign_in(page, marketer.email)
+    return marketer
+
+
+CONFIRM_LINK = re.compile(r"https?://\S+?(/confirm/[A-Za-z0-9_\-]+)")
+
+
+def confirmation_path(to: str) -> str:
+    """The /confirm/ link of the confirmation e-mail queued for ``to``."""
+    db.session.rollback()  # see the server thread's commits
+    message = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == to, OutboxMessage.kind == "confirmation"
+        )
+    ).one()
+    match = CONFIRM_LINK.search(message.body_text)
+    assert match, message.body_text
+    return match.group(1)

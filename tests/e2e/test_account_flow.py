@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer, assert_clean
+from referral.models import Marketer
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -17,14 +17,8 @@ NEW_PASSWORD = "orbit lantern meadow quartz"
 
 
 def test_an_owner_changes_the_password_and_stays_signed_in(
-    live_server: LiveServer,
-    page: Any,
-    page_errors: list[str],
-    factory: Factory,
-    sign_in: Callable[..., None],
+    live_server: LiveServer, page: Any, page_errors: list[str], sign_in: SignIn, owner: Marketer
 ) -> None:
-    owner, _workspace = factory.marketer()
-    sign_in(page, owner.email)
     # The signed-in address in the header leads to the account's password page.
     nav = page.get_by_role("navigation", name="Admin")
     nav.get_by_role("link", name=owner.email).click()
@@ -65,7 +59,7 @@ def test_an_owner_disables_a_member_who_is_signed_out_at_once(
     desktop_page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
 ) -> None:
     owner, workspace = factory.marketer()
     editor, _ = factory.marketer(role="editor", workspace=workspace)

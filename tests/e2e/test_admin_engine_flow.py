@@ -8,7 +8,6 @@ check after that goes through the pages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from referral.extensions import db
 from referral.models import Campaign
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = [
@@ -44,7 +43,7 @@ class Shop:
 
 
 @pytest.fixture
-def shop(factory: Factory, page: Any, sign_in: Callable[..., None]) -> Shop:
+def shop(factory: Factory, page: Any, sign_in: SignIn) -> Shop:
     marketer, workspace = factory.marketer(role="editor")
     campaign = factory.campaign(
         workspace, name="Spring referral", status="live", reward_depth=2, locales=["en"]

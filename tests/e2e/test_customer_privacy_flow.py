@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +24,7 @@ def test_a_marketer_exports_a_customer_and_erases_them_after_confirming(
     page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
     tmp_path: Path,
 ) -> None:
     marketer, workspace = factory.marketer(role="editor")

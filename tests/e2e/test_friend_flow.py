@@ -11,27 +11,13 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from referral.extensions import db
-from referral.models import Click, OutboxMessage, Participation
+from referral.models import Click, Participation
 from referral.services.advocates import advocate_token
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, assert_clean, confirmation_path
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
-
-CONFIRM_LINK = re.compile(r"https?://\S+?(/confirm/[A-Za-z0-9_\-]+)")
-
-
-def confirmation_path(to: str) -> str:
-    db.session.rollback()  # see the server thread's commits
-    message = db.session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.to_address == to, OutboxMessage.kind == "confirmation"
-        )
-    ).one()
-    match = CONFIRM_LINK.search(message.body_text)
-    assert match, message.body_text
-    return match.group(1)
 
 
 def test_a_friend_joins_through_an_advocates_link_and_is_counted_on_the_advocates_page(

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer, assert_clean
+from referral.models import Marketer
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_marketer_creates_publishes_and_opens_a_campaign(
-    live_server: LiveServer,
-    page: Any,
-    page_errors: list[str],
-    factory: Factory,
-    sign_in: Callable[..., None],
+    live_server: LiveServer, page: Any, page_errors: list[str], owner: Marketer
 ) -> None:
-    marketer, _workspace = factory.marketer()
-    sign_in(page, marketer.email)
     expect(page.locator("h1")).to_have_text("Campaigns")
 
     page.get_by_role("link", name="New campaign").click()
@@ -78,11 +72,7 @@ def test_a_marketer_creates_publishes_and_opens_a_campaign(
 
 
 def test_a_viewer_sees_campaigns_but_no_new_campaign_button(
-    live_server: LiveServer,
-    page: Any,
-    page_errors: list[str],
-    factory: Factory,
-    sign_in: Callable[..., None],
+    live_server: LiveServer, page: Any, page_errors: list[str], factory: Factory, sign_in: SignIn
 ) -> None:
     viewer, workspace = factory.marketer(role="viewer")
     campaign = factory.campaign(workspace, name="Spring referral")
@@ -106,14 +96,8 @@ def test_a_viewer_sees_campaigns_but_no_new_campaign_button(
 
 
 def test_switching_to_deutsch_shows_german_and_is_remembered(
-    live_server: LiveServer,
-    page: Any,
-    page_errors: list[str],
-    factory: Factory,
-    sign_in: Callable[..., None],
+    live_server: LiveServer, page: Any, page_errors: list[str], owner: Marketer
 ) -> None:
-    marketer, _workspace = factory.marketer()
-    sign_in(page, marketer.email)
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
     switch = page.get_by_role("navigation", name="Language")

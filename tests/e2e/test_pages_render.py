@@ -9,7 +9,6 @@ looking at the stylesheet; screenshots never go into the repository.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from playwright.sync_api import expect
 from referral.extensions import db
 from referral.models import RewardRule
 from referral.services.api_keys import revoke_api_key
-from tests.e2e.conftest import VIEWPORTS, LiveServer, assert_clean
+from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +82,7 @@ def test_admin_pages_render_cleanly(
     page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
 ) -> None:
     viewport = request.node.callspec.params["page"]
     email, campaign_id = _seed(factory)

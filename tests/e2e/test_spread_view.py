@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from playwright.sync_api import expect
 from referral.domain.codes import new_code
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation, Workspace
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +84,7 @@ def test_the_spread_view_draws_finds_and_opens_a_card(
     desktop_page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
 ) -> None:
     marketer, workspace = factory.marketer(role="viewer")
     rows = demo_like_campaign(workspace)
@@ -162,7 +161,7 @@ def test_a_collapsed_graph_opens_its_groups_on_click_and_on_search(
     desktop_page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
 ) -> None:
     live_server.app.config["REFERRAL_SPREAD_VIEW_MAX_NODES"] = 60
     marketer, workspace = factory.marketer(role="viewer")
@@ -201,7 +200,7 @@ def test_the_dashboard_shows_its_charts_as_images_without_csp_reports(
     desktop_page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
 ) -> None:
     marketer, workspace = factory.marketer(role="viewer")
     rows = demo_like_campaign(workspace, size=120)

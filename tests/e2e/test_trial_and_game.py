@@ -11,28 +11,14 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from referral.extensions import db
-from referral.models import InstantWinPlay, OutboxMessage
+from referral.models import InstantWinPlay
 from referral.models.base import utcnow
 from referral.services import instant_win, trials
 from referral.services.advocates import advocate_token
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, assert_clean, confirmation_path
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
-
-CONFIRM_LINK = re.compile(r"https?://\S+?(/confirm/[A-Za-z0-9_\-]+)")
-
-
-def confirmation_path(to: str) -> str:
-    db.session.rollback()  # see the server thread's commits
-    message = db.session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.to_address == to, OutboxMessage.kind == "confirmation"
-        )
-    ).one()
-    match = CONFIRM_LINK.search(message.body_text)
-    assert match, message.body_text
-    return match.group(1)
 
 
 def test_a_visitor_starts_a_free_trial_on_a_phone(

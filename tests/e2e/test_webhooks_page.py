@@ -4,7 +4,6 @@ delivers it from the page and the receiver gets a signed POST."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,18 +13,11 @@ from referral.domain import webhooks as domain
 from referral.extensions import db
 from referral.models.base import utcnow
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
-from tests.services.test_webhooks import Receiver
+from tests.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.e2e]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
 
 
 def test_an_owner_adds_a_webhook_and_delivers_a_confirmation_to_it(
@@ -33,7 +25,7 @@ def test_an_owner_adds_a_webhook_and_delivers_a_confirmation_to_it(
     desktop_page: Any,
     page_errors: list[str],
     factory: Factory,
-    sign_in: Callable[..., None],
+    sign_in: SignIn,
     receiver: Receiver,
 ) -> None:
     page = desktop_page
