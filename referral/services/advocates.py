@@ -137,33 +137,41 @@ def rank_of(participation: Participation, confirmed: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def advocate_view(participation: Participation) -> dict[str, Any]:
-    """Everything the advocate page shows, in a handful of queries."""
-    campaign = db.session.get(Campaign, participation.campaign_id)
-    customer = db.session.get(Customer, participation.customer_id)
-    clicks = (
+def _clicks(participation: Participation) -> int:
+    return (
         db.session.scalar(select(func.count()).where(Click.participation_id == participation.id))
         or 0
     )
-    friends = db.session.execute(
+
+
+def _friends(participation: Participation) -> list[Friend]:
+    """The latest 200 people the advocate referred, newest first."""
+    rows = db.session.execute(
         select(Participation, Customer)
         .join(Customer, Customer.id == Participation.customer_id)
         .where(Participation.referrer_id == participation.id)
         .order_by(Participation.id.desc())
         .limit(200)
     ).all()
-    friend_rows = [_friend(p, c) for p, c in friends]
-    confirmed = sum(1 for f in friend_rows if f.counted)
-    milestones = list(
+    return [_friend(p, c) for p, c in rows]
+
+
+def _milestones(campaign_id: int) -> list[int]:
+    """The confirmed-referral counts the campaign's active milestone rules pay at."""
+    return list(
         db.session.scalars(
             select(RewardRule.milestone).where(
-                RewardRule.campaign_id == participation.campaign_id,
+                RewardRule.campaign_id == campaign_id,
                 RewardRule.milestone.is_not(None),
                 RewardRule.active.is_(True),
             )
         )
     )
-    entries = list(
+
+
+def _latest_rewards(participation: Participation) -> list[LedgerEntry]:
+    """The advocate's latest 200 ledger lines, newest first."""
+    return list(
         db.session.scalars(
             select(LedgerEntry)
             .where(LedgerEntry.participation_id == participation.id)
@@ -171,15 +179,26 @@ def advocate_view(participation: Participation) -> dict[str, Any]:
             .limit(200)
         )
     )
+
+
+def advocate_view(participation: Participation) -> dict[str, Any]:
+    """Everything the advocate page shows, in a handful of queries."""
+    campaign = db.session.get(Campaign, participation.campaign_id)
+    customer = db.session.get(Customer, participation.customer_id)
+    clicks = _clicks(participation)
+    friends = _friends(participation)
+    confirmed = sum(1 for f in friends if f.counted)
+    milestones = _milestones(participation.campaign_id)
+    entries = _latest_rewards(participation)
     return {
         "participation": participation,
         "campaign": campaign,
         "customer": customer,
         "referral_url": referral_url(participation),
         "clicks": clicks,
-        "joined": len(friend_rows),
+        "joined": len(friends),
         "confirmed": confirmed,
-        "friends": friend_rows,
+        "friends": friends,
         "rewards": entries,
         "balances": balances(participation.id),
         "points": points(participation.id),

@@ -40,6 +40,42 @@ def latest_consent(customer: Customer, purpose: str) -> ConsentRecord | None:
     )
 
 
+def _checked_source(purpose: str, source: str) -> str:
+    """The source, trimmed and clipped.
+
+    :raise ValidationFailed: an unknown purpose or an empty source.
+    """
+    if purpose not in PURPOSES:
+        raise ValidationFailed.on("purpose", N_("Choose what the consent was for."))
+    source = (source or "").strip()[:SOURCE_MAX]
+    if not source:
+        raise ValidationFailed.on("source", N_("Say how the customer asked."))
+    return source
+
+
+def _withdrawal(
+    customer: Customer,
+    purpose: str,
+    latest: ConsentRecord | None,
+    source: str,
+    user_agent: str | None,
+) -> ConsentRecord:
+    """The withdrawal row, repeating the text and version of ``latest`` (empty without)."""
+    now = utcnow()
+    return ConsentRecord(
+        customer_id=customer.id,
+        campaign_id=latest.campaign_id if latest else None,
+        purpose=purpose,
+        text=latest.text if latest else "",
+        version=latest.version if latest else "",
+        page=source,
+        given_at=now,
+        withdrawn_at=now,
+        action="withdrawn",
+        user_agent=clip_user_agent(user_agent),
+    )
+
+
 @retry_on_contention
 def withdraw_consent(
     customer: Customer,
@@ -60,31 +96,13 @@ def withdraw_consent(
 
     :raise ValidationFailed: an unknown purpose or an empty source.
     """
-    if purpose not in PURPOSES:
-        raise ValidationFailed.on("purpose", N_("Choose what the consent was for."))
-    source = (source or "").strip()[:SOURCE_MAX]
-    if not source:
-        raise ValidationFailed.on("source", N_("Say how the customer asked."))
+    source = _checked_source(purpose, source)
     db.session.refresh(customer, with_for_update=True)  # one withdrawal at a time
     latest = latest_consent(customer, purpose)
     if latest is not None and latest.action == "withdrawn":
         db.session.commit()
         return False
-    now = utcnow()
-    db.session.add(
-        ConsentRecord(
-            customer_id=customer.id,
-            campaign_id=latest.campaign_id if latest else None,
-            purpose=purpose,
-            text=latest.text if latest else "",
-            version=latest.version if latest else "",
-            page=source,
-            given_at=now,
-            withdrawn_at=now,
-            action="withdrawn",
-            user_agent=clip_user_agent(user_agent),
-        )
-    )
+    db.session.add(_withdrawal(customer, purpose, latest, source, user_agent))
     audit_customer("consent.withdrawn", customer, by, {"purpose": purpose, "source": source})
     db.session.commit()
     return True

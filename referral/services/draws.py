@@ -207,6 +207,35 @@ def current_winners(draw: Draw) -> list[str]:
     return winners
 
 
+def _replacement(draw: Draw, entry_id: str, reason: str) -> DrawReplacement:
+    """The next unused alternate in draw order for ``entry_id``, as a row in the session.
+
+    :raise ValidationFailed: on ``entry_id`` (not a current winner).
+    :raise Conflict: when the same winner was disqualified concurrently.
+    """
+    used = [row.replacement_entry_id for row in replacements(draw) if row.replacement_entry_id]
+    if entry_id not in current_winners(draw):
+        raise ValidationFailed.on(
+            "entry_id", N_("Entry %(entry_id)s is not a winner."), {"entry_id": entry_id}
+        )
+    record = draw.record
+    row = DrawReplacement(
+        draw_id=draw.id,
+        disqualified_entry_id=entry_id,
+        replacement_entry_id=algorithm.replace_winner(
+            record["winners"], record["alternates"], used, entry_id
+        ),
+        reason=reason,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(N_("This winner was replaced at the same time; reload.")) from None
+    return row
+
+
 @retry_on_contention
 def replace_winner(
     draw: Draw,
@@ -226,26 +255,8 @@ def replace_winner(
     if not reason or len(reason) > 500:
         raise ValidationFailed.on("reason", N_("Give the reason, in at most 500 characters."))
     db.session.refresh(draw, with_for_update=True)
-    done = replacements(draw)
-    used = [row.replacement_entry_id for row in done if row.replacement_entry_id]
-    if entry_id not in current_winners(draw):
-        raise ValidationFailed.on(
-            "entry_id", N_("Entry %(entry_id)s is not a winner."), {"entry_id": entry_id}
-        )
-    record = draw.record
-    successor = algorithm.replace_winner(record["winners"], record["alternates"], used, entry_id)
-    row = DrawReplacement(
-        draw_id=draw.id,
-        disqualified_entry_id=entry_id,
-        replacement_entry_id=successor,
-        reason=reason,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(N_("This winner was replaced at the same time; reload.")) from None
+    row = _replacement(draw, entry_id, reason)
+    successor = row.replacement_entry_id
     _log(draw, marketer_id, "draw.replace", {"out": entry_id, "in": successor, "reason": reason})
     if compose is not None and successor is not None:
         _notify(draw, [successor], compose)

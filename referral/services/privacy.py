@@ -156,6 +156,68 @@ def _survey_answers(ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def _profile(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": str(customer.id),
+        "email": customer.email_display or None,
+        "name": customer.name,
+        "locale": customer.locale,
+        "tags": customer.tags,
+        "created_at": _iso(customer.created_at),
+        "erased_at": _iso(customer.erased_at),
+    }
+
+
+def _events(customer: Customer) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(Event).where(Event.customer_id == customer.id).order_by(Event.id)
+    )
+    return [
+        {
+            "kind": e.kind,
+            "amount": e.amount,
+            "currency": e.currency,
+            "data": e.data,
+            "occurred_at": _iso(e.occurred_at),
+        }
+        for e in rows
+    ]
+
+
+def _rewards(ids: list[int]) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.participation_id.in_(ids)).order_by(LedgerEntry.id)
+    )
+    return [
+        {
+            "reward": entry.reward,
+            "amount": entry.amount,
+            "currency": entry.currency,
+            "status": entry.status,
+            "level": entry.level,
+            "created_at": _iso(entry.created_at),
+        }
+        for entry in rows
+    ]
+
+
+def _messages(customer: Customer) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.customer_id == customer.id)
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        {
+            "kind": m.kind,
+            "subject": m.subject,
+            "status": m.status,
+            "created_at": _iso(m.created_at),
+        }
+        for m in rows
+    ]
+
+
 def customer_document(customer: Customer) -> dict[str, Any]:
     """Everything stored about one customer, as JSON-ready data (an access request).
 
@@ -171,60 +233,14 @@ def customer_document(customer: Customer) -> dict[str, Any]:
         )
     )
     ids = [p.id for p in participations]
-    events = db.session.scalars(
-        select(Event).where(Event.customer_id == customer.id).order_by(Event.id)
-    )
-    ledger = db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.participation_id.in_(ids)).order_by(LedgerEntry.id)
-    )
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.customer_id == customer.id)
-        .order_by(OutboxMessage.id)
-    )
     return {
-        "customer": {
-            "id": str(customer.id),
-            "email": customer.email_display or None,
-            "name": customer.name,
-            "locale": customer.locale,
-            "tags": customer.tags,
-            "created_at": _iso(customer.created_at),
-            "erased_at": _iso(customer.erased_at),
-        },
+        "customer": _profile(customer),
         "consents": _consents(customer),
         "participations": _participations(participations),
-        "events": [
-            {
-                "kind": e.kind,
-                "amount": e.amount,
-                "currency": e.currency,
-                "data": e.data,
-                "occurred_at": _iso(e.occurred_at),
-            }
-            for e in events
-        ],
-        "rewards": [
-            {
-                "reward": entry.reward,
-                "amount": entry.amount,
-                "currency": entry.currency,
-                "status": entry.status,
-                "level": entry.level,
-                "created_at": _iso(entry.created_at),
-            }
-            for entry in ledger
-        ],
+        "events": _events(customer),
+        "rewards": _rewards(ids),
         "survey_answers": _survey_answers(ids),
-        "messages": [
-            {
-                "kind": m.kind,
-                "subject": m.subject,
-                "status": m.status,
-                "created_at": _iso(m.created_at),
-            }
-            for m in messages
-        ],
+        "messages": _messages(customer),
     }
 
 

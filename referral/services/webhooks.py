@@ -130,41 +130,52 @@ def enqueue(workspace_id: int, event: str, key: str, data: dict[str, Any]) -> in
     endpoint (unique key); returns how many deliveries were queued now.
     """
     assert event in WEBHOOK_EVENTS, event
+    now = utcnow()
+    return sum(
+        _queue_once(endpoint, event, key, data, now)
+        for endpoint in _subscribers(workspace_id, event)
+    )
+
+
+def _subscribers(workspace_id: int, event: str) -> list[WebhookEndpoint]:
+    """The workspace's active endpoints that subscribed to ``event``."""
     endpoints = db.session.scalars(
         select(WebhookEndpoint).where(
             WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.active.is_(True)
         )
     ).all()
-    now = utcnow()
-    queued = 0
-    for endpoint in endpoints:
-        if event not in endpoint.events:
-            continue
-        exists = db.session.scalar(
-            select(WebhookDelivery.id).where(
-                WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.event_key == key
-            )
+    return [endpoint for endpoint in endpoints if event in endpoint.events]
+
+
+def _queue_once(
+    endpoint: WebhookEndpoint, event: str, key: str, data: dict[str, Any], now: datetime
+) -> bool:
+    """Queue one delivery of ``event`` to ``endpoint``; False when ``key`` is queued to it
+    already (also by a concurrent transaction)."""
+    exists = db.session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.event_key == key
         )
-        if exists is not None:
-            continue
-        payload = {"event": event, "created_at": now.isoformat(), "data": data}
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    WebhookDelivery(
-                        workspace_id=workspace_id,
-                        endpoint_id=endpoint.id,
-                        event=event,
-                        event_key=key[:80],
-                        payload=payload,
-                        next_attempt_at=now,
-                    )
+    )
+    if exists is not None:
+        return False
+    payload = {"event": event, "created_at": now.isoformat(), "data": data}
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                WebhookDelivery(
+                    workspace_id=endpoint.workspace_id,
+                    endpoint_id=endpoint.id,
+                    event=event,
+                    event_key=key[:80],
+                    payload=payload,
+                    next_attempt_at=now,
                 )
-                db.session.flush()
-        except IntegrityError:
-            continue  # queued concurrently by another transaction
-        queued += 1
-    return queued
+            )
+            db.session.flush()
+    except IntegrityError:
+        return False  # queued concurrently by another transaction
+    return True
 
 
 def _iso(value: datetime | None) -> str | None:
