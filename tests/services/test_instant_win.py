@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from referral.extensions import db
 from referral.models import Campaign, Event, InstantWinPlay, InstantWinPrize, Participation
 from referral.models.base import utcnow
 from referral.services import instant_win as service
+from tests.concurrency import race
 from tests.factories import Factory
 
 
@@ -125,25 +125,13 @@ def test_fifty_concurrent_plays_never_oversell(app, factory, game_campaign) -> N
     service.add_prize(game_campaign, {"name": "Mug", "chance": "100", "inventory": 5})
     people = [confirmed(factory, game_campaign).id for _ in range(50)]
     campaign_id = game_campaign.id
-    barrier = threading.Barrier(50)
     outcomes: list[object] = []
 
-    def run(pid: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                campaign = db.session.get(Campaign, campaign_id)
-                outcomes.append(service.play(campaign, db.session.get(Participation, pid)).won)
-            except Exception as exc:  # collected and asserted below
-                outcomes.append(exc)
-            finally:
-                db.session.remove()
+    def run(n: int) -> None:
+        campaign = db.session.get(Campaign, campaign_id)
+        outcomes.append(service.play(campaign, db.session.get(Participation, people[n])).won)
 
-    threads = [threading.Thread(target=run, args=(pid,)) for pid in people]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert race(app, len(people), run) == []
     assert sorted(map(repr, outcomes)) == ["False"] * 45 + ["True"] * 5
     db.session.rollback()
     assert db.session.scalar(select(InstantWinPrize.remaining)) == 0
@@ -156,28 +144,17 @@ def test_twenty_concurrent_plays_of_one_person_use_one_allowance(
 ) -> None:
     person_id = confirmed(factory, game_campaign).id
     campaign_id = game_campaign.id
-    barrier = threading.Barrier(20)
     outcomes: list[str] = []
 
-    def run() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                campaign = db.session.get(Campaign, campaign_id)
-                service.play(campaign, db.session.get(Participation, person_id))
-                outcomes.append("played")
-            except Conflict:
-                outcomes.append("refused")
-            except Exception as exc:  # collected and asserted below
-                outcomes.append(repr(exc))
-            finally:
-                db.session.remove()
+    def run(_: int) -> None:
+        campaign = db.session.get(Campaign, campaign_id)
+        try:
+            service.play(campaign, db.session.get(Participation, person_id))
+            outcomes.append("played")
+        except Conflict:
+            outcomes.append("refused")
 
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert race(app, 20, run) == []
     assert sorted(outcomes) == ["played"] + ["refused"] * 19
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(InstantWinPlay)) == 1

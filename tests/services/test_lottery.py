@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -16,6 +15,7 @@ from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import LOTTERY_RULES, Factory
 
 
@@ -117,25 +117,16 @@ def test_a_draw_runs_once_under_twenty_concurrent_attempts(app, factory: Factory
     close_campaign(campaign)
     campaign_id = campaign.id
     db.session.commit()
-    barrier = threading.Barrier(20)
     outcomes: list[str] = []
 
-    def run() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                draws.run_draw(db.session.get(Campaign, campaign_id), 1)
-                outcomes.append("drawn")
-            except Conflict:
-                outcomes.append("conflict")
-            finally:
-                db.session.remove()
+    def run(_: int) -> None:
+        try:
+            draws.run_draw(db.session.get(Campaign, campaign_id), 1)
+            outcomes.append("drawn")
+        except Conflict:
+            outcomes.append("conflict")
 
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert race(app, 20, run) == []
     assert sorted(outcomes) == ["conflict"] * 19 + ["drawn"]
     assert db.session.query(Draw).count() == 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.domain.rewards import NotConfirmed
 from referral.extensions import db
-from referral.models import Event, LedgerEntry, Participation, RewardRule
+from referral.models import Campaign, Event, LedgerEntry, Participation, RewardRule
 from referral.models.base import utcnow
 from referral.services.events import report_event
 from referral.services.referrals import (
@@ -22,6 +21,7 @@ from referral.services.referrals import (
     join_campaign,
 )
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import Factory
 
 
@@ -206,28 +206,6 @@ def test_invariant_3_pay_once_for_the_same_external_id(live) -> None:
     assert len(ledger(participation_id=advocate.id)) == 1
 
 
-def _race(app, n, work):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait()
-                work()
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 def test_invariant_3_pay_once_under_twenty_concurrent_purchases(app, live) -> None:
     add_rule(live, {"event": "purchase", "level": 0, "reward": "points", "amount": 10})
     add_rule(live, {"event": "purchase", "level": 1, "reward": "points", "amount": 500})
@@ -235,14 +213,12 @@ def test_invariant_3_pay_once_under_twenty_concurrent_purchases(app, live) -> No
     buyer = join(live, "b@example.com", advocate.referral_code, confirmed=True).participation
     ids = (live.id, buyer.id)
 
-    def work():
-        from referral.models import Campaign
-
+    def work(_: int) -> None:
         campaign = db.session.get(Campaign, ids[0])
         person = db.session.get(Participation, ids[1])
         report_event(campaign, person, "purchase", amount=999, external_id="race-1")
 
-    errors = _race(app, 20, work)
+    errors = race(app, 20, work)
     assert errors == []
     db.session.rollback()  # end the test's own read snapshot before counting
     purchases = db.session.scalar(select(func.count()).where(Event.kind == "purchase"))
@@ -256,10 +232,10 @@ def test_invariant_3_pay_once_under_twenty_concurrent_confirmations(app, live) -
     friend = join(live, "b@example.com", advocate.referral_code).participation
     pid = friend.id
 
-    def work():
+    def work(_: int) -> None:
         confirm_participation(db.session.get(Participation, pid))
 
-    errors = _race(app, 20, work)
+    errors = race(app, 20, work)
     assert errors == []
     db.session.rollback()  # end the test's own read snapshot before counting
     assert len(ledger(participation_id=advocate.id)) == 1

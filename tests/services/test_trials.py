@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from referral import emails
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
-from referral.models import Event, LedgerEntry, OutboxMessage, Participation, Trial
+from referral.models import Campaign, Event, LedgerEntry, OutboxMessage, Participation, Trial
 from referral.services import trials
 from referral.services.events import report_event
 from referral.services.referrals import (
@@ -22,6 +21,7 @@ from referral.services.referrals import (
     join_campaign,
 )
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import Factory
 
 
@@ -99,24 +99,7 @@ def test_a_reminder_is_sent_once_when_twenty_jobs_run_at_once(app, trial_campaig
     for n in range(3):
         join(trial_campaign, f"p{n}@example.com", confirmed=True)
     due = max(t.reminder_at for t in db.session.scalars(select(Trial)))
-    barrier = threading.Barrier(20)
-    errors: list[Exception] = []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                trials.send_reminders(emails.trial_ending, now=due)
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = race(app, 20, lambda _: trials.send_reminders(emails.trial_ending, now=due))
     assert errors == []
     assert reminders() == 3
 
@@ -145,30 +128,18 @@ def test_twenty_concurrent_marketer_conversions_pay_once(app, trial_campaign) ->
     advocate = join(trial_campaign, "adv@example.com", confirmed=True).participation
     friend = join(trial_campaign, "f@example.com", advocate.referral_code, confirmed=True)
     ids = (trial_campaign.id, friend.participation.id)
-    barrier = threading.Barrier(20)
     outcomes: list[str] = []
 
-    def run() -> None:
-        from referral.models import Campaign
+    def run(_: int) -> None:
+        campaign = db.session.get(Campaign, ids[0])
+        try:
+            trials.convert_by_marketer(campaign, db.session.get(Participation, ids[1]), None)
+            outcomes.append("converted")
+        except Conflict:
+            outcomes.append("conflict")
 
-        with app.app_context():
-            try:
-                barrier.wait()
-                campaign = db.session.get(Campaign, ids[0])
-                trials.convert_by_marketer(campaign, db.session.get(Participation, ids[1]), None)
-                outcomes.append("converted")
-            except Conflict:
-                outcomes.append("conflict")
-            except Exception as exc:  # noqa: BLE001
-                outcomes.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = race(app, 20, run)
+    assert errors == []
     assert sorted(set(outcomes)) <= ["conflict", "converted"], outcomes
     db.session.rollback()
     assert (

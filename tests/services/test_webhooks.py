@@ -4,7 +4,6 @@ retried with back-off, never sent twice."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from referral.services import webhooks as service
 from referral.services.events import report_event
 from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import Factory
 from tests.webhook_receiver import Receiver
 
@@ -191,24 +191,7 @@ def test_two_workers_never_send_the_same_delivery_twice(app, live, receiver: Rec
     service.create_endpoint(_workspace(live), receiver.url, ["participant.confirmed"])
     for n in range(5):
         join(live, f"p{n}@example.com", confirmed=True)
-    barrier = threading.Barrier(4)
-    errors: list[Exception] = []
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                sender.deliver_due()
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = race(app, 4, lambda _: sender.deliver_due())
     assert errors == []
     db.session.rollback()
     assert len(receiver.received) == 5

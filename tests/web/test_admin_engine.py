@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from referral.services.events import report_event
 from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from referral.services.review import void_entry
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.conftest import Browser
 from tests.factories import Factory
 
@@ -340,26 +340,14 @@ def test_concurrent_uploads_of_overlapping_codes_store_each_code_once(
 ) -> None:
     _, campaign = editor
     campaign_id = campaign.id
-    barrier = threading.Barrier(6)
     added: list[int] = []
-    errors: list[Exception] = []
 
     def upload(n: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                found = db.session.get(Campaign, campaign_id)
-                added.append(add_coupons(found, [f"C{i}" for i in range(n, n + 20)]))
-            except Exception as exc:  # collected and asserted below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+        found = db.session.get(Campaign, campaign_id)
+        start = n * 5
+        added.append(add_coupons(found, [f"C{i}" for i in range(start, start + 20)]))
 
-    threads = [threading.Thread(target=upload, args=(n * 5,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = race(app, 6, upload)
     assert errors == []
     assert count(CouponCode) == 45  # C0 … C44
     assert sum(added) == 45
