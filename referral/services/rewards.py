@@ -157,15 +157,10 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
         opted_in([by_id.get(pid) for pid in people]),
     )
     paid = []
-    frozen = campaign.kind == "lottery" and campaign.status == "closed"
     for payout in payouts:
         beneficiary = by_id[payout.beneficiary_id]
-        if payout.level >= 1 and not _within_caps(campaign, payout):
+        if not _may_pay(campaign, event, payout):
             continue
-        if payout.reward == "entries" and frozen:
-            continue  # a lottery's entries froze at its close (DESIGN invariant 4)
-        if sweepstakes.buys_entries(campaign.kind, event.kind, payout.reward):
-            continue  # no purchase necessary (DESIGN invariant 5), also for an older rule
         entry = _insert(campaign, event, payout, _held(campaign, actor, beneficiary))
         if entry is not None:
             paid.append(entry)
@@ -175,6 +170,17 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
             paid.extend(pay_milestones(referrer, campaign, rules))
         paid.extend(pay_milestones(actor, campaign, rules))
     return paid
+
+
+def _may_pay(campaign: Campaign, event: Event, payout: rules_domain.Payout) -> bool:
+    """Whether a payout the rules allow is paid now: within the per-advocate caps, not
+    entries of a closed lottery, and no entries bought."""
+    if payout.level >= 1 and not _within_caps(campaign, payout):
+        return False
+    if payout.reward == "entries" and campaign.kind == "lottery" and campaign.status == "closed":
+        return False  # a lottery's entries froze at its close (DESIGN invariant 4)
+    # No purchase necessary (DESIGN invariant 5), also for an older rule.
+    return not sweepstakes.buys_entries(campaign.kind, event.kind, payout.reward)
 
 
 def _within_caps(campaign: Campaign, payout: rules_domain.Payout) -> bool:
@@ -220,18 +226,7 @@ def pay_milestones(
     reached = rules_domain.reached_milestones(rules, confirmed_referrals(advocate.id))
     paid = []
     for rule in reached:
-        nth = db.session.scalar(
-            select(Event)
-            .join(Participation, Participation.id == Event.participation_id)
-            .where(
-                Participation.referrer_id == advocate.id,
-                Participation.status == "confirmed",
-                Event.kind == "signup_confirmed",
-            )
-            .order_by(Participation.confirmed_at, Participation.id)
-            .offset(rule.milestone - 1)  # type: ignore[operator]
-            .limit(1)
-        )
+        nth = _nth_confirmed_referral(advocate, rule.milestone)  # type: ignore[arg-type]
         if nth is None:
             continue
         for payout in rules_domain.milestone_payouts(
@@ -241,6 +236,23 @@ def pay_milestones(
             if entry is not None:
                 paid.append(entry)
     return paid
+
+
+def _nth_confirmed_referral(advocate: Participation, n: int) -> Event | None:
+    """The confirmation of the advocate's ``n``-th confirmed referral, by confirmation time
+    (then id): the source event of the milestone at ``n``."""
+    return db.session.scalar(
+        select(Event)
+        .join(Participation, Participation.id == Event.participation_id)
+        .where(
+            Participation.referrer_id == advocate.id,
+            Participation.status == "confirmed",
+            Event.kind == "signup_confirmed",
+        )
+        .order_by(Participation.confirmed_at, Participation.id)
+        .offset(n - 1)
+        .limit(1)
+    )
 
 
 def approve_due() -> int:
