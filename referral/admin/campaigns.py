@@ -10,15 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from referral.admin import bp
+from referral.admin.context import owned_campaign
 from referral.admin.forms import ActionForm, CampaignForm
 from referral.admin.rules import EVENT_NAMES
 from referral.domain.errors import DomainError, ValidationFailed
 from referral.errors import localized_errors, localized_message
-from referral.models import Campaign
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import campaigns as service
 from referral.services import trials
-from referral.services.scoping import get_owned
 
 # The official-rules fields a prize draw must publish, named for the "Still missing" notice;
 # in English by their API names, since the rules are sent through the API.
@@ -37,11 +36,6 @@ RULE_FIELD_NAMES = {
     "claim_days": _l("claim_days"),
     "free_entry_method": _l("free_entry_method"),
 }
-
-
-def _owned(campaign_id: int) -> Campaign:
-    """:raise NotFound: for ids of other workspaces, exactly as for ids that do not exist."""
-    return get_owned(Campaign, campaign_id, g.workspace.id)
 
 
 def _who() -> dict[str, Any]:
@@ -88,7 +82,7 @@ def new_campaign() -> Any:
 @bp.route("/campaigns/<int:campaign_id>")
 @role_required(*READ_ROLES)
 def campaign(campaign_id: int) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     return render_template(
         "admin/campaign.html",
         campaign=found,
@@ -102,7 +96,7 @@ def campaign(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @role_required(*EDIT_ROLES)
 def edit_campaign(campaign_id: int) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     form = CampaignForm(obj=found)
     form.kind.render_kw = {"disabled": True}
     if request.method == "POST":
@@ -126,7 +120,7 @@ def _missing(error: DomainError) -> str:
 
 
 def _transition(campaign_id: int, action: Any, done: str) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     if ActionForm().validate_on_submit():
         try:
             action(found)

@@ -10,11 +10,13 @@ from werkzeug.exceptions import Forbidden
 
 from referral.admin import bp
 from referral.admin.forms import WorkspaceForm
-from referral.domain.errors import N_, NotFound
+from referral.domain.errors import N_, DomainError, NotFound
 from referral.errors import handle_http
+from referral.models import Campaign
 from referral.security import hash_ip
 from referral.services import accounts, audit
 from referral.services.campaigns import ceiling
+from referral.services.scoping import get_owned
 
 
 @bp.before_request
@@ -69,6 +71,24 @@ def switch_workspace() -> Any:
 @bp.route("/")
 def index() -> Any:
     return redirect(url_for("admin.campaigns"))
+
+
+def owned_campaign(campaign_id: int) -> Campaign:
+    """The campaign ``campaign_id`` of the marketer's workspace.
+
+    :raise NotFound: for ids of other workspaces, exactly as for ids that do not exist.
+    """
+    return get_owned(Campaign, campaign_id, g.workspace.id)
+
+
+def of_kind(campaign: Campaign, kind: str, error: type[DomainError], message: str) -> Campaign:
+    """``campaign`` when it is of ``kind``.
+
+    :raise error: with ``message`` (untranslated, ``N_``) for a campaign of another kind.
+    """
+    if campaign.kind != kind:
+        raise error(message)
+    return campaign
 
 
 def wants_json() -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from referral.admin import bp
+from referral.admin.context import of_kind, owned_campaign
 from referral.admin.forms import ActionForm
 from referral.admin.rules import attach_errors
 from referral.domain import instant_win as game
@@ -20,7 +21,6 @@ from referral.forms import Form, WholeNumberField
 from referral.models import Campaign
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import instant_win as service
-from referral.services.scoping import get_owned
 
 
 class PrizeForm(Form):
@@ -50,9 +50,9 @@ def _game_campaign(campaign_id: int, change: bool = False) -> Campaign:
     :raise NotFound: another workspace's campaign.  :raise Conflict: ``change`` on another
         kind of campaign (its page only says that it has no game).
     """
-    found = get_owned(Campaign, campaign_id, g.workspace.id)
-    if change and found.kind != "instant_win":
-        raise Conflict(N_("This campaign has no instant-win game."))
+    found = owned_campaign(campaign_id)
+    if change:
+        return of_kind(found, "instant_win", Conflict, N_("This campaign has no instant-win game."))
     return found
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from referral import emails
 from referral.admin import bp
+from referral.admin.context import of_kind, owned_campaign
 from referral.admin.lottery_forms import AmendRulesForm, DrawForm, LotteryRulesForm, ReplaceForm
 from referral.domain.errors import N_, DomainError, NotFound, ValidationFailed
 from referral.errors import localized_errors, localized_message
@@ -19,17 +20,13 @@ from referral.models import Campaign
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import campaigns as campaign_service
 from referral.services import draw_results, draws, lottery
-from referral.services.scoping import get_owned
 
 NO_DRAW = N_("No such prize draw.")
 
 
 def _lottery(campaign_id: int) -> Campaign:
     """:raise NotFound: other workspaces' ids and campaigns that are not prize draws alike."""
-    found = get_owned(Campaign, campaign_id, g.workspace.id)
-    if found.kind != "lottery":
-        raise NotFound(NO_DRAW)
-    return found
+    return of_kind(owned_campaign(campaign_id), "lottery", NotFound, NO_DRAW)
 
 
 def _page(campaign: Campaign, status: int = 200, **forms: Any) -> Any:

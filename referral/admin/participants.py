@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from referral.admin import bp
-from referral.models import Campaign
+from referral.admin.context import owned_campaign
 from referral.models.participation import PARTICIPATION_STATUSES
 from referral.security import READ_ROLES, role_required
 from referral.services import participants as service
-from referral.services.scoping import get_owned
 
 STATUS_NAMES = {
     "pending": _l("Pending"),
@@ -31,7 +30,7 @@ def page_number() -> int:
 @bp.route("/campaigns/<int:campaign_id>/participants")
 @role_required(*READ_ROLES)
 def participants(campaign_id: int) -> Any:
-    campaign = get_owned(Campaign, campaign_id, g.workspace.id)
+    campaign = owned_campaign(campaign_id)
     status = request.args.get("status", "")
     status = status if status in PARTICIPATION_STATUSES else ""
     search = service.clean_search(request.args.get("q", ""))

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.admin import bp
+from referral.admin.context import owned_campaign
 from referral.admin.forms import ActionForm
 from referral.domain.depth import HARD_CEILING
 from referral.domain.errors import NotFound, ValidationFailed
@@ -27,7 +28,6 @@ from referral.models import Campaign, RewardRule
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import coupons
 from referral.services import rules as service
-from referral.services.scoping import get_owned
 
 MILESTONE = "milestone"
 
@@ -146,11 +146,6 @@ def money(amount: int | None, currency: str | None) -> str:
     return format_currency(Decimal(amount).scaleb(-digits), currency)
 
 
-def _owned(campaign_id: int) -> Campaign:
-    """:raise NotFound: for campaigns of other workspaces, as for ids that do not exist."""
-    return get_owned(Campaign, campaign_id, g.workspace.id)
-
-
 def _page(
     campaign: Campaign,
     form: RuleForm | None = None,
@@ -178,13 +173,13 @@ def _page(
 @bp.route("/campaigns/<int:campaign_id>/rules", methods=["GET"])
 @role_required(*READ_ROLES)
 def rules(campaign_id: int) -> Any:
-    return _page(_owned(campaign_id))
+    return _page(owned_campaign(campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/rules", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def add_rule(campaign_id: int) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     form = RuleForm()
     if form.validate_on_submit():
         try:
@@ -205,7 +200,7 @@ def add_rule(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/rules/<int:rule_id>/deactivate", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def deactivate_rule(campaign_id: int, rule_id: int) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     rule = next((r for r in found.rules if r.id == rule_id), None)
     if rule is None:
         raise NotFound("No such reward rule.")
@@ -239,7 +234,7 @@ def _uploaded_codes(form: CouponForm) -> list[str] | None:
 @bp.route("/campaigns/<int:campaign_id>/coupons", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def upload_coupons(campaign_id: int) -> Any:
-    found = _owned(campaign_id)
+    found = owned_campaign(campaign_id)
     form = CouponForm()
     codes = _uploaded_codes(form) if form.validate_on_submit() else None
     if codes is not None:

@@ -7,25 +7,25 @@ of another workspace answers 404 on every route, as one that does not exist.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from referral.admin import bp, vendor  # noqa: F401  (vendor: the view's libraries)
+from referral.admin.context import owned_campaign
 from referral.admin.participants import STATUS_NAMES
 from referral.extensions import talisman
 from referral.headers import CHART_CSP
-from referral.models import Campaign
 from referral.security import READ_ROLES, role_required
 from referral.services import dashboard as service
 from referral.services import exports, spread_view
 from referral.services import spread as spread_service
-from referral.services.scoping import get_owned
 
 NO_DATA = _l("No data yet")
 CHART_LABELS = {
@@ -63,9 +63,11 @@ EXPORTS = {
 }
 
 
-def _owned(campaign_id: int) -> Campaign:
-    """:raise NotFound: for ids of other workspaces, exactly as for ids that do not exist."""
-    return get_owned(Campaign, campaign_id, g.workspace.id)
+def _route_each(rule: str, view: Any, argument: str, names: Iterable[str]) -> None:
+    """One fixed URL per name, none with a free-form path part, so each is a listable
+    address: ``rule`` holds ``{}`` where the name goes, ``view`` gets it as ``argument``."""
+    for name in names:
+        bp.add_url_rule(rule.format(name), view_func=view, defaults={argument: name})
 
 
 def max_nodes() -> int:
@@ -76,7 +78,7 @@ def max_nodes() -> int:
 @bp.route("/campaigns/<int:campaign_id>/dashboard")
 @role_required(*READ_ROLES)
 def campaign_dashboard(campaign_id: int) -> Any:
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     data = service.dashboard(campaign)
     delay = data["metrics"]["median_time_to_first_referral_s"]
     return render_template(
@@ -92,7 +94,7 @@ def campaign_dashboard(campaign_id: int) -> Any:
 @talisman(content_security_policy=CHART_CSP)
 @role_required(*READ_ROLES)
 def campaign_chart(campaign_id: int, chart: str) -> Any:
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     labels = {key: str(text) for key, text in CHART_LABELS[chart].items()}
     svg = service.chart_svg(campaign, chart, {**labels, "no_data": str(NO_DATA)})
     response = Response(svg, mimetype="image/svg+xml")
@@ -101,19 +103,13 @@ def campaign_chart(campaign_id: int, chart: str) -> Any:
     return response
 
 
-# One URL per chart (no free-form path part): each is a fixed, listable address.
-for _chart in CHART_LABELS:
-    bp.add_url_rule(
-        f"/campaigns/<int:campaign_id>/dashboard/{_chart}.svg",
-        view_func=campaign_chart,
-        defaults={"chart": _chart},
-    )
+_route_each("/campaigns/<int:campaign_id>/dashboard/{}.svg", campaign_chart, "chart", CHART_LABELS)
 
 
 @bp.route("/campaigns/<int:campaign_id>/spread")
 @role_required(*READ_ROLES)
 def campaign_spread(campaign_id: int) -> Any:
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     return render_template(
         "admin/spread.html",
         campaign=campaign,
@@ -127,7 +123,7 @@ def campaign_spread(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/spread.json")
 @role_required(*READ_ROLES)
 def campaign_spread_json(campaign_id: int) -> Any:
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     root, after = _whole_number("root"), _whole_number("after")
     response = jsonify(spread_view.spread_view(campaign, max_nodes(), root, after))
     response.cache_control.no_store = True
@@ -152,7 +148,7 @@ def _whole_number(name: str) -> int | None:
 @role_required(*READ_ROLES)
 def campaign_spread_find(campaign_id: int) -> Any:
     """``{"id", "ancestors"}`` of the first match; ``{"id": null, "error"}`` for none."""
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     term = request.args.get("q", "")
     found = spread_view.find_node(campaign, term)
     if found is None:
@@ -163,7 +159,7 @@ def campaign_spread_find(campaign_id: int) -> Any:
 
 @role_required(*READ_ROLES)
 def campaign_export(campaign_id: int, kind: str) -> Any:
-    campaign = _owned(campaign_id)
+    campaign = owned_campaign(campaign_id)
     marketer = current_user._get_current_object()
     stem = re.sub(r"[^a-z0-9-]", "", campaign.slug) or "campaign"
     if kind in exports.GRAPH_FORMATS:
@@ -178,9 +174,4 @@ def campaign_export(campaign_id: int, kind: str) -> Any:
     return response
 
 
-for _kind in EXPORTS:
-    bp.add_url_rule(
-        f"/campaigns/<int:campaign_id>/export/{_kind}",
-        view_func=campaign_export,
-        defaults={"kind": _kind},
-    )
+_route_each("/campaigns/<int:campaign_id>/export/{}", campaign_export, "kind", EXPORTS)

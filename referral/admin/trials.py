@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -13,6 +13,7 @@ from flask_login import current_user
 from wtforms.validators import InputRequired
 
 from referral.admin import bp
+from referral.admin.context import of_kind, owned_campaign
 from referral.admin.forms import ActionForm
 from referral.admin.rules import attach_errors
 from referral.domain.errors import N_, Conflict, ValidationFailed
@@ -21,7 +22,6 @@ from referral.forms import Form, WholeNumberField
 from referral.models import Campaign
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import trials as service
-from referral.services.scoping import get_owned
 
 STATE_NAMES = {
     "active": _l("In trial"),
@@ -49,9 +49,9 @@ def _trial_campaign(campaign_id: int, change: bool = False) -> Campaign:
     :raise NotFound: another workspace's campaign.  :raise Conflict: ``change`` on another
         kind of campaign (its page only says that it has no trials).
     """
-    found = get_owned(Campaign, campaign_id, g.workspace.id)
-    if change and found.kind != "trial":
-        raise Conflict(N_("This campaign is not a free trial."))
+    found = owned_campaign(campaign_id)
+    if change:
+        return of_kind(found, "trial", Conflict, N_("This campaign is not a free trial."))
     return found
 
 
