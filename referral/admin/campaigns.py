@@ -43,7 +43,7 @@ def _who() -> dict[str, Any]:
     return {"marketer_id": current_user.id, "ip_hash": hash_ip(request.remote_addr)}
 
 
-def _attach(form: CampaignForm, error: ValidationFailed) -> None:
+def _attach(form: CampaignForm, error: DomainError) -> None:
     """Show a service's field errors, translated, on the form fields (or on top when there
     is no such field)."""
     for name, messages in localized_errors(error).items():
@@ -101,15 +101,16 @@ def edit_campaign(campaign_id: int) -> Any:
     form.kind.render_kw = {"disabled": True}
     if request.method == "POST":
         form.kind.data = found.kind
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             service.update_campaign(found, form.values(), **_who())
-        except ValidationFailed as error:
+        except (ValidationFailed, service.CampaignClosed) as error:
             _attach(form, error)
+            status = error.status
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("admin.campaign", campaign_id=found.id))
-    status = 422 if request.method == "POST" else 200
     return render_template("admin/campaign_form.html", form=form, campaign=found), status
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from apiflask import HTTPTokenAuth
 from apiflask.exceptions import HTTPError
@@ -11,15 +12,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from referral.domain.errors import N_
 from referral.errors import localize, problem
-from referral.extensions import db
 from referral.models import ApiKey
 from referral.security import hash_ip
 from referral.services import api_keys
 from referral.services.api_keys import authenticate_api_key
 
 log = logging.getLogger(__name__)
-
-# ``last_used_at`` is written at most this often per key, so a busy key costs no write per call.
 
 auth = HTTPTokenAuth(
     scheme="Bearer",
@@ -40,12 +38,17 @@ def verify(token: str) -> ApiKey | None:
 
 
 def _record_use(key: ApiKey) -> None:
-    """Note the key's use (to the minute, audited); never fails the request."""
+    """Note the key's use (to the minute, audited); never fails the request (the service
+    rolls its own unit back when it cannot write)."""
     try:
         api_keys.record_use(key, hash_ip(request.remote_addr))
     except SQLAlchemyError:
-        db.session.rollback()
         log.warning("could not record the use of API key %s", key.id, exc_info=True)
+
+
+def caller() -> dict[str, Any]:
+    """Who asks, for the audit log: the API key and the hashed client address."""
+    return {"actor": f"api-key:{g.api_key.id}", "ip_hash": hash_ip(request.remote_addr)}
 
 
 @auth.error_processor

@@ -268,8 +268,7 @@ def _malformation(record: object) -> str | None:
         if name not in record:
             return f"the record has no '{name}' field"
         value = record[name]
-        negative = isinstance(value, int) and value < 0
-        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and negative):
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
             return f"the '{name}' field should be {_KINDS[kind]}"
     if not all(
         isinstance(item, dict) and {"id", "weight"} <= item.keys() for item in record["entries"]

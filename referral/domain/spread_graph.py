@@ -14,7 +14,6 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
 from itertools import compress
 from typing import Any
 
@@ -43,7 +42,7 @@ def _records(forest: Forest, indexes: Iterable[int] | None = None) -> list[dict[
             "status": nodes[i].status,
             "channel": nodes[i].channel,
             "created_at": nodes[i].created_at.isoformat(),
-            "confirmed_at": _iso_or_blank(nodes[i].confirmed_at),
+            "confirmed_at": nodes[i].confirmed_at.isoformat() if nodes[i].confirmed_at else "",
             "label": nodes[i].label,
             "subtree": subtree[i],
         }
@@ -51,15 +50,11 @@ def _records(forest: Forest, indexes: Iterable[int] | None = None) -> list[dict[
     ]
 
 
-def _iso_or_blank(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""
-
-
 def _edges(records: list[dict[str, Any]]) -> list[list[Any]]:
     return [[r["referrer_id"], r["id"]] for r in records if r["referrer_id"] is not None]
 
 
-def build_graph(nodes: Iterable[Node]) -> nx.DiGraph[int]:
+def build_graph(nodes: Iterable[Node]) -> nx.DiGraph:
     """The spread graph: edges referrer → referee, rejected nodes left out.
 
     Node attributes are all str or int, so that GraphML and GEXF can hold them: ``status``,
@@ -67,7 +62,7 @@ def build_graph(nodes: Iterable[Node]) -> nx.DiGraph[int]:
     confirmed), ``label`` and ``subtree``. Characters XML cannot hold are dropped from
     strings.
     """
-    graph: nx.DiGraph[int] = nx.DiGraph()
+    graph = nx.DiGraph()
     for record in _records(Forest.of(nodes)):  # id order: a parent is added before its edges
         node_id, referrer_id = record.pop("id"), record.pop("referrer_id")
         graph.add_node(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from referral.hashing import digest_api_key, new_api_key
 from referral.models import ApiKey, Marketer, Workspace
 from referral.models.base import utcnow
 from referral.services import audit
-from referral.services.tx import retry_on_contention
+from referral.services.tx import atomic
 
 NAME_MAX = 120
 
@@ -70,13 +70,18 @@ def revoke_api_key(key: ApiKey, revoked_by: Marketer | None = None) -> ApiKey:
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-@retry_on_contention
 def record_use(key: ApiKey, ip_hash: str | None = None) -> None:
     """Note that ``key`` authenticated a request: ``last_used_at`` to the minute and an
-    ``api_key.use`` audit entry with the hashed address."""
+    ``api_key.use`` audit entry with the hashed address (one unit of work, rolled back
+    whole when it fails)."""
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
         return
+    _note_use(key, now, ip_hash)
+
+
+@atomic
+def _note_use(key: ApiKey, now: datetime, ip_hash: str | None) -> None:
     key.last_used_at = now
     audit.record(
         "api_key.use",
@@ -85,7 +90,6 @@ def record_use(key: ApiKey, ip_hash: str | None = None) -> None:
         actor=f"api_key:{key.prefix}",
         ip_hash=ip_hash,
     )
-    db.session.commit()
 
 
 def authenticate_api_key(secret: str) -> ApiKey | None:

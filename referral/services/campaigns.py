@@ -1,4 +1,4 @@
-"""Campaign use cases: create, edit, publish, close, list."""
+"""Campaign use cases: create, edit, publish, close, list; each one unit of work."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from referral.domain import campaigns as rules
 from referral.domain.depth import above_ceiling
-from referral.domain.errors import N_, ValidationFailed
+from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.domain.slugs import slugify
 from referral.extensions import db
 from referral.models import Campaign, Participation, Workspace
 from referral.models.base import utcnow
 from referral.services import audit, lottery
+from referral.services.cursors import CursorPage, page
+from referral.services.tx import atomic
 
 EDITABLE = (
     "name",
@@ -28,6 +31,11 @@ EDITABLE = (
     "ends_at",
     "locales",
 )
+SLUG_TAKEN = N_("This address is already taken; choose another.")
+
+
+class CampaignClosed(Conflict):
+    """A closed campaign is read-only: every attempt to change it answers this (409)."""
 
 
 def ceiling() -> int:
@@ -99,6 +107,45 @@ def _free_slug(name: str) -> str:
     return slug
 
 
+def _write(*, chosen_slug: Any = None) -> None:
+    """Write the unit's changes now, so that a unique constraint lost to a concurrent request
+    is answered rather than a 500: the slug the caller chose (``chosen_slug``) was taken
+    meanwhile, or (anything else) the campaign changed meanwhile and may be tried again.
+
+    :raise ValidationFailed: on ``slug``.  :raise Conflict: otherwise.
+    """
+    try:
+        db.session.flush()
+    except IntegrityError:
+        if chosen_slug:
+            raise ValidationFailed.on("slug", SLUG_TAKEN) from None
+        raise Conflict(N_("Another request changed this at the same time; try again.")) from None
+
+
+def lock(campaign: Campaign) -> Campaign:
+    """Hold the campaign's row until the commit, so that concurrent state changes apply one
+    after the other (on SQLite, whose writers take turns anyway, a plain reload)."""
+    db.session.refresh(campaign, with_for_update=True)
+    return campaign
+
+
+def check_editable(campaign: Campaign) -> Campaign:
+    """:raise CampaignClosed: when the campaign is closed (it can no longer change)."""
+    if campaign.status == "closed":
+        raise CampaignClosed(N_("A closed campaign can no longer be changed."))
+    return campaign
+
+
+def campaign_page(workspace_id: int, limit: int | None, cursor: str | None) -> CursorPage[Campaign]:
+    """A page of the workspace's campaigns, oldest first.
+
+    :raise ValidationFailed: on ``limit`` or ``cursor``.
+    """
+    query = select(Campaign).where(Campaign.workspace_id == workspace_id)
+    return page(query, Campaign.id, limit, cursor)
+
+
+@atomic
 def create_campaign(
     workspace: Workspace,
     data: dict[str, Any],
@@ -113,15 +160,15 @@ def create_campaign(
     The slug is taken from ``data`` or made from the name; slugs are unique across all
     workspaces because ``/c/<slug>`` has no workspace in it.
 
-    :raise ValidationFailed: naming every bad field (including a taken slug); a reward depth
-        above the ceiling is audited.
+    :raise ValidationFailed: naming every bad field (including a taken slug, also one taken
+        at the same moment); a reward depth above the ceiling is audited.
     """
     who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
     _audit_depth(workspace.id, "campaign:new", data, who)
     values = rules.clean_campaign(data, ceiling())
     rules.check_dates(values.get("starts_at"), values.get("ends_at"))
     if values.get("slug") and _slug_taken(values["slug"]):
-        raise ValidationFailed.on("slug", N_("This address is already taken; choose another."))
+        raise ValidationFailed.on("slug", SLUG_TAKEN)
     values.setdefault("slug", _free_slug(values["name"]))
     values.setdefault("locales", ["en"])
     settings: dict[str, Any] = {}
@@ -129,28 +176,26 @@ def create_campaign(
         settings["rules"] = lottery.with_defaults(data["rules"])
     campaign = Campaign(workspace_id=workspace.id, status="draft", settings=settings, **values)
     db.session.add(campaign)
-    db.session.commit()
+    _write(chosen_slug=data.get("slug"))
     return campaign
 
 
-def update_campaign(
-    campaign: Campaign,
-    data: dict[str, Any],
-    *,
-    actor: str = "",
-    marketer_id: int | None = None,
-    ip_hash: str | None = None,
-) -> Campaign:
-    """Change the given fields. The kind never changes; a closed campaign is read-only.
+def create_in_workspace(workspace_id: int, data: dict[str, Any], **who: Any) -> Campaign:
+    """:func:`create_campaign` in the workspace with this id.
 
-    :raise ValidationFailed: naming every bad field; a reward depth above the ceiling is
-        audited.
+    :raise NotFound: when the workspace is gone (deleted while its API key was in use).
     """
-    if "reward_depth" in data:
-        who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
-        _audit_depth(campaign.workspace_id, f"campaign:{campaign.id}", data, who)
-    if campaign.status == "closed":
-        raise ValidationFailed(N_("A closed campaign can no longer be edited."), {})
+    workspace = db.session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound(N_("No such workspace."))
+    return create_campaign(workspace, data, **who)
+
+
+def _changes(campaign: Campaign, data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned editable fields of ``data``, checked against the stored campaign.
+
+    :raise ValidationFailed: naming every bad field.
+    """
     if "kind" in data and data["kind"] != campaign.kind:
         raise ValidationFailed.on("kind", N_("The kind of a campaign cannot change."))
     values = rules.clean_campaign(
@@ -160,7 +205,7 @@ def update_campaign(
         values.get("starts_at", campaign.starts_at), values.get("ends_at", campaign.ends_at)
     )
     if values.get("slug") and _slug_taken(values["slug"], except_id=campaign.id):
-        raise ValidationFailed.on("slug", N_("This address is already taken; choose another."))
+        raise ValidationFailed.on("slug", SLUG_TAKEN)
     if (
         "reward_depth" in values
         and campaign.rules
@@ -170,46 +215,71 @@ def update_campaign(
             "reward_depth",
             N_("Some reward rules pay deeper than this; remove them before lowering the depth."),
         )
+    return values
+
+
+@atomic
+def update_campaign(
+    campaign: Campaign,
+    data: dict[str, Any],
+    *,
+    actor: str = "",
+    marketer_id: int | None = None,
+    ip_hash: str | None = None,
+) -> Campaign:
+    """Change the given fields. The kind never changes; official rules are frozen once
+    published; a closed campaign is read-only.
+
+    :raise CampaignClosed: when the campaign is closed.
+    :raise ValidationFailed: naming every bad field; a reward depth above the ceiling is
+        audited.
+    """
+    check_editable(lock(campaign))
+    if "reward_depth" in data:
+        who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
+        _audit_depth(campaign.workspace_id, f"campaign:{campaign.id}", data, who)
+    values = _changes(campaign, data)
     new_rules = data.get("rules") if isinstance(data.get("rules"), dict) else None
-    # Every check before the first assignment: a refused update must leave nothing in the
-    # session for a later commit to write.
     if new_rules is not None and campaign.status != "draft":
         raise ValidationFailed.on("rules", N_("Official rules are frozen once published."))
     for name, value in values.items():
         setattr(campaign, name, value)
     if new_rules is not None:
         campaign.settings = {**campaign.settings, "rules": lottery.with_defaults(new_rules)}
-    db.session.commit()
+    _write(chosen_slug=data.get("slug"))
     return campaign
 
 
+@atomic
 def publish_campaign(campaign: Campaign) -> Campaign:
     """Open a draft: it goes live and its landing page takes part.
 
     :raise Conflict: when not a draft.  :raise ValidationFailed: lottery rules missing.
     """
+    lock(campaign)
     rules.check_publishable(campaign.kind, campaign.status, campaign.settings)
     campaign.status = "live"
     campaign.published_at = utcnow()
     if campaign.kind == "lottery":
         lottery.open_lottery(campaign)  # the seed's commitment is public from now on
-    db.session.commit()
+    _write()
     return campaign
 
 
+@atomic
 def close_campaign(campaign: Campaign) -> Campaign:
     """Close a live campaign: no new participants; a lottery's entries freeze.
 
-    :raise Conflict: when not live, or a lottery with a rule that sells entries.
+    :raise Conflict: when not live, or a lottery with a rule that sells entries (no purchase
+        necessary, DESIGN invariant 5: checked by ``lottery.freeze_entries``).
     """
+    lock(campaign)
     rules.check_closable(campaign.status)
-    if campaign.kind == "lottery":
-        lottery.check_fair_entries(campaign)  # no purchase necessary (DESIGN invariant 5)
     campaign.status = "closed"
     campaign.closed_at = utcnow()
     if campaign.kind == "lottery":
         lottery.freeze_entries(campaign)  # publishes entries_digest; nothing changes them after
-    db.session.commit()
+    _write()
     return campaign
 
 

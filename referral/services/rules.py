@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from referral.domain import sweepstakes
 from referral.domain.depth import check_rule_level, deepest_level
 from referral.domain.errors import N_, Message, ValidationFailed
@@ -11,11 +13,14 @@ from referral.domain.rewards import REWARD_EVENTS
 from referral.extensions import db
 from referral.models import REWARDS, Campaign, RewardRule
 from referral.services.campaigns import audit_depth_refused, ceiling
+from referral.services.cursors import CursorPage, page
+from referral.services.tx import atomic
 
 AMOUNT_MAX = 10_000_000
 MILESTONE_MAX = 10_000
 FieldErrors = dict[str, list[str | Message]]
 NOT_WHOLE = N_("Must be a whole number.")
+NUMBERS = ("milestone", "level", "amount")
 
 
 def _choose(choices: tuple[str, ...]) -> list[str | Message]:
@@ -36,16 +41,8 @@ def _int(data: dict[str, Any], name: str, errors: FieldErrors) -> int | None:
         return None
 
 
-def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
-    """Shape checks of a rule's fields, all problems at once.
-
-    :raise ValidationFailed: naming each bad field.
-    """
-    errors: FieldErrors = {}
-    event = data.get("event") or None
-    milestone = _int(data, "milestone", errors)
-    level = _int(data, "level", errors)
-    amount = _int(data, "amount", errors)
+def _check_trigger(event: str | None, milestone: int | None, errors: FieldErrors) -> None:
+    """What pays: an ``event`` or a ``milestone`` of confirmed referrals, exactly one."""
     if (event is None) == (milestone is None) and "milestone" not in errors:
         errors["event"] = [N_("Give either an event or a milestone, not both.")]
     if event is not None and event not in REWARD_EVENTS:
@@ -57,8 +54,10 @@ def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
                 {"max": MILESTONE_MAX},
             )
         ]
-    if level is None and "level" not in errors:
-        errors["level"] = [N_("Give the level: 0 for the actor, 1 for the direct referrer, …")]
+
+
+def _check_payout(data: dict[str, Any], amount: int | None, errors: FieldErrors) -> str | None:
+    """How much of which reward: the ``amount``, and for cash a ``currency`` (returned)."""
     if data.get("reward") not in REWARDS:
         errors["reward"] = _choose(REWARDS)
     if amount is None and "amount" not in errors:
@@ -72,6 +71,21 @@ def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
         not currency or len(currency) != 3 or not currency.isalpha()
     ):
         errors["currency"] = [N_("Cash rewards need a three-letter currency code, e.g. EUR.")]
+    return currency
+
+
+def _clean_rule(data: dict[str, Any]) -> dict[str, Any]:
+    """Shape checks of a rule's fields, all problems at once.
+
+    :raise ValidationFailed: naming each bad field.
+    """
+    errors: FieldErrors = {}
+    milestone, level, amount = (_int(data, name, errors) for name in NUMBERS)
+    event = data.get("event") or None
+    _check_trigger(event, milestone, errors)
+    if level is None and "level" not in errors:
+        errors["level"] = [N_("Give the level: 0 for the actor, 1 for the direct referrer, …")]
+    currency = _check_payout(data, amount, errors)
     if errors:
         raise ValidationFailed(N_("Some fields are not valid."), errors)
     return {
@@ -117,6 +131,7 @@ def _check_level(
         raise
 
 
+@atomic
 def add_rule(
     campaign: Campaign,
     data: dict[str, Any],
@@ -139,12 +154,20 @@ def add_rule(
     sweepstakes.check_rule(campaign.kind, values["event"], values["reward"])
     rule = RewardRule(campaign_id=campaign.id, **values)
     db.session.add(rule)
-    db.session.commit()
     return rule
 
 
+@atomic
 def deactivate_rule(rule: RewardRule) -> RewardRule:
     """Stop a rule from paying (paid lines stay in the ledger)."""
     rule.active = False
-    db.session.commit()
     return rule
+
+
+def rule_page(campaign: Campaign, limit: int | None, cursor: str | None) -> CursorPage[RewardRule]:
+    """A page of the campaign's rules, oldest first.
+
+    :raise ValidationFailed: on ``limit`` or ``cursor``.
+    """
+    query = select(RewardRule).where(RewardRule.campaign_id == campaign.id)
+    return page(query, RewardRule.id, limit, cursor)

@@ -11,6 +11,7 @@ from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, RewardRule
 from referral.services.campaigns import (
+    CampaignClosed,
     campaign_overview,
     ceiling,
     close_campaign,
@@ -147,10 +148,14 @@ def test_an_update_ignores_fields_that_are_not_editable(factory: Factory) -> Non
     assert campaign.published_at is None
 
 
-def test_a_closed_campaign_is_read_only(factory: Factory) -> None:
+def test_a_closed_campaign_is_read_only_with_one_conflict_for_every_caller(
+    factory: Factory,
+) -> None:
+    """The admin and the API ask the same service, so they answer the same 409."""
     campaign = factory.campaign(status="closed", name="Done")
-    with pytest.raises(ValidationFailed, match="closed campaign"):
+    with pytest.raises(CampaignClosed, match="closed campaign") as raised:
         update_campaign(campaign, {"name": "Again"})
+    assert isinstance(raised.value, Conflict) and raised.value.status == 409
     db.session.expire_all()
     assert campaign.name == "Done"
 

@@ -388,8 +388,8 @@ def test_a_closed_campaign_cannot_be_edited(
         campaign_form(name="Reopened?", slug=campaign.slug),
         form_page=f"/admin/campaigns/{campaign.id}/edit",
     )
-    assert response.status_code == 422
-    assert "A closed campaign can no longer be edited." in page_text(response)
+    assert response.status_code == 409  # the same conflict as the API's
+    assert "A closed campaign can no longer be changed." in page_text(response)
     assert reload(campaign).name == "Finished"
     overview = page_text(browser.client.get(f"/admin/campaigns/{campaign.id}"))
     assert f"/admin/campaigns/{campaign.id}/edit" not in overview
