@@ -7,7 +7,7 @@ PORT   ?= 5000
 # Two workers: the machine this runs on has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup serve lint format translations extract-messages clean bench
+.PHONY: run test setup serve lint typecheck format translations extract-messages clean bench
 
 run: setup
 	$(BIN)/referral db upgrade
@@ -54,6 +54,10 @@ extract-messages: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over referral/ ([tool.mypy] in pyproject.toml): the domain strictly, the rest checked.
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -11,6 +11,8 @@ The cap is checked when a rule is saved and again when a reward is paid.
 
 from __future__ import annotations
 
+from typing import SupportsIndex, SupportsInt
+
 from referral.domain.errors import N_, ValidationFailed
 
 HARD_CEILING = 3
@@ -19,6 +21,14 @@ DEFAULT_REWARD_DEPTH = 1
 
 # Event kinds that are real customer value, and so may pay levels >= 2.
 VALUE_EVENTS = frozenset({"purchase", "trial_converted"})
+
+
+def _as_int(value: object) -> int:
+    """``int(value)`` for any value: TypeError for what ``int()`` cannot read, ValueError for
+    text that is not a whole number."""
+    if isinstance(value, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return int(value)
+    raise TypeError(f"not a number: {type(value).__name__}")
 
 
 def operator_ceiling(configured: object) -> int:
@@ -38,7 +48,7 @@ def check_reward_depth(reward_depth: object, ceiling: int) -> int:
     :raise ValidationFailed: on field ``reward_depth`` with the reason.
     """
     try:
-        depth = int(reward_depth)  # type: ignore[call-overload]
+        depth = _as_int(reward_depth)
     except (TypeError, ValueError):
         raise ValidationFailed.on(
             "reward_depth", N_("Reward depth must be a whole number.")
@@ -63,7 +73,7 @@ def above_ceiling(reward_depth: object, ceiling: int) -> int | None:
     if isinstance(reward_depth, bool):
         return None
     try:
-        depth = int(reward_depth)  # type: ignore[call-overload]
+        depth = _as_int(reward_depth)
     except (TypeError, ValueError):
         return None
     return depth if depth > ceiling else None

@@ -268,7 +268,8 @@ def _malformation(record: object) -> str | None:
         if name not in record:
             return f"the record has no '{name}' field"
         value = record[name]
-        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+        negative = isinstance(value, int) and value < 0
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and negative):
             return f"the '{name}' field should be {_KINDS[kind]}"
     if not all(
         isinstance(item, dict) and {"id", "weight"} <= item.keys() for item in record["entries"]

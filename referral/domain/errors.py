@@ -15,7 +15,7 @@ and parameters so the display layer can translate (see ``referral.errors.localiz
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,7 @@ def as_message(value: str | Message) -> Message:
     return value if isinstance(value, Message) else Message(value)
 
 
-FieldErrors = Mapping[str, list[str | Message]]
+FieldErrors = Mapping[str, Sequence[str | Message]]
 
 
 class DomainError(Exception):

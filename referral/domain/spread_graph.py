@@ -14,6 +14,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from itertools import compress
 from typing import Any
 
@@ -42,7 +43,7 @@ def _records(forest: Forest, indexes: Iterable[int] | None = None) -> list[dict[
             "status": nodes[i].status,
             "channel": nodes[i].channel,
             "created_at": nodes[i].created_at.isoformat(),
-            "confirmed_at": nodes[i].confirmed_at.isoformat() if nodes[i].confirmed_at else "",
+            "confirmed_at": _iso_or_blank(nodes[i].confirmed_at),
             "label": nodes[i].label,
             "subtree": subtree[i],
         }
@@ -50,11 +51,15 @@ def _records(forest: Forest, indexes: Iterable[int] | None = None) -> list[dict[
     ]
 
 
+def _iso_or_blank(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
 def _edges(records: list[dict[str, Any]]) -> list[list[Any]]:
     return [[r["referrer_id"], r["id"]] for r in records if r["referrer_id"] is not None]
 
 
-def build_graph(nodes: Iterable[Node]) -> nx.DiGraph:
+def build_graph(nodes: Iterable[Node]) -> nx.DiGraph[int]:
     """The spread graph: edges referrer → referee, rejected nodes left out.
 
     Node attributes are all str or int, so that GraphML and GEXF can hold them: ``status``,
@@ -62,7 +67,7 @@ def build_graph(nodes: Iterable[Node]) -> nx.DiGraph:
     confirmed), ``label`` and ``subtree``. Characters XML cannot hold are dropped from
     strings.
     """
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[int] = nx.DiGraph()
     for record in _records(Forest.of(nodes)):  # id order: a parent is added before its edges
         node_id, referrer_id = record.pop("id"), record.pop("referrer_id")
         graph.add_node(

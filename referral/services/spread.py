@@ -38,18 +38,23 @@ def fingerprint(campaign_id: int) -> tuple[Any, ...]:
     return (campaign_id, *(str(v) for v in row))
 
 
+# A participation's columns in the order of ``spread.Node``'s fields (its label aside).
+NODE_COLUMNS = (
+    Participation.id,
+    Participation.referrer_id,
+    Participation.status,
+    Participation.created_at,
+    Participation.confirmed_at,
+    Participation.channel,
+)
+
+
 def load_nodes(campaign_id: int, with_labels: bool = False) -> list[spread.Node]:
     """Every participation of the campaign as a spread ``Node``, in id order."""
-    columns = [
-        Participation.id,
-        Participation.referrer_id,
-        Participation.status,
-        Participation.created_at,
-        Participation.confirmed_at,
-        Participation.channel,
-    ]
     query = (
-        select(*columns).where(Participation.campaign_id == campaign_id).order_by(Participation.id)
+        select(*NODE_COLUMNS)
+        .where(Participation.campaign_id == campaign_id)
+        .order_by(Participation.id)
     )
     if with_labels:
         query = query.add_columns(Customer.email_display).join(

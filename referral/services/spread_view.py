@@ -23,6 +23,7 @@ from referral.models import (
     Participation,
 )
 from referral.services.participants import clean_search
+from referral.services.spread import NODE_COLUMNS
 
 VIEW_MAX_NODES = 5_000  # default of the REFERRAL_SPREAD_VIEW_MAX_NODES setting
 
@@ -83,16 +84,7 @@ def _view_rows(campaign_id: int, root: int | None, path: str | None) -> list[Any
     """(id, referrer, status, created, confirmed, channel, customer id, address) in id
     order: every participant, or ``root`` and everyone whose ``path`` runs through it."""
     query = (
-        select(
-            Participation.id,
-            Participation.referrer_id,
-            Participation.status,
-            Participation.created_at,
-            Participation.confirmed_at,
-            Participation.channel,
-            Participation.customer_id,
-            Customer.email_display,
-        )
+        select(*NODE_COLUMNS, Participation.customer_id, Customer.email_display)
         .join(Customer, Customer.id == Participation.customer_id)
         .where(Participation.campaign_id == campaign_id)
         .order_by(Participation.id)
