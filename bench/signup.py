@@ -24,8 +24,9 @@ from referral import create_app
 from referral.config import test_config
 from referral.extensions import db
 from referral.models import Campaign, LedgerEntry, RewardRule, Workspace
+from referral.services.confirmation import confirm_participation
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.outbox import Mail
-from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
 
 
 def _compose(participation, customer, token):  # the real composer renders templates; the

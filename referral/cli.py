@@ -53,15 +53,10 @@ def create_admin_command(workspace_slug: str, email: str, password: str | None, 
 @with_appcontext
 def create_api_key_command(workspace_slug: str, name: str) -> None:
     """Print a new API key for the workspace as the last line of output."""
-    from sqlalchemy import select
-
-    from referral.extensions import db
-    from referral.models import Workspace
+    from referral.services.accounts import find_workspace
     from referral.services.api_keys import create_api_key
 
-    # Slugs are stored lower-case (create-admin folds them), so look them up the same way.
-    slug = workspace_slug.strip().lower()
-    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    workspace = find_workspace(workspace_slug)
     if workspace is None:
         raise click.ClickException(f"No workspace {workspace_slug!r}.")
     try:
@@ -184,11 +179,10 @@ def verify_draw_command(file: Any) -> None:
 def draw_command(campaign_id: int, winners: int, alternates: int | None, beacon: str) -> None:
     """Draw a closed lottery's winners, once (the same as POST /api/v1/campaigns/ID/draws)."""
     from referral import emails
-    from referral.extensions import db
-    from referral.models import Campaign
+    from referral.services.campaigns import find_campaign
     from referral.services.draws import run_draw
 
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = find_campaign(campaign_id)
     if campaign is None:
         raise click.ClickException(f"No campaign {campaign_id}.")
     try:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from referral.domain import draws
 from referral.extensions import db
 from referral.models import LedgerEntry, OutboxMessage
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.outbox import Mail
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.factories import Factory
 

@@ -11,7 +11,7 @@ from referral import tasks
 from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.services import trials
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
 from tests.web.conftest import join_through_form
 

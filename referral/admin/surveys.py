@@ -23,7 +23,7 @@ from referral.admin.rules import attach_errors
 from referral.domain import surveys as rules
 from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.errors import localized_message
-from referral.extensions import db, talisman
+from referral.extensions import talisman
 from referral.forms import Form, WholeNumberField
 from referral.headers import CHART_CSP
 from referral.models import Campaign, Survey
@@ -137,7 +137,6 @@ def survey_settings(campaign_id: int) -> Any:
         try:
             builder.update_settings(campaign, data)
         except ValidationFailed as error:
-            db.session.rollback()
             attach_errors(form, error)
         else:
             flash(_("Survey settings saved."), "success")
@@ -154,10 +153,8 @@ def add_survey_question(campaign_id: int) -> Any:
         try:
             builder.add_question(campaign, form.values())
         except ValidationFailed as error:
-            db.session.rollback()
             attach_errors(form, error)
         except Conflict as error:
-            db.session.rollback()
             form.form_errors.append(localized_message(error))
             return _builder(campaign, question=form, status=409)
         else:
@@ -174,7 +171,6 @@ def _change(campaign_id: int, question_id: int, change: Any, done: str) -> Any:
         try:
             change(found, question)
         except Conflict as error:
-            db.session.rollback()
             flash(localized_message(error), "error")
         else:
             flash(done, "success")

@@ -33,7 +33,8 @@ from referral.api.openapi import problem_responses
 from referral.api.pagination import page
 from referral.api.schemas import ListQuery
 from referral.models import LedgerEntry, Participation
-from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
+from referral.services.confirmation import confirm_participation
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rewards import balances
 
 log = logging.getLogger(__name__)

@@ -19,14 +19,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from referral import emails, tasks
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
-from referral.extensions import db, limiter
+from referral.extensions import limiter
 from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.public import bp
 from referral.public.cookies import Touch, Touches, keep_new_visitor, visitor_id
 from referral.public.forms import OTHER_REGION, JoinForm, join_form
 from referral.security import hash_ip
-from referral.services import advocates, clicks, lottery, referrals, surveys
+from referral.services import advocates, clicks, confirmation, joining, lottery, surveys
 
 log = logging.getLogger("referral.public")
 
@@ -93,7 +93,7 @@ def consent_for(campaign: Campaign) -> tuple[str, str]:
     text = gettext(
         "I agree that %(brand)s may e-mail me about %(campaign)s and keep my details for it. "
         "I can withdraw my consent at any time.",
-        brand=referrals.brand_name(campaign),
+        brand=joining.brand_name(campaign),
         campaign=campaign.name,
     )
     return text, DEFAULT_CONSENT_VERSION
@@ -135,8 +135,8 @@ def campaign(slug: str) -> Any:
 
     :raise NotFound: unknown slug or a draft (404).
     """
-    found = referrals.public_campaign(slug)
-    if not referrals.is_open(found):
+    found = joining.public_campaign(slug)
+    if not joining.is_open(found):
         return _closed(found, 409 if request.method == "POST" else 200)
     if request.method == "POST":
         return _join(found)
@@ -151,7 +151,7 @@ def campaign(slug: str) -> Any:
     return response
 
 
-def _join_request(campaign: Campaign, form: JoinForm) -> referrals.JoinRequest:
+def _join_request(campaign: Campaign, form: JoinForm) -> joining.JoinRequest:
     text, version = consent_for(campaign)
     touch = Touches.from_request().get(campaign.id)
     if touch is None and form.ref.data:  # no cookie: the code came with the form, now
@@ -159,7 +159,7 @@ def _join_request(campaign: Campaign, form: JoinForm) -> referrals.JoinRequest:
         touched_at = None
     else:
         touched_at = touch.at if touch else None
-    return referrals.JoinRequest(
+    return joining.JoinRequest(
         email=form.email.data or "",
         name=(form.name.data or "").strip(),
         locale=str(get_locale() or "en"),
@@ -172,8 +172,8 @@ def _join_request(campaign: Campaign, form: JoinForm) -> referrals.JoinRequest:
     )
 
 
-def _visitor() -> referrals.Visitor:
-    return referrals.Visitor(
+def _visitor() -> joining.Visitor:
+    return joining.Visitor(
         ip=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:500] or None,
         visitor_id=visitor_id(),
@@ -217,23 +217,19 @@ def _join(campaign: Campaign) -> Any:
         return _landing(campaign, form, 422, notice=notice)
     if not form.validate():
         return _landing(campaign, form, 422)
+    lottery_form = campaign.kind == "lottery"  # asks the age and region; the date is not kept
     try:
-        if campaign.kind == "lottery":  # age and region first; the birth date is not kept
-            lottery.check_eligibility(
-                campaign,
-                form.birth_date.data,
-                _region(form.region.data),  # type: ignore[attr-defined]
-            )
-        result = referrals.join_campaign(
-            campaign, _join_request(campaign, form), _visitor(), emails.confirmation
+        joining.join_from_page(
+            campaign,
+            _join_request(campaign, form),
+            _visitor(),
+            emails.confirmation,
+            birth_date=form.birth_date.data if lottery_form else None,  # type: ignore[attr-defined]
+            region=_region(form.region.data) if lottery_form else None,  # type: ignore[attr-defined]
         )
-        if not result.created and referrals.awaits_confirmation(result.participation):
-            referrals.resend_confirmation(result.participation, emails.confirmation)
     except ValidationFailed as error:
-        db.session.rollback()
         return _landing(campaign, form, 422, notice=_show_errors(form, error))
     except Conflict:
-        db.session.rollback()
         return _closed(campaign, 409)
     _deliver()
     return redirect(url_for(".joined", slug=campaign.slug), 303)
@@ -247,7 +243,7 @@ def _deliver() -> None:
 @bp.route("/c/<slug>/joined")
 def joined(slug: str) -> Any:
     """ "Check your inbox", the same for a new address, a known one, and a caught bot."""
-    found = referrals.public_campaign(slug)
+    found = joining.public_campaign(slug)
     return render_template("public/joined.html", campaign=found)
 
 
@@ -255,7 +251,7 @@ def joined(slug: str) -> Any:
 
 
 def thank_you(participation: Participation, status: int = 200) -> Any:
-    campaign = db.session.get(Campaign, participation.campaign_id)
+    campaign = participation.campaign
     page = render_template(
         "public/thanks.html",
         campaign=campaign,
@@ -301,11 +297,10 @@ def confirm(token: str) -> Any:
     :raise NotFound: unknown token (404).
     """
     try:
-        participation, _first_use = referrals.confirm_by_token(token[:200])
-    except referrals.LinkExpired as error:
-        campaign = db.session.get(Campaign, error.campaign_id)
+        participation, _first_use = confirmation.confirm_by_token(token[:200])
+    except confirmation.LinkExpired as error:
         page = render_template(
-            "public/link_expired.html", campaign=campaign, message=localize(error.summary)
+            "public/link_expired.html", campaign=error.campaign, message=localize(error.summary)
         )
         return page, 410
     return thank_you(participation)

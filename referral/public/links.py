@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from referral import qr
 from referral.public import bp
 from referral.public.fastpath import follow_link
-from referral.services import advocates, clicks, referrals
+from referral.services import advocates, clicks, joining
 from referral.services.clicks import LinkTarget
 
 QR_MAX_AGE = 24 * 3600
@@ -85,6 +85,6 @@ def qr_card(code: str) -> Any:
 @bp.route("/c/<slug>/leaderboard")
 def leaderboard(slug: str) -> Any:
     """The top advocates, names masked, with the tie-break rule written on the page."""
-    campaign = referrals.public_campaign(slug)
+    campaign = joining.public_campaign(slug)
     board = advocates.leaderboard(campaign, limit=20)
     return render_template("public/leaderboard.html", campaign=campaign, board=board)

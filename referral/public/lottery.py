@@ -12,10 +12,9 @@ from flask import abort, current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from referral.domain.draws import verify_record
-from referral.extensions import db
 from referral.models import Campaign, Draw
 from referral.public import bp
-from referral.services import draw_results, draws, lottery, referrals
+from referral.services import draw_results, draws, joining, lottery
 
 # The checks of ``domain.draws.verify_record`` by name, for the reader's language.
 CHECK_NAMES = {
@@ -34,7 +33,7 @@ def lottery_rules(slug: str) -> Any:
 
     :raise NotFound: unknown slug, a draft, or a campaign that is not a prize draw.
     """
-    campaign = referrals.public_campaign(slug)
+    campaign = joining.public_campaign(slug)
     if campaign.kind != "lottery":
         abort(404)
     rules = lottery.with_defaults(lottery.official_rules(campaign))
@@ -64,10 +63,9 @@ def _local(moment: datetime | None, rules: dict[str, Any]) -> str:
 
 def _public_draw(draw_id: int) -> tuple[Draw, Campaign]:
     found = draws.public_draw(draw_id)
-    campaign = db.session.get(Campaign, found.campaign_id) if found else None
-    if found is None or campaign is None:
+    if found is None:
         abort(404)
-    return found, campaign
+    return found
 
 
 @bp.route("/draws/<int:draw_id>/verify")

@@ -16,7 +16,7 @@ from flask_babel import gettext, ngettext
 from referral.domain import instant_win as game
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.errors import localized_message
-from referral.extensions import db, limiter
+from referral.extensions import limiter
 from referral.models import Campaign, InstantWinPrize, Participation
 from referral.public import bp
 from referral.security import hash_ip
@@ -27,7 +27,7 @@ from referral.services import instant_win as service
 def _player(token: str) -> tuple[Participation, Campaign]:
     """:raise NotFound: a forged link, or a campaign without a game."""
     person = advocates.from_token(token[:300])
-    campaign = db.session.get(Campaign, person.campaign_id)
+    campaign = person.campaign
     if campaign is None or campaign.kind != "instant_win":
         raise NotFound(N_("This link is not valid."))
     return person, campaign
@@ -65,7 +65,7 @@ def _left_text(left: game.Allowance) -> str:
 def _page(person: Participation, campaign: Campaign, notice: str = "", status: int = 200) -> Any:
     prizes = service.prizes(campaign, active_only=True)
     shown = service.get_play(person, request.args.get("play", 0, type=int) or 0)
-    won = db.session.get(InstantWinPrize, shown.prize_id) if shown and shown.prize_id else None
+    won = service.prize_of(shown)
     left = service.allowance(campaign, person)
     page = render_template(
         "public/play.html",
@@ -114,7 +114,6 @@ def spin(token: str) -> Any:
     try:
         result = service.play(campaign, person)
     except Conflict as error:
-        db.session.rollback()
         if _wants_json():
             return jsonify({"message": localized_message(error)}), 409
         return _page(person, campaign, notice=localized_message(error), status=409)

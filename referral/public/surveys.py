@@ -13,7 +13,6 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors, localized_message
-from referral.extensions import db
 from referral.forms import Form
 from referral.models import Participation
 from referral.models.base import utcnow
@@ -103,16 +102,12 @@ def _submit(token: str, participation: Participation, found: service.SurveyState
     try:
         service.submit_response(participation, values)
     except ValidationFailed as error:
-        db.session.rollback()
         notice = localized_message(error)
         return _form_page(token, found, 422, values, localized_errors(error), notice)
     except service.AlreadyAnswered:
-        db.session.rollback()
         return _done(participation, found, 409)
     except service.SurveyClosed:
-        db.session.rollback()
         return _closed(found, 409)
     except Conflict as error:
-        db.session.rollback()
         return _form_page(token, found, 409, values, notice=localize(error.summary))
     return redirect(url_for(".survey", token=token), 303)

@@ -8,8 +8,6 @@ from flask import current_app, render_template
 
 from referral.domain import trials as rules
 from referral.domain.errors import N_, NotFound
-from referral.extensions import db
-from referral.models import Campaign
 from referral.models.base import utcnow
 from referral.public import bp
 from referral.services import advocates, trials
@@ -22,7 +20,7 @@ def trial_status(token: str) -> Any:
     :raise NotFound: a forged or altered link, or a campaign that is not a free trial.
     """
     person = advocates.from_token(token[:300])
-    campaign = db.session.get(Campaign, person.campaign_id)
+    campaign = person.campaign
     if campaign is None or campaign.kind != "trial":
         raise NotFound(N_("This link is not valid."))
     trial = trials.trial_of(person)

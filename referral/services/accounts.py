@@ -107,10 +107,15 @@ class NewAdmin:
     created: bool
 
 
+def find_workspace(slug: str) -> Workspace | None:
+    """The workspace ``slug``; slugs are stored lower-case, so any spelling finds it."""
+    return db.session.scalar(select(Workspace).where(Workspace.slug == slug.strip().lower()))
+
+
 def ensure_workspace(slug: str, name: str | None = None) -> Workspace:
     """The workspace ``slug``, created when missing (no commit)."""
     slug = check_slug(slug.strip().lower())
-    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    workspace = find_workspace(slug)
     if workspace is None:
         workspace = Workspace(slug=slug, name=name or slug.replace("-", " ").title())
         db.session.add(workspace)

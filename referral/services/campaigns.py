@@ -283,6 +283,12 @@ def close_campaign(campaign: Campaign) -> Campaign:
     return campaign
 
 
+def find_campaign(campaign_id: int) -> Campaign | None:
+    """Any workspace's campaign by id, for the operator's commands (the admin and the API
+    load campaigns through their workspace only)."""
+    return db.session.get(Campaign, campaign_id)
+
+
 def list_campaigns(workspace_id: int) -> list[tuple[Campaign, int, int]]:
     """The workspace's campaigns, newest first, with participant and confirmed counts."""
     participants = func.count(Participation.id)

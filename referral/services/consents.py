@@ -1,7 +1,7 @@
 """Consent: what a customer agreed to and when they took it back.
 
 The record is append-only. A consent given is a row with ``action="given"`` (written when
-the person joins, see ``referrals.join_campaign``); a withdrawal is a row of its own with
+the person joins, see ``joining.join_campaign``); a withdrawal is a row of its own with
 ``action="withdrawn"``, so the history shows both, in order, and nothing is ever rewritten.
 Each row keeps where or how it was received (``page``: the landing page's address, or
 ``api``, ``phone``, ``mail``) and the User-Agent of the request that wrote it, clipped.

@@ -12,7 +12,7 @@ from referral.models import Campaign, Lottery
 from referral.models.base import utcnow
 from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 
 DRAWN_SLUG = "demo-winter-draw"

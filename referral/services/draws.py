@@ -281,9 +281,11 @@ def published_record(draw: Draw) -> dict[str, Any]:
     }
 
 
-def public_draw(draw_id: int) -> Draw | None:
-    """Any draw by id: records are public so anyone can verify them."""
-    return db.session.get(Draw, draw_id)
+def public_draw(draw_id: int) -> tuple[Draw, Campaign] | None:
+    """Any draw by id, with its campaign: records are public so anyone can verify them."""
+    draw = db.session.get(Draw, draw_id)
+    campaign = db.session.get(Campaign, draw.campaign_id) if draw else None
+    return (draw, campaign) if draw and campaign else None
 
 
 def publish_results(draw: Draw, marketer_id: int | None = None) -> Draw:

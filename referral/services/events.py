@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from referral.domain.errors import N_, Conflict, Message, ValidationFailed
 from referral.domain.rewards import check_opted_in
 from referral.extensions import db
-from referral.models import Campaign, Event, LedgerEntry, Participation
+from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
-from referral.services.rewards import pay_for_event
-from referral.services.tx import retry_on_contention
+from referral.services import rewards
+from referral.services.tx import atomic
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
 EXTERNAL_ID_MAX = 128
@@ -27,6 +27,40 @@ ONCE_PER_PARTICIPANT = ("survey_completed", "trial_converted", "lottery_entered"
 def once_key(kind: str, participation_id: int) -> str:
     """The external id under which a once-per-participant event is stored."""
     return f"{kind}:{participation_id}"
+
+
+def record_event(
+    workspace_id: int,
+    whom: Participation | Customer,
+    kind: str,
+    *,
+    amount: int | None = None,
+    currency: str | None = None,
+    external_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Put ``kind`` on a customer's timeline and add it to the session (the caller's
+    transaction): for a participation, in its campaign; for a customer, outside any.
+
+    ``occurred_at`` defaults to now. The unique (campaign, kind, ``external_id``) keeps a
+    repeat out: a caller that may meet one adds the event inside a savepoint.
+    """
+    in_campaign = isinstance(whom, Participation)
+    event = Event(
+        workspace_id=workspace_id,
+        customer_id=whom.customer_id if in_campaign else whom.id,
+        campaign_id=whom.campaign_id if in_campaign else None,
+        participation_id=whom.id if in_campaign else None,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        external_id=external_id,
+        data=data or {},
+        occurred_at=occurred_at or utcnow(),
+    )
+    db.session.add(event)
+    return event
 
 
 @dataclass
@@ -61,25 +95,60 @@ def _check(kind: str, amount: Any, currency: Any, external_id: Any, occurred_at:
         raise ValidationFailed(N_("Some fields are not valid."), errors)
 
 
-def _replay(campaign: Campaign, kind: str, external_id: str) -> Reported | None:
-    event = db.session.scalar(
+def find_event(campaign: Campaign, kind: str, external_id: str) -> Event | None:
+    """The event of ``kind`` stored under ``external_id`` in ``campaign``, if any."""
+    return db.session.scalar(
         select(Event).where(
             Event.campaign_id == campaign.id, Event.kind == kind, Event.external_id == external_id
         )
     )
+
+
+def _replay(campaign: Campaign, kind: str, external_id: str) -> Reported | None:
+    event = find_event(campaign, kind, external_id)
     if event is None:
         return None
-    rewards = list(
-        db.session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.source_event_id == event.id)
-            .order_by(LedgerEntry.id)
-        )
+    paid = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.source_event_id == event.id).order_by(LedgerEntry.id)
     )
-    return Reported(event, rewards, created=False)
+    return Reported(event, list(paid), created=False)
 
 
-@retry_on_contention
+def _once_per_participant(
+    participation: Participation, kind: str, external_id: str | None, data: dict[str, Any] | None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The external id and data under which ``kind`` is stored: an event a participant
+    does once is keyed by the participant, the integrator's id kept in its data."""
+    if kind not in ONCE_PER_PARTICIPANT:
+        return external_id, data
+    if external_id:
+        data = {**(data or {}), "external_id": external_id}
+    return once_key(kind, participation.id), data
+
+
+def _check_participant(participation: Participation) -> None:
+    """:raise Conflict: rejected.  :raise NotConfirmed: the address is not confirmed yet."""
+    if participation.status == "rejected":
+        raise Conflict(N_("This participant was rejected; nothing is recorded for them."))
+    check_opted_in(participation.confirmed_at is not None)
+
+
+def _recorded(
+    campaign: Campaign, participation: Participation, kind: str, **fields: Any
+) -> Reported:
+    """The new event and what it pays; reported concurrently, the first report."""
+    try:
+        with db.session.begin_nested():
+            event = record_event(campaign.workspace_id, participation, kind, **fields)
+    except IntegrityError:
+        replay = _replay(campaign, kind, fields.get("external_id") or "")
+        if replay is None:
+            raise
+        return replay
+    return Reported(event, rewards.pay_for_event(event, participation, campaign))
+
+
+@atomic
 def report_event(
     campaign: Campaign,
     participation: Participation,
@@ -103,38 +172,18 @@ def report_event(
     :raise NotConfirmed: (a Conflict) a participant who has not confirmed their address.
     """
     _check(kind, amount, currency, external_id, occurred_at)
-    if participation.status == "rejected":
-        raise Conflict(N_("This participant was rejected; nothing is recorded for them."))
-    check_opted_in(participation.confirmed_at is not None)
-    if kind in ONCE_PER_PARTICIPANT:
-        if external_id:
-            data = {**(data or {}), "external_id": external_id}
-        external_id = once_key(kind, participation.id)
-    if external_id:
-        replay = _replay(campaign, kind, external_id)
-        if replay is not None:
-            return replay
-    event = Event(
-        workspace_id=campaign.workspace_id,
-        customer_id=participation.customer_id,
-        campaign_id=campaign.id,
-        participation_id=participation.id,
-        kind=kind,
+    _check_participant(participation)
+    external_id, data = _once_per_participant(participation, kind, external_id, data)
+    replay = _replay(campaign, kind, external_id) if external_id else None
+    if replay is not None:
+        return replay
+    return _recorded(
+        campaign,
+        participation,
+        kind,
         amount=amount,
         currency=currency.upper() if currency else None,
         external_id=external_id,
-        data=data or {},
-        occurred_at=occurred_at or utcnow(),
+        data=data,
+        occurred_at=occurred_at,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
-        db.session.rollback()
-        replay = _replay(campaign, kind, external_id or "")
-        if replay is None:
-            raise
-        return replay
-    rewards = pay_for_event(event, participation, campaign)
-    db.session.commit()
-    return Reported(event, rewards)

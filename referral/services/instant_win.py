@@ -24,15 +24,15 @@ from referral.extensions import db
 from referral.models import (
     Campaign,
     Customer,
-    Event,
     InstantWinPlay,
     InstantWinPrize,
     Participation,
 )
 from referral.models.base import utcnow
-from referral.services.referrals import is_open
+from referral.services.events import record_event
+from referral.services.joining import is_open
 from referral.services.rewards import confirmed_referrals
-from referral.services.tx import _is_contention
+from referral.services.tx import _is_contention, atomic
 
 # A play retries when a concurrent play took its sequence number or SQLite was busy.
 ATTEMPTS = 60
@@ -215,16 +215,12 @@ def _play_once(campaign: Campaign, participation: Participation, now: datetime) 
     ]
     won = _take(game.outcome(table, rolled))
     play.prize_id = won.id if won else None
-    db.session.add(
-        Event(
-            workspace_id=campaign.workspace_id,
-            customer_id=participation.customer_id,
-            campaign_id=campaign.id,
-            participation_id=participation.id,
-            kind="instant_win_played",
-            data={"play_id": play.id, "won": won is not None, "prize": won.name if won else None},
-            occurred_at=now,
-        )
+    record_event(
+        campaign.workspace_id,
+        participation,
+        "instant_win_played",
+        data={"play_id": play.id, "won": won is not None, "prize": won.name if won else None},
+        occurred_at=now,
     )
     db.session.commit()
     after = game.Allowance(
@@ -233,6 +229,7 @@ def _play_once(campaign: Campaign, participation: Participation, now: datetime) 
     return PlayResult(play, won, after)
 
 
+@atomic
 def play(campaign: Campaign, participation: Participation) -> PlayResult:
     """One play of a confirmed participant: allowance checked, outcome rolled on the server,
     stock taken atomically, the play logged and put on the customer's timeline.
@@ -251,6 +248,11 @@ def play(campaign: Campaign, participation: Participation) -> PlayResult:
                 raise
         time.sleep(random.uniform(0.002, 0.01) * min(attempt + 1, 10))  # noqa: S311
     raise Conflict(N_("Too many plays at once. Please try again."))
+
+
+def prize_of(play: InstantWinPlay | None) -> InstantWinPrize | None:
+    """The prize a stored play won; None for no play or no prize."""
+    return db.session.get(InstantWinPrize, play.prize_id) if play and play.prize_id else None
 
 
 def last_play(participation: Participation) -> InstantWinPlay | None:

@@ -39,6 +39,7 @@ from referral.models import (
 )
 from referral.models.base import utcnow
 from referral.services import audit
+from referral.services.events import record_event
 from referral.services.tx import retry_on_contention
 
 ERASED_DOMAIN = "erased.invalid"
@@ -331,15 +332,7 @@ def erase_customer(customer: Customer, by: Actor = OPERATOR) -> bool:
         return False
     now = utcnow()
     _anonymise(customer, now)
-    db.session.add(
-        Event(
-            workspace_id=customer.workspace_id,
-            customer_id=customer.id,
-            kind="erased",
-            data={},
-            occurred_at=now,
-        )
-    )
+    record_event(customer.workspace_id, customer, "erased", occurred_at=now)
     audit_customer("customer.erased", customer, by)
     db.session.commit()
     return True

@@ -21,7 +21,7 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.base import utcnow
-from referral.services import webhooks
+from referral.services import events, webhooks
 from referral.services.campaigns import ceiling
 
 
@@ -108,22 +108,18 @@ def _insert(
     except IntegrityError:
         return None
     webhooks.reward_granted(campaign.workspace_id, entry)
-    db.session.add(
-        Event(
-            workspace_id=campaign.workspace_id,
-            customer_id=db.session.get(Participation, payout.beneficiary_id).customer_id,  # type: ignore[union-attr]
-            campaign_id=campaign.id,
-            participation_id=payout.beneficiary_id,
-            kind="reward_granted",
-            amount=payout.amount,
-            data={
-                "reward": payout.reward,
-                "level": payout.level,
-                "source_event_id": event.id,
-                "status": entry.status,
-            },
-            occurred_at=now,
-        )
+    events.record_event(
+        campaign.workspace_id,
+        db.session.get(Participation, payout.beneficiary_id),  # type: ignore[arg-type]
+        "reward_granted",
+        amount=payout.amount,
+        data={
+            "reward": payout.reward,
+            "level": payout.level,
+            "source_event_id": event.id,
+            "status": entry.status,
+        },
+        occurred_at=now,
     )
     return entry
 

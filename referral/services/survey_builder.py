@@ -11,6 +11,7 @@ from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, Survey, SurveyOption, SurveyQuestion
 from referral.services.surveys import ensure_kind, response_count, survey_of
+from referral.services.tx import atomic
 
 
 def ensure_survey(campaign: Campaign) -> Survey:
@@ -40,6 +41,7 @@ def _check_editable(survey: Survey) -> None:
         raise Conflict(N_("The questions are fixed once the first response is in."))
 
 
+@atomic
 def update_settings(campaign: Campaign, data: dict[str, Any]) -> Survey:
     """Save ``anonymous``, ``quota`` (None: no quota) and ``intro``.
 
@@ -54,22 +56,20 @@ def update_settings(campaign: Campaign, data: dict[str, Any]) -> Survey:
     )
     count = response_count(survey)
     if count and anonymous != survey.anonymous:
-        db.session.rollback()
         raise ValidationFailed.on(
             "anonymous", N_("Answers were given under this setting: it cannot change now.")
         )
     if quota is not None and quota < count:
-        db.session.rollback()
         raise ValidationFailed.on(
             "quota",
             N_("Responses already in: %(count)s. The quota cannot be lower."),
             {"count": count},
         )
     survey.anonymous, survey.quota, survey.intro = anonymous, quota, intro
-    db.session.commit()
     return survey
 
 
+@atomic
 def add_question(campaign: Campaign, data: dict[str, Any]) -> SurveyQuestion:
     """Append a question (``kind``, ``prompt``, ``required``, ``options`` as a list).
 
@@ -86,7 +86,6 @@ def add_question(campaign: Campaign, data: dict[str, Any]) -> SurveyQuestion:
     survey = ensure_survey(campaign)
     _check_editable(survey)
     if len(survey.questions) >= rules.QUESTIONS_MAX:
-        db.session.rollback()
         raise ValidationFailed.on(
             "prompt", N_("A survey has at most %(max)s questions."), {"max": rules.QUESTIONS_MAX}
         )
@@ -100,7 +99,6 @@ def add_question(campaign: Campaign, data: dict[str, Any]) -> SurveyQuestion:
         options=[SurveyOption(position=i, label=label) for i, label in enumerate(draft.options)],
     )
     db.session.add(question)
-    db.session.commit()
     return question
 
 
@@ -116,6 +114,7 @@ def get_question(survey: Survey | None, question_id: object) -> SurveyQuestion:
     return found
 
 
+@atomic
 def move_question(survey: Survey, question: SurveyQuestion, step: int) -> None:
     """Swap the question with its neighbour above (``step`` -1) or below (+1); at the
     top or bottom nothing changes. :raise Conflict: responses are in."""
@@ -127,11 +126,10 @@ def move_question(survey: Survey, question: SurveyQuestion, step: int) -> None:
         for position, item in enumerate(ordered, start=1):
             item.position = position
         ordered[index].position, ordered[other].position = other + 1, index + 1
-    db.session.commit()
 
 
+@atomic
 def delete_question(survey: Survey, question: SurveyQuestion) -> None:
     """:raise Conflict: responses are in."""
     _check_editable(survey)
     survey.questions.remove(question)
-    db.session.commit()

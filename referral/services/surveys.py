@@ -27,10 +27,10 @@ from referral.models import (
     SurveyResponse,
 )
 from referral.models.base import utcnow
-from referral.services.events import once_key
-from referral.services.referrals import is_open
+from referral.services.events import find_event, once_key, record_event
+from referral.services.joining import is_open
 from referral.services.rewards import pay_for_event
-from referral.services.tx import retry_on_contention
+from referral.services.tx import atomic
 
 SALT = "survey-link"
 EVENT = "survey_completed"
@@ -241,7 +241,42 @@ def _close_when_full(campaign: Campaign, survey: Survey) -> None:
             campaign.status, campaign.closed_at = "closed", now
 
 
-@retry_on_contention
+def _add_response(survey: Survey, participation: Participation) -> SurveyResponse:
+    """The response row, one per participant (a unique key, so also under concurrent
+    submits). :raise AlreadyAnswered: a response is in already."""
+    response = SurveyResponse(
+        survey_id=survey.id,
+        respondent=_respondent(survey, participation),
+        participation_id=None if survey.anonymous else participation.id,
+    )
+    if survey.anonymous:  # to the hour: the exact time would match the timeline's event
+        response.created_at = utcnow().replace(minute=0, second=0, microsecond=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError:
+        raise AlreadyAnswered(N_("You have answered this survey already. Thank you!")) from None
+    return response
+
+
+def _completed(
+    campaign: Campaign, survey: Survey, participation: Participation, answers: list[rules.Answer]
+) -> tuple[Event, list[LedgerEntry]]:
+    """The ``survey_completed`` event and the rewards it pays; when the completion was
+    reported (and paid) already, by the API, that event and nothing more."""
+    key = once_key(EVENT, participation.id)
+    data = _timeline_data(survey, answers)
+    try:
+        with db.session.begin_nested():
+            event = record_event(
+                campaign.workspace_id, participation, EVENT, external_id=key, data=data
+            )
+    except IntegrityError:
+        return find_event(campaign, EVENT, key), []  # type: ignore[return-value]
+    return event, pay_for_event(event, participation, campaign)
+
+
+@atomic
 def submit_response(participation: Participation, form: dict[str, list[str]]) -> Submitted:
     """Take a participant's answers: one response, its ``survey_completed`` event on their
     timeline, the rewards the campaign's rules pay for it, all in one transaction.
@@ -261,44 +296,8 @@ def submit_response(participation: Participation, form: dict[str, list[str]]) ->
         raise AlreadyAnswered(N_("You have answered this survey already. Thank you!"))
     _check_open(campaign, survey, participation)
     answers = rules.parse_answers(specs(survey), form)
-    response = SurveyResponse(
-        survey_id=survey.id,
-        respondent=_respondent(survey, participation),
-        participation_id=None if survey.anonymous else participation.id,
-    )
-    if survey.anonymous:  # to the hour: the exact time would match the timeline's event
-        response.created_at = utcnow().replace(minute=0, second=0, microsecond=0)
-    try:
-        with db.session.begin_nested():
-            db.session.add(response)
-    except IntegrityError:
-        db.session.rollback()
-        raise AlreadyAnswered(N_("You have answered this survey already. Thank you!")) from None
+    response = _add_response(survey, participation)
     _store_answers(response, answers)
-    event = Event(
-        workspace_id=campaign.workspace_id,
-        customer_id=participation.customer_id,
-        campaign_id=campaign.id,
-        participation_id=participation.id,
-        kind=EVENT,
-        external_id=once_key(EVENT, participation.id),
-        data=_timeline_data(survey, answers),
-        occurred_at=utcnow(),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:  # the completion was reported (and paid) already, by the API
-        event = db.session.scalar(
-            select(Event).where(
-                Event.campaign_id == campaign.id,
-                Event.kind == EVENT,
-                Event.external_id == once_key(EVENT, participation.id),
-            )
-        )
-        rewards = []
-    else:
-        rewards = pay_for_event(event, participation, campaign)
+    event, rewards = _completed(campaign, survey, participation, answers)
     _close_when_full(campaign, survey)
-    db.session.commit()
     return Submitted(response, event, rewards)

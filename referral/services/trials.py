@@ -1,6 +1,6 @@
 """Free trials: started at confirmation, reminded once before the end, converted once.
 
-A trial campaign is an ordinary campaign with double opt-in (``services.referrals``); this
+A trial campaign is an ordinary campaign with double opt-in (``services.confirmation``); this
 module adds what happens after the confirmation. Conversion is the ``trial_converted``
 event, recorded by an integrator through the API or by a marketer in the admin, and paid by
 the campaign's reward rules through the same path (``services.events.report_event``).
@@ -29,7 +29,7 @@ from referral.models import (
 )
 from referral.models.base import utcnow
 from referral.services import outbox
-from referral.services.events import Reported, report_event
+from referral.services.events import Reported, record_event, report_event
 from referral.services.tx import retry_on_contention
 
 # (trial, participation, customer) -> the reminder e-mail; see ``referral.emails``.
@@ -114,16 +114,12 @@ def start_trial(
         if found is None:
             raise
         return found
-    db.session.add(
-        Event(
-            workspace_id=campaign.workspace_id,
-            customer_id=participation.customer_id,
-            campaign_id=campaign.id,
-            participation_id=participation.id,
-            kind="trial_started",
-            data={"ends_at": span.ends_at.isoformat()},
-            occurred_at=span.started_at,
-        )
+    record_event(
+        campaign.workspace_id,
+        participation,
+        "trial_started",
+        data={"ends_at": span.ends_at.isoformat()},
+        occurred_at=span.started_at,
     )
     return trial
 
@@ -185,16 +181,12 @@ def _remind(trial_id: int, compose: ReminderComposer, now: datetime) -> bool:
     )
     db.session.flush()
     marker.outbox_message_id = message.id
-    db.session.add(
-        Event(
-            workspace_id=trial.workspace_id,
-            customer_id=customer.id,
-            campaign_id=trial.campaign_id,
-            participation_id=participation.id,
-            kind="trial_ending",
-            data={"ends_at": trial.ends_at.isoformat(), "subject": message.subject},
-            occurred_at=now,
-        )
+    record_event(
+        trial.workspace_id,
+        participation,
+        "trial_ending",
+        data={"ends_at": trial.ends_at.isoformat(), "subject": message.subject},
+        occurred_at=now,
     )
     db.session.commit()
     return True

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from referral.extensions import db
 from referral.models import Campaign
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory

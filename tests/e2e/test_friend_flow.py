@@ -13,7 +13,7 @@ from sqlalchemy import select
 from referral.extensions import db
 from referral.models import Click, Participation
 from referral.services.advocates import advocate_token
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.e2e.conftest import LiveServer, assert_clean, confirmation_path
 from tests.factories import Factory
 

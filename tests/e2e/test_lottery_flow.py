@@ -15,7 +15,7 @@ from referral.extensions import db
 from referral.models import Campaign, Participation
 from referral.services import draws
 from referral.services.campaigns import close_campaign, publish_campaign
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.e2e.conftest import LiveServer, assert_clean
 from tests.factories import LOTTERY_RULES, Factory

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from referral.domain import webhooks as domain
 from referral.extensions import db
 from referral.models.base import utcnow
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.e2e.conftest import LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 from tests.webhook_receiver import Receiver

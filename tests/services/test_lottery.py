@@ -13,7 +13,7 @@ from referral.extensions import db
 from referral.models import Campaign, Draw, LotteryEntry, LotteryRulesVersion, RewardRule
 from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.concurrency import race
 from tests.factories import LOTTERY_RULES, Factory

@@ -25,8 +25,8 @@ from referral.models import (
 from referral.services import consents, draws, lottery, privacy, survey_builder, surveys, webhooks
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.events import report_event
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.privacy import MARKETING, Actor, erase_customer, export_customer
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.factories import Factory
 

@@ -12,14 +12,9 @@ from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, Event, LedgerEntry, OutboxMessage, Participation, Trial
 from referral.services import trials
+from referral.services.confirmation import confirm_by_token, confirm_participation
 from referral.services.events import report_event
-from referral.services.referrals import (
-    JoinRequest,
-    Visitor,
-    confirm_by_token,
-    confirm_participation,
-    join_campaign,
-)
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.concurrency import race
 from tests.factories import Factory

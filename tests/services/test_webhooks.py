@@ -18,8 +18,9 @@ from referral.models.base import utcnow
 from referral.models.webhooks import WebhookDelivery
 from referral.services import webhook_delivery as sender
 from referral.services import webhooks as service
+from referral.services.confirmation import confirm_participation
 from referral.services.events import report_event
-from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.concurrency import race
 from tests.factories import Factory

@@ -28,7 +28,7 @@ from referral.models import (
 )
 from referral.services.coupons import add_coupons, coupon_counts, read_codes
 from referral.services.events import report_event
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.review import void_entry
 from referral.services.rules import add_rule
 from tests.concurrency import race

@@ -15,12 +15,8 @@ from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.services.advocates import SALT, advocate_token
 from referral.services.clicks import record_click, resolve_code
-from referral.services.referrals import (
-    JoinRequest,
-    Visitor,
-    confirm_participation,
-    join_campaign,
-)
+from referral.services.confirmation import confirm_participation
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.factories import Factory
 

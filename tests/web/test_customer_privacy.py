@@ -21,7 +21,7 @@ from referral.models import (
     Participation,
     Workspace,
 )
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.conftest import Browser
 from tests.factories import Factory

@@ -14,7 +14,7 @@ from referral import create_app
 from referral.extensions import db
 from referral.headers import HSTS, common_headers
 from referral.models import Participation
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.conftest import Browser
 from tests.factories import Factory
 

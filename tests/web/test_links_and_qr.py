@@ -22,7 +22,7 @@ from referral.models.base import utcnow
 from referral.public.cookies import ATTRIBUTION_COOKIE, Touch, Touches
 from referral.security import hash_ip, keyed_hash
 from referral.services.clicks import UTM_KEYS
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
 from tests.web.conftest import IP, join_through_form
 

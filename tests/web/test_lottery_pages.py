@@ -13,7 +13,7 @@ from referral.extensions import db
 from referral.models import Campaign, Draw
 from referral.services import draws
 from referral.services.campaigns import close_campaign, publish_campaign
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.conftest import Browser
 from tests.factories import LOTTERY_RULES, Factory
 

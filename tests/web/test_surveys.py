@@ -15,7 +15,7 @@ from referral.models import Campaign, Participation, SurveyResponse
 from referral.models.base import utcnow
 from referral.services import survey_builder, surveys
 from referral.services.advocates import advocate_token
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.conftest import csrf_from
 from tests.factories import Factory
 

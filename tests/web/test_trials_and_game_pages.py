@@ -13,7 +13,7 @@ from referral.extensions import db
 from referral.models import InstantWinPlay, LedgerEntry, OutboxMessage
 from referral.services import instant_win, trials
 from referral.services.advocates import advocate_token
-from referral.services.referrals import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.conftest import csrf_from
 from tests.factories import Factory

@@ -1,0 +1,151 @@
+"""Double opt-in: the e-mailed confirmation link, and what confirming an address pays.
+
+Rewards flow only between people who confirmed their address (DESIGN H1). A link is
+single-use and expires after :data:`TOKEN_TTL`; a fresh one can be sent while the person
+is still pending, and older links keep working until they expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from referral.domain.errors import N_, Conflict, NotFound
+from referral.extensions import db
+from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, Participation
+from referral.models.base import utcnow
+from referral.services import lottery, outbox, trials, webhooks
+from referral.services.events import record_event
+from referral.services.rewards import pay_for_event
+from referral.services.tx import atomic
+
+TOKEN_TTL = timedelta(days=7)
+
+Composer = Callable[[Participation, Customer, str], outbox.Mail]
+
+
+class LinkExpired(Conflict):
+    """A confirmation link past its time; names the campaign so the page can offer it."""
+
+    def __init__(self, message: str, campaign: Campaign) -> None:
+        super().__init__(message)
+        self.campaign = campaign
+        self.campaign_id = campaign.id
+
+
+def awaits_confirmation(participation: Participation) -> bool:
+    """Whether the person still has to click their confirmation link (rejected: never)."""
+    return participation.confirmed_at is None and participation.status != "rejected"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send_link(participation: Participation, customer: Customer, compose: Composer | None) -> str:
+    """A new single-use link for ``participation``, queued in the outbox through
+    ``compose`` (None: only the link is made), in the caller's transaction."""
+    token = secrets.token_urlsafe(24)
+    db.session.add(
+        ConfirmationToken(
+            participation_id=participation.id,
+            token_hash=_digest(token),
+            expires_at=utcnow() + TOKEN_TTL,
+        )
+    )
+    if compose is not None:
+        outbox.queue(
+            customer.workspace_id,
+            customer.email_display,
+            "confirmation",
+            compose(participation, customer, token),
+            customer.id,
+        )
+    return token
+
+
+def record_confirmed(campaign: Campaign, participation: Participation) -> list[LedgerEntry]:
+    """Record the confirmation event once and pay its rules (inside the caller's transaction).
+
+    A trial starts at confirmation. Confirmed concurrently, the other request pays.
+    """
+    try:
+        with db.session.begin_nested():
+            event = record_event(
+                campaign.workspace_id,
+                participation,
+                "signup_confirmed",
+                external_id=f"confirm:{participation.id}",
+            )
+    except IntegrityError:
+        return []
+    customer = db.session.get(Customer, participation.customer_id)
+    webhooks.participant_confirmed(participation, customer.email_display if customer else None)
+    if campaign.kind == "trial":
+        trials.start_trial(campaign, participation)
+    return pay_for_event(event, participation, campaign)
+
+
+def _confirm(participation: Participation) -> list[LedgerEntry]:
+    db.session.refresh(participation)
+    if participation.status == "rejected":
+        raise Conflict(N_("This participation was rejected and cannot be confirmed."))
+    if participation.confirmed_at is not None:
+        return []
+    campaign = db.session.get(Campaign, participation.campaign_id)
+    assert campaign is not None
+    lottery.check_entries_open(campaign)  # a late confirmation would change frozen entries
+    participation.confirmed_at = utcnow()
+    if participation.status == "pending":
+        participation.status = "confirmed"
+    return record_confirmed(campaign, participation)
+
+
+@atomic
+def confirm_participation(participation: Participation) -> tuple[Participation, list[LedgerEntry]]:
+    """Mark the address confirmed and pay ``signup_confirmed`` rules, exactly once.
+
+    Confirming again (or concurrently) changes nothing and pays nothing more. A flagged
+    participation records its confirmation but stays flagged for review (rewards held).
+
+    :raise Conflict: for a rejected participation.
+    """
+    return participation, _confirm(participation)
+
+
+@atomic
+def confirm_by_token(token: str) -> tuple[Participation, bool]:
+    """Confirm through the e-mailed link. Returns the participation and whether this use
+    confirmed it (False: the link had been used already).
+
+    :raise NotFound: unknown token.  :raise LinkExpired: (a Conflict) expired token.
+    """
+    query = select(ConfirmationToken).where(ConfirmationToken.token_hash == _digest(token or ""))
+    row = db.session.scalar(query)
+    if row is None:
+        raise NotFound(N_("This confirmation link is not valid."))
+    participation = db.session.get(Participation, row.participation_id)
+    assert participation is not None
+    if row.used_at is not None:
+        return participation, False
+    if row.expires_at < utcnow():
+        raise LinkExpired(
+            N_("This confirmation link has expired. Join again to get a new one."),
+            participation.campaign,
+        )
+    row.used_at = utcnow()
+    _confirm(participation)
+    return participation, True
+
+
+@atomic
+def resend_confirmation(participation: Participation, compose: Composer) -> str:
+    """A fresh confirmation link for a pending participation (older links keep working)."""
+    customer = db.session.get(Customer, participation.customer_id)
+    assert customer is not None
+    return send_link(participation, customer, compose)
