@@ -10,20 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
-from flask import g, request
+from marshmallow import missing
 
-from referral.api import bp
-from referral.api.auth import auth
-from referral.api.guard import guarded
-from referral.api.ids import parse_id
-from referral.api.lookup import iso
-from referral.api.openapi import problem_responses
+from referral.api.auth import caller
+from referral.api.lookup import owned_customer
+from referral.api.operations import operation
 from referral.api.schemas import _Out, _time_out
-from referral.domain.errors import N_, NotFound
-from referral.models import Customer
-from referral.security import hash_ip
 from referral.services import privacy
-from referral.services.scoping import get_owned
 
 
 class ExportedCustomer(_Out):
@@ -106,56 +99,59 @@ class CustomerExportOut(_Out):
     messages = List(Nested(ExportedMessage), required=True)
 
 
+class _Erased(Boolean):
+    """Whether the customer's ``erased_at`` is set."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return super().get_value(obj, "erased_at", accessor, default)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> bool:
+        return value is not None
+
+
 class ErasedOut(_Out):
+    """Dumps an erased :class:`Customer`."""
+
     id = String(required=True)
-    erased = Boolean(required=True, metadata={"description": "Always true."})
+    erased = _Erased(required=True, metadata={"description": "Always true."})
     erased_at = _time_out(required=True)  # when it was first erased
 
 
-def owned_customer(customer_id: str) -> Customer:
-    """:raise NotFound: for a malformed, unknown or other workspace's customer id."""
-    ident = parse_id(customer_id)
-    if ident is None:
-        raise NotFound(N_("No such customer."))
-    return get_owned(Customer, ident, g.workspace_id)
-
-
 def _actor() -> privacy.Actor:
-    return privacy.Actor(label=f"api-key:{g.api_key.id}", ip_hash=hash_ip(request.remote_addr))
+    who = caller()
+    return privacy.Actor(label=who["actor"], ip_hash=who["ip_hash"])
 
 
-@bp.get("/customers/<customer_id>/export")
-@bp.auth_required(auth)
-@guarded
-@bp.output(CustomerExportOut, description="Everything stored about the customer.")
-@bp.doc(
+@operation(
+    "GET /customers/<customer_id>/export",
+    operation_id="exportCustomer",
     summary="Export a customer's data",
     description="Everything stored about one customer (an access request): profile, the "
     "consents word for word with their history, participations, timeline events, rewards, "
     "survey answers and messages. The same document as the admin's *Export*. After an "
     "erasure it holds nothing personal. Every export is recorded in the audit log.",
-    operation_id="exportCustomer",
-    responses=problem_responses(401, 404),
+    output=CustomerExportOut,
+    output_description="Everything stored about the customer.",
+    errors=(401, 404),
 )
 def export_customer(customer_id: str) -> Any:
     return privacy.export_customer(owned_customer(customer_id), _actor())
 
 
-@bp.post("/customers/<customer_id>/erase")
-@bp.auth_required(auth)
-@guarded
-@bp.output(ErasedOut, description="The customer is erased (now or before).")
-@bp.doc(
+@operation(
+    "POST /customers/<customer_id>/erase",
+    operation_id="eraseCustomer",
     summary="Erase a customer",
     description="Anonymises the customer: address, name, language, tags, hashed IPs and "
     "browser traces, free-text data and answers are removed. Their participations stay as "
     "nameless nodes, so the referral tree, other people's rewards and published draws do not "
     "change. Cannot be undone. Idempotent: erasing again answers 200 with the same body and "
     "changes nothing.",
-    operation_id="eraseCustomer",
-    responses=problem_responses(401, 404),
+    output=ErasedOut,
+    output_description="The customer is erased (now or before).",
+    errors=(401, 404),
 )
 def erase_customer(customer_id: str) -> Any:
     customer = owned_customer(customer_id)
     privacy.erase_customer(customer, _actor())
-    return {"id": str(customer.id), "erased": True, "erased_at": iso(customer.erased_at)}
+    return customer

@@ -7,21 +7,15 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Dict, Integer, List, String
 from apiflask.validators import Length
-from flask import current_app, g, url_for
+from flask import url_for
+from marshmallow import pre_dump
 
 from referral import emails
-from referral.api import bp
-from referral.api.auth import auth
-from referral.api.bodies import json_object_required
-from referral.api.guard import guarded
-from referral.api.ids import parse_id
-from referral.api.lookup import owned_campaign
-from referral.api.openapi import problem_responses
-from referral.api.schemas import Text, Whole, _Out
-from referral.domain.errors import N_, NotFound
+from referral.api.lookup import owned_campaign, owned_draw
+from referral.api.operations import operation
+from referral.api.schemas import Alias, PublicUrl, Text, Whole, _Out
 from referral.models import Draw
 from referral.services import draws as service
-from referral.services.scoping import get_owned
 
 
 class DrawIn(Schema):
@@ -41,7 +35,10 @@ class ReplacementIn(Schema):
 
 
 class DrawOut(_Out):
-    id = String(required=True)
+    """Dumps a :class:`Draw` as its published record (docs/DRAWS.md), with the replacements,
+    the winners after them, and where anyone can verify it."""
+
+    id = Alias("draw_id", required=True)
     algorithm = String(required=True)
     campaign_id = String(required=True)
     commitment = String(required=True)
@@ -57,40 +54,24 @@ class DrawOut(_Out):
     current_winners = List(String(), required=True)
     replacements = List(Dict(), required=True)
     drawn_at = String(required=True, metadata={"format": "date-time"})
-    verify_url = String(required=True, metadata={"format": "uri"})
+    verify_url = PublicUrl("/draws/{}/verify", "draw_id", required=True)
+
+    @pre_dump
+    def _published(self, draw: Draw, **_kw: Any) -> dict[str, Any]:
+        return {**service.published_record(draw), "current_winners": service.current_winners(draw)}
 
 
-def draw_json(draw: Draw) -> dict[str, Any]:
-    """The published record (docs/DRAWS.md) with replacements and where to verify it."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return {
-        **service.published_record(draw),
-        "id": str(draw.id),
-        "current_winners": service.current_winners(draw),
-        "verify_url": f"{base}/draws/{draw.id}/verify",
-    }
-
-
-def _draw(draw_id: str) -> Draw:
-    """:raise NotFound: malformed, unknown, or another workspace's draw alike."""
-    ident = parse_id(draw_id)
-    if ident is None:
-        raise NotFound(N_("No such draw."))
-    return get_owned(Draw, ident, g.workspace_id)
-
-
-@bp.post("/campaigns/<campaign_id>/draws")
-@bp.auth_required(auth)
-@guarded
-@json_object_required
-@bp.input(DrawIn, arg_name="data")
-@bp.output(DrawOut, status_code=201, description="The draw record, ready to verify.")
-@bp.doc(
+@operation(
+    "POST /campaigns/<campaign_id>/draws",
+    operation_id="createDraw",
     summary="Draw a lottery's winners",
     description="Runs `referral-draw-v1` once on the frozen entries of a closed lottery and "
     "publishes its record. Before the close, or a second time: 409.",
-    operation_id="createDraw",
-    responses=problem_responses(400, 401, 404, 409, 422),
+    body=DrawIn,
+    output=DrawOut,
+    status=201,
+    output_description="The draw record, ready to verify.",
+    errors=(400, 401, 404, 409, 422),
 )
 def create_draw(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id, lock=True)
@@ -101,33 +82,34 @@ def create_draw(campaign_id: str, data: dict[str, Any]) -> Any:
         data.get("beacon", ""),
         compose=emails.draw_winner,
     )
-    location = url_for("api.get_draw", draw_id=str(draw.id))
-    return draw_json(draw), 201, {"Location": location}
+    return draw, 201, {"Location": url_for("api.get_draw", draw_id=str(draw.id))}
 
 
-@bp.get("/draws/<draw_id>")
-@bp.auth_required(auth)
-@guarded
-@bp.output(DrawOut, description="The draw, with everything needed to verify it.")
-@bp.doc(summary="Get a draw", operation_id="getDraw", responses=problem_responses(401, 404))
+@operation(
+    "GET /draws/<draw_id>",
+    operation_id="getDraw",
+    summary="Get a draw",
+    output=DrawOut,
+    output_description="The draw, with everything needed to verify it.",
+    errors=(401, 404),
+)
 def get_draw(draw_id: str) -> Any:
-    return draw_json(_draw(draw_id))
+    return owned_draw(draw_id)
 
 
-@bp.post("/draws/<draw_id>/replacements")
-@bp.auth_required(auth)
-@guarded
-@json_object_required
-@bp.input(ReplacementIn, arg_name="data")
-@bp.output(DrawOut, status_code=201, description="The draw, with the replacement recorded.")
-@bp.doc(
+@operation(
+    "POST /draws/<draw_id>/replacements",
+    operation_id="replaceWinner",
     summary="Replace a disqualified winner",
     description="The next unused alternate in draw order takes the place; the reason is "
     "recorded and published. No new randomness is drawn.",
-    operation_id="replaceWinner",
-    responses=problem_responses(400, 401, 404, 409, 422),
+    body=ReplacementIn,
+    output=DrawOut,
+    status=201,
+    output_description="The draw, with the replacement recorded.",
+    errors=(400, 401, 404, 409, 422),
 )
 def replace_winner(draw_id: str, data: dict[str, Any]) -> Any:
-    draw = _draw(draw_id)
+    draw = owned_draw(draw_id)
     service.replace_winner(draw, data["entry_id"], data["reason"], compose=emails.draw_winner)
-    return draw_json(draw), 201
+    return draw, 201

@@ -11,7 +11,7 @@ from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
-from referral.api.schemas import Flag, ListQuery, Text, Time, Whole, _Out, _time_out
+from referral.api.schemas import Flag, ListQuery, PublicUrl, Text, Time, Whole, _Out, _time_out
 from referral.domain.attribution import REFERRAL_STATUSES
 from referral.domain.campaigns import LOCALES
 from referral.domain.emails import clean_email
@@ -21,7 +21,7 @@ from referral.models import REWARDS
 from referral.models.ledger import LEDGER_STATUSES
 from referral.models.participation import PARTICIPATION_STATUSES
 from referral.services.events import EXTERNAL_ID_MAX, REPORTABLE
-from referral.services.identity import CHANNEL_MAX, NAME_MAX
+from referral.services.referrals import CHANNEL_MAX, NAME_MAX
 from referral.services.rules import AMOUNT_MAX, MILESTONE_MAX
 
 SPREAD_FORMATS = ("json", "graphml", "gexf", "csv")
@@ -175,13 +175,13 @@ class ParticipantOut(_Out):
             "/customers/{customer_id}."
         },
     )
-    email = String(required=True)
-    name = String(required=True)
+    email = String(required=True, attribute="customer.email_display", dump_default=None)
+    name = String(required=True, attribute="customer.name", dump_default="")
     locale = String(required=True, allow_none=True)
     referral_code = String(required=True)
-    referral_url = String(required=True, metadata={"format": "uri"})
-    qr_png_url = String(required=True, metadata={"format": "uri"})
-    qr_svg_url = String(required=True, metadata={"format": "uri"})
+    referral_url = PublicUrl("/r/{}", "referral_code", required=True)
+    qr_png_url = PublicUrl("/q/{}.png", "referral_code", required=True)
+    qr_svg_url = PublicUrl("/q/{}.svg", "referral_code", required=True)
     referrer_id = String(required=True, allow_none=True)
     depth = Integer(required=True)
     channel = String(required=True)
@@ -200,9 +200,13 @@ class ParticipantOut(_Out):
     points = Integer(required=True)
     entry_id = String(
         allow_none=True,
+        attribute="entry.entry_id",
         metadata={"description": "Lotteries: the entry's id once the entries are frozen."},
     )
-    entries = Integer(metadata={"description": "Lotteries: entries held (one plus bonus entries)."})
+    entries = Integer(
+        attribute="entry.entries",
+        metadata={"description": "Lotteries: entries held (one plus bonus entries)."},
+    )
 
 
 class ParticipantPage(_Out):
@@ -238,7 +242,7 @@ class EventIn(Schema):
 class EventOut(_Out):
     id = String(required=True)
     campaign_id = String(required=True, allow_none=True)
-    participant_id = String(required=True, allow_none=True)
+    participant_id = String(required=True, allow_none=True, attribute="participation_id")
     kind = String(required=True)
     amount = Integer(required=True, allow_none=True)
     currency = String(required=True, allow_none=True)
@@ -249,7 +253,7 @@ class EventOut(_Out):
 
 class LedgerOut(_Out):
     id = String(required=True)
-    participant_id = String(required=True)
+    participant_id = String(required=True, attribute="participation_id")
     source_event_id = String(required=True)
     rule_id = String(required=True)
     level = Integer(required=True)

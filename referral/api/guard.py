@@ -1,8 +1,9 @@
 """What every API endpoint gets after authentication: a rate limit per API key, and
 ``Idempotency-Key`` replays on POST (docs/API.md, Conventions).
 
-Put ``@guarded`` right below ``@bp.auth_required(auth)``, so that it knows the key and runs
-before the body is read: a replay answers without parsing or validating anything again.
+``@guarded`` goes right inside ``@bp.auth_required(auth)`` (``operations.operation`` puts it
+there), so that it knows the key and runs before the body is read: a replay answers without
+parsing or validating anything again.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def _checked_key(raw: str) -> str:
     return raw
 
 
+def _fingerprint() -> str:
+    """What makes a repeat the same request: method, path, raw query string (as the WSGI
+    server received it) and body."""
+    raw_query = request.environ.get("QUERY_STRING", "").encode("latin-1")
+    return idempotency.fingerprint(
+        request.method, request.path, raw_query, request.get_data(cache=True)
+    )
+
+
 def _replay(stored: idempotency.Stored) -> Response:
     response = jsonify(stored.body)
     response.status_code = stored.status
@@ -75,10 +85,7 @@ def idempotent(view: F) -> F:
         raw = request.headers.get(HEADER)
         if request.method != "POST" or raw is None:
             return view(*args, **kwargs)
-        request_hash = idempotency.fingerprint(
-            request.method, request.path, request.query_string, request.get_data(cache=True)
-        )
-        claimed = idempotency.claim(g.workspace_id, _checked_key(raw), request_hash)
+        claimed = idempotency.claim(g.workspace_id, _checked_key(raw), _fingerprint())
         if isinstance(claimed, idempotency.Stored):
             return _replay(claimed)
         try:

@@ -15,17 +15,19 @@ from zoneinfo import available_timezones
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import INCLUDE, ValidationError
+from flask import current_app
+from marshmallow import INCLUDE, ValidationError, missing, post_dump
 
-from referral.api.pagination import (
+from referral.domain.campaigns import DESCRIPTION_MAX, KINDS, LOCALES, NAME_MAX
+from referral.models.campaign import STATUSES
+from referral.services import lottery
+from referral.services.cursors import (
     CURSOR_ERROR,
     CURSOR_MAX,
     CURSOR_PATTERN,
     DEFAULT_LIMIT,
     MAX_LIMIT,
 )
-from referral.domain.campaigns import DESCRIPTION_MAX, KINDS, LOCALES, NAME_MAX
-from referral.models.campaign import STATUSES
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
@@ -179,12 +181,50 @@ class CampaignPatch(CampaignIn):
 
 
 class _Out(Schema):
+    """An answer's shape; it serialises the models (and pages of them) the views return:
+    ids as strings, times as ISO 8601 with their offset."""
+
     class Meta:
         unknown = INCLUDE  # documents that later versions may add fields
 
 
+class TimeOut(String):
+    """A time in an answer: ISO 8601 with its offset (a text already in that form as it is)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def _time_out(**kw: Any) -> String:
-    return String(metadata={"format": "date-time"}, **kw)
+    return TimeOut(metadata={"format": "date-time"}, **kw)
+
+
+class Alias(String):
+    """A text read from ``source``, an attribute of the row that another field of the answer
+    may dump too (which ``attribute=`` may not name)."""
+
+    def __init__(self, source: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return super().get_value(obj, self.source, accessor, default)
+
+
+class PublicUrl(Alias):
+    """An address on this service's public site (``PUBLIC_BASE_URL``) made from a value of
+    the row: ``PublicUrl("/c/{}", "slug")`` is the landing page."""
+
+    def __init__(self, path: str, source: str, **kwargs: Any) -> None:
+        metadata = {"format": "uri", **kwargs.pop("metadata", {})}
+        super().__init__(source, metadata=metadata, **kwargs)
+        self.path = path
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        base = current_app.config["PUBLIC_BASE_URL"]
+        return super()._serialize(f"{base}{self.path.format(value)}", attr, obj, **kwargs)
 
 
 class CampaignOut(_Out):
@@ -203,9 +243,11 @@ class CampaignOut(_Out):
     rules = Dict(
         required=True,
         allow_none=True,
+        attribute="settings.rules",
+        dump_default=None,
         metadata={"description": "Official rules of a prize draw (null for other kinds)."},
     )
-    landing_url = String(required=True, metadata={"format": "uri"})
+    landing_url = PublicUrl("/c/{}", "slug", required=True)
     published_at = _time_out(required=True, allow_none=True)
     closed_at = _time_out(required=True, allow_none=True)
     created_at = _time_out(required=True)
@@ -213,6 +255,11 @@ class CampaignOut(_Out):
     commitment = String(allow_none=True, metadata={"description": "sha256 of the secret seed."})
     entries_digest = String(allow_none=True, metadata={"description": "Set at the close."})
     draw_id = String(allow_none=True, metadata={"description": "Set once drawn."})
+
+    @post_dump(pass_original=True)
+    def _lottery_fields(self, data: dict[str, Any], campaign: Any, **_kw: Any) -> dict[str, Any]:
+        """What a prize draw publishes beside its rules (nothing for other kinds)."""
+        return {**data, **lottery.public_fields(campaign)}
 
 
 class ListQuery(Schema):

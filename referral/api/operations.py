@@ -1,0 +1,65 @@
+"""One decorator per API operation: its route, and everything every operation gets around
+its view (docs/API.md, Conventions), always in this order:
+
+1. the bearer key (:mod:`referral.api.auth`), which decides the workspace of every query;
+2. the key's rate limit and ``Idempotency-Key`` replays (:mod:`referral.api.guard`), before
+   the body is read, so that a replay answers without parsing anything again;
+3. for a body, a JSON object (:mod:`referral.api.bodies`), then its schema; or the query's;
+4. the answer's schema, which serialises what the view returns (a model, a page of them);
+5. the documentation, with the operation's problem answers (:mod:`referral.api.openapi`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from apiflask import Schema
+
+from referral.api import bp
+from referral.api.auth import auth
+from referral.api.bodies import json_object_required
+from referral.api.guard import guarded
+from referral.api.openapi import problem_responses
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def operation(
+    route: str,
+    *,
+    operation_id: str,
+    summary: str,
+    output: type[Schema],
+    output_description: str,
+    status: int = 200,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    description: str | None = None,
+    errors: tuple[int, ...] = (),
+    responses: dict[int, Any] | None = None,
+) -> Callable[[F], F]:
+    """Register the view as the operation ``route`` (``"POST /campaigns"``).
+
+    The view receives the checked ``body`` as ``data`` and the checked ``query`` as
+    ``query``; ``errors`` are the problem statuses it may answer, ``responses`` further
+    documented answers (another success status, say).
+    """
+    method, rule = route.split(" ", 1)
+
+    def decorate(view: F) -> F:
+        documented = bp.doc(
+            summary=summary,
+            description=description,
+            operation_id=operation_id,
+            responses={**(responses or {}), **problem_responses(*errors)},
+        )(view)
+        wrapped = bp.output(output, status_code=status, description=output_description)(documented)
+        if body is not None:
+            wrapped = json_object_required(bp.input(body, arg_name="data")(wrapped))
+        if query is not None:
+            wrapped = bp.input(query, location="query", arg_name="query")(wrapped)
+        wrapped = bp.auth_required(auth)(guarded(wrapped))
+        return bp.route(rule, methods=[method])(wrapped)  # type: ignore[no-any-return]
+
+    return decorate
