@@ -21,7 +21,7 @@ from referral.models import REWARDS
 from referral.models.ledger import LEDGER_STATUSES
 from referral.models.participation import PARTICIPATION_STATUSES
 from referral.services.events import EXTERNAL_ID_MAX, REPORTABLE
-from referral.services.referrals import CHANNEL_MAX, NAME_MAX
+from referral.services.identity import CHANNEL_MAX, NAME_MAX
 from referral.services.rules import AMOUNT_MAX, MILESTONE_MAX
 
 SPREAD_FORMATS = ("json", "graphml", "gexf", "csv")

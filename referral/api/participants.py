@@ -17,8 +17,9 @@ from referral.api.engine_schemas import (
 from referral.api.lookup import owned_campaign, owned_participant
 from referral.api.operations import operation
 from referral.api.schemas import ListQuery
+from referral.services.confirmation import confirm_participation
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.participant_stats import participant_page, rewards_page, standing
-from referral.services.referrals import JoinRequest, Visitor, confirm_participation, join_campaign
 
 _EXISTING = {
     "description": "This address had joined already: the existing participant, unchanged.",
