@@ -73,7 +73,7 @@ def create_api_key_command(workspace_slug: str, name: str) -> None:
 @with_appcontext
 def demo_command(participants: int) -> None:
     """Seed a demo workspace, marketers, campaigns of every kind and a referral cascade."""
-    from referral.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
     with click.progressbar(length=100, label="Seeding demo data") as bar:
         done = {"n": 0}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from referral.demo.games import GAME_SLUG, TRIAL_SLUG, seed_demo_game, seed_demo_trial
 from referral.extensions import db
 from referral.models import Campaign, InstantWinPlay, Trial
 from referral.services import trials
-from referral.services.demo_games import GAME_SLUG, TRIAL_SLUG, seed_demo_game, seed_demo_trial
 from tests.factories import Factory
 
 

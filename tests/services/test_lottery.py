@@ -158,8 +158,8 @@ def test_age_counts_whole_years_up_to_the_birthday() -> None:
 
 
 def test_the_demo_seeds_a_verifiable_completed_draw_once(app) -> None:
-    from referral.services.demo import seed_demo
-    from referral.services.demo_lottery import DRAWN_SLUG
+    from referral.demo.lottery import DRAWN_SLUG
+    from referral.demo.seed import seed_demo
 
     seed_demo(participants=30)
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DRAWN_SLUG))

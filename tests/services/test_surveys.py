@@ -322,7 +322,7 @@ def test_an_anonymous_survey_keeps_answers_apart_from_the_person(
 
 
 def test_the_demo_seeds_a_survey_with_answers_once(app) -> None:
-    from referral.services.demo import seed_demo
+    from referral.demo.seed import seed_demo
 
     seed_demo(participants=40)
     campaign = db.session.scalars(
