@@ -49,7 +49,7 @@ def _published(closed: Campaign, tmp_path: Path, change: Any = None) -> Path:
     return path
 
 
-def test_verify_draw_accepts_the_published_record(
+def test_invariant_4_fair_draws_verify_draw_accepts_the_published_record(
     runner: Any, closed: Campaign, tmp_path: Path
 ) -> None:
     result = runner.invoke(args=["verify-draw", str(_published(closed, tmp_path))])

@@ -3,6 +3,7 @@ here, and the public draw algorithm is written down exactly as the code runs it.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -17,6 +18,10 @@ SKIPPED_SUFFIXES = frozenset({".mo", ".png", ".jpg", ".ico", ".gif", ".woff", ".
 CITATION = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*)([A-Z]+)\.md\b")
 LINK = re.compile(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)")
 THE_FIVE = ("DESIGN", "API", "DRAWS", "STYLE", "ARCHITECTURE")
+# An invariant of docs/DESIGN.md: ``1. **A forest, never a cycle.** …`` up to the next one.
+INVARIANT = re.compile(r"^(\d+)\. \*\*(.+?)\*\*(.*?)(?=^\d+\. \*\*|\Z)", re.M | re.S)
+# A test it names: ``tests/unit/test_depth.py::test_invariant_2_depth_cap_…``.
+TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 
 # referral-draw-v1, line by line: the published algorithm, which every verifier re-implements
 # from this text alone. A change here is a new algorithm version, never an edit.
@@ -144,3 +149,46 @@ def test_the_draw_document_holds_referral_draw_v1_line_for_line() -> None:
     assert missing == []
     start = lines.index(DRAW_PSEUDO_CODE[0])
     assert tuple(lines[start : start + len(DRAW_PSEUDO_CODE)]) == DRAW_PSEUDO_CODE
+
+
+def invariants() -> dict[int, tuple[str, str]]:
+    """The invariants of docs/DESIGN.md: number → (title, text)."""
+    design = (DOCS / "DESIGN.md").read_text(encoding="utf-8")
+    section = design.split("## Invariants", 1)[1].split("\n## ", 1)[0]
+    return {int(n): (title, text) for n, title, text in INVARIANT.findall(section)}
+
+
+def defined_tests(path: Path) -> set[str]:
+    """The names of the test functions a module defines (at its top level)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def test_the_invariant_finder_sees_each_item_and_its_test_references() -> None:
+    text = "1. **One.** Rule. Tested by `tests/unit/test_a.py::test_invariant_1_x`.\n2. **Two.** B."
+    found = INVARIANT.findall(text)
+    assert [(n, title) for n, title, _ in found] == [("1", "One."), ("2", "Two.")]
+    assert TEST_REFERENCE.findall(found[0][2]) == [("tests/unit/test_a.py", "test_invariant_1_x")]
+    assert TEST_REFERENCE.findall(found[1][2]) == []
+
+
+def test_every_invariant_names_the_tests_that_prove_it_and_they_exist() -> None:
+    """docs/DESIGN.md says which tests prove each invariant ("Tested by `tests/…::test_…`");
+    each named test exists and is named after its invariant (``test_invariant_<n>_…``)."""
+    found = invariants()
+    assert sorted(found) == list(range(1, len(found) + 1)) and len(found) >= 7
+    unproven, broken = [], []
+    for number, (title, text) in found.items():
+        references = TEST_REFERENCE.findall(text)
+        if not references:
+            unproven.append(f"{number}. {title}")
+        for module, name in references:
+            path = ROOT / module
+            exists = path.is_file() and name in defined_tests(path)
+            if not exists or not name.startswith(f"test_invariant_{number}_"):
+                broken.append(f"{number}: {module}::{name}")
+    assert unproven == [] and broken == []

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from referral.domain.draws import verify_record
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
-from referral.models import Campaign, Draw, LotteryEntry, LotteryRulesVersion, RewardRule
+from referral.models import (
+    AuditEntry,
+    Campaign,
+    Draw,
+    LotteryEntry,
+    LotteryRulesVersion,
+    RewardRule,
+)
 from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.joining import JoinRequest, Visitor, join_campaign
@@ -29,7 +36,9 @@ def join(campaign: Campaign, email: str, code: str | None = None, **kw: object):
     return join_campaign(campaign, request, Visitor()).participation
 
 
-def test_publishing_a_lottery_commits_and_records_rules_version_1(factory: Factory) -> None:
+def test_invariant_4_fair_draws_publishing_a_lottery_commits_and_records_rules_version_1(
+    factory: Factory,
+) -> None:
     campaign = make_lottery(factory)
     state = lottery.lottery_of(campaign)
     assert state is not None and state.seed != state.commitment
@@ -70,7 +79,9 @@ def test_a_channel_can_be_switched_off_for_bonus_entries(factory: Factory) -> No
     assert lottery.current_entries(campaign)[advocate.id] == 2  # only the e-mail friend counts
 
 
-def test_closing_freezes_entries_with_opaque_ids_and_a_digest(factory: Factory) -> None:
+def test_invariant_4_fair_draws_closing_freezes_entries_with_opaque_ids_and_a_digest(
+    factory: Factory,
+) -> None:
     campaign = make_lottery(factory)
     people = [join(campaign, f"p{n}@example.org") for n in range(3)]
     factory.participation(campaign, status="pending")  # unconfirmed: no entry
@@ -108,6 +119,34 @@ def test_the_draw_record_verifies_and_a_redraw_takes_the_next_alternate(factory:
     assert draws.current_winners(draw) == [alternates[1]]
     with pytest.raises(ValidationFailed):
         draws.replace_winner(draw, winners[0], "again")
+
+
+def test_invariant_4_fair_draws_every_draw_and_redraw_is_logged_with_its_reason(
+    factory: Factory,
+) -> None:
+    """Can a draw be repeated, or a winner swapped, without trace? No: the draw runs once,
+    and the draw and each replacement leave an audit entry; the published record lists every
+    replacement with its reason."""
+    campaign = make_lottery(factory)
+    for n in range(4):
+        join(campaign, f"p{n}@example.org")
+    close_campaign(campaign)
+    draw = draws.run_draw(campaign, 1, 2)
+    out = draw.record["winners"][0]
+    draws.replace_winner(draw, out, "Could not be reached")
+    with pytest.raises(Conflict):
+        draws.run_draw(campaign, 1, 2)
+    logged = db.session.execute(
+        select(AuditEntry.action, AuditEntry.data)
+        .where(AuditEntry.subject == f"draw:{draw.id}")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [action for action, _ in logged] == ["draw.run", "draw.replace"]
+    assert logged[1].data["out"] == out and logged[1].data["reason"] == "Could not be reached"
+    published = draws.published_record(draw)
+    assert [(r["disqualified"], r["reason"]) for r in published["replacements"]] == [
+        (out, "Could not be reached")
+    ]
 
 
 def test_a_draw_runs_once_under_twenty_concurrent_attempts(app, factory: Factory) -> None:

@@ -54,7 +54,9 @@ def test_a_ceiling_that_is_not_a_whole_number_of_zero_or_more_stops_the_start(
 
 
 @given(st.integers(min_value=0, max_value=10**9))
-def test_no_configuration_lifts_the_ceiling_above_three(configured: int) -> None:
+def test_invariant_2_depth_cap_no_configuration_lifts_the_ceiling_above_three(
+    configured: int,
+) -> None:
     assert 0 <= operator_ceiling(configured) <= HARD_CEILING
     assert operator_ceiling(configured) == min(configured, HARD_CEILING)
 
@@ -209,3 +211,28 @@ def test_deepest_level_agrees_with_check_rule_level(
     check_rule_level(deepest, event, depth, ceiling)
     with pytest.raises(ValidationFailed):
         check_rule_level(deepest + 1, event, depth, ceiling)
+
+
+RECRUITING = "Levels 2 and deeper may only pay for purchases or converted trials"
+# Every way a rule's level can break the cap, under this server's default ceiling of 2: the
+# rule the admin form and the API answer with 422 on ``level``.
+REFUSED_LEVELS = [
+    pytest.param(1, "purchase", 2, "Level 2 is deeper than this campaign pays (reward depth 1,"),
+    pytest.param(2, "purchase", 3, "Level 3 is deeper than this campaign pays (reward depth 2,"),
+    pytest.param(3, "purchase", 3, "(reward depth 3, server ceiling 2)", id="old-deep-campaign"),
+    pytest.param(2, "signup_confirmed", 2, RECRUITING, id="recruiting"),
+    pytest.param(2, None, 2, RECRUITING, id="milestone-level-2"),
+    pytest.param(0, "purchase", 1, "Level 1 is deeper than this campaign pays (reward depth 0,"),
+    pytest.param(1, "purchase", -1, "Level must be 0 (the actor) or more.", id="negative"),
+]
+
+
+@pytest.mark.parametrize(("reward_depth", "event", "level", "reason"), REFUSED_LEVELS)
+def test_invariant_2_depth_cap_a_level_past_the_cap_is_refused_on_level_with_the_reason(
+    reward_depth: int, event: str | None, level: int, reason: str
+) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        check_rule_level(level, event, reward_depth=reward_depth, ceiling=DEFAULT_CEILING)
+    assert list(raised.value.errors) == ["level"]
+    assert reason in raised.value.errors["level"][0]
+    assert not may_pay(level, event, reward_depth, DEFAULT_CEILING)

@@ -117,7 +117,7 @@ def test_new_seed_is_64_lowercase_hex_and_never_repeats():
     assert all(len(seed) == 64 and seed == seed.lower() and bytes.fromhex(seed) for seed in seeds)
 
 
-def test_commitment_is_the_sha256_of_the_seed_bytes_not_of_the_hex_text():
+def test_invariant_4_fair_draws_the_commitment_is_the_sha256_of_the_seed_bytes():
     assert commitment(SEED) == hashlib.sha256(bytes(range(32))).hexdigest()
     assert commitment(SEED) != hashlib.sha256(SEED.encode()).hexdigest()
 
@@ -178,7 +178,7 @@ def test_a_valid_entry_passes_its_check():
 # --- the draw -------------------------------------------------------------------------------
 
 
-def test_draw_matches_hard_coded_vectors_so_any_change_to_the_algorithm_is_caught():
+def test_invariant_4_fair_draws_the_draw_matches_hard_coded_vectors_of_the_algorithm():
     # Computed once from the reference implementation (referral.domain.draws) and pasted here;
     # if this test fails, published draws no longer verify: add a v2 instead of editing v1.
     assert entries_digest(TWENTY) == TWENTY_DIGEST
@@ -248,7 +248,7 @@ def test_draw_over_a_hundred_thousand_entries_picks_distinct_entries():
     assert len(picked) == len(set(picked)) == 1000
 
 
-def test_draw_does_not_depend_on_the_order_entries_are_given_in():
+def test_invariant_4_fair_draws_the_draw_does_not_depend_on_the_order_entries_are_given_in():
     shuffled = TWENTY[::-1]
     assert draw(SEED, TWENTY_DIGEST, shuffled, 3, 2) == draw(SEED, TWENTY_DIGEST, TWENTY, 3, 2)
 

@@ -19,7 +19,9 @@ class FakeRule:
 
 
 @pytest.mark.parametrize("event", sorted(PAID_EVENTS))
-def test_a_lottery_refuses_entries_for_a_paid_event_on_the_reward_field(event: str) -> None:
+def test_invariant_5_no_purchase_necessary_a_lottery_refuses_entries_for_a_paid_event(
+    event: str,
+) -> None:
     with pytest.raises(ValidationFailed) as refused:
         check_rule("lottery", event, "entries")
     assert set(refused.value.errors) == {"reward"}

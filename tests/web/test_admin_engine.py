@@ -128,22 +128,12 @@ def test_a_milestone_rule_pays_cash_in_the_given_currency(
             "Level 2 is deeper than this campaign pays (reward depth 1, server ceiling 2).",
         ),
         (
-            3,
-            rule_form(level="3"),
-            "Level 3 is deeper than this campaign pays (reward depth 3, server ceiling 2).",
-        ),
-        (
             2,
             rule_form(event="signup_confirmed", level="2"),
             "Levels 2 and deeper may only pay for purchases or converted trials",
         ),
-        (
-            2,
-            rule_form(event="milestone", milestone="3", level="2"),
-            "Levels 2 and deeper may only pay for purchases or converted trials",
-        ),
     ],
-)
+)  # every other way past the cap: tests/unit/test_depth.py (REFUSED_LEVELS)
 def test_invariant_2_depth_cap_a_rule_past_the_cap_is_refused_with_the_reason_and_nothing_stored(
     browser: Browser, login_as: Any, factory: Factory, depth: int, data: dict[str, Any], reason: str
 ) -> None:

@@ -79,7 +79,7 @@ POSTS: list[tuple[str, Callable[[dict[str, str]], tuple[str, Any]]]] = [
 
 
 @pytest.mark.parametrize(("name", "route"), POSTS, ids=[name for name, _ in POSTS])
-def test_a_replayed_post_answers_the_first_answer_and_changes_nothing(
+def test_invariant_3_pay_once_a_replayed_post_answers_the_first_answer_and_changes_nothing(
     api: Api, name: str, route: Callable[[dict[str, str]], tuple[str, Any]]
 ) -> None:
     path, body = route(_setup(api))

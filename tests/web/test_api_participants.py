@@ -158,7 +158,7 @@ BAD_JOINS = [
 
 
 @pytest.mark.parametrize(("body", "fields"), BAD_JOINS)
-def test_a_bad_join_answers_422_naming_each_bad_field_and_stores_nothing(
+def test_invariant_6_nothing_lost_nothing_leaked_a_bad_join_answers_422_and_stores_nothing(
     api: Api, live: dict[str, Any], body: dict[str, Any], fields: set[str]
 ) -> None:
     problem = assert_problem(api.post(f"/campaigns/{live['id']}/participants", json=body), 422)

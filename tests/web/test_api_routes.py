@@ -114,7 +114,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body"), ID_ROUTES, ids=[f"{m} {p}" for m, p, _ in ID_ROUTES]
 )
-def test_a_key_of_workspace_b_gets_404_for_the_ids_of_workspace_a(
+def test_invariant_7_only_your_workspace_a_key_of_workspace_b_gets_404_for_the_ids_of_a(
     client: FlaskClient, factory: Factory, method: str, path: str, body: Any
 ) -> None:
     """Can brand B read, change or pay anything of brand A by its ids? No: 404, as for an id

@@ -26,7 +26,7 @@ def adult_birth_date() -> str:
     return f"{today.year - 30}-01-15"
 
 
-def test_the_landing_page_asks_for_birth_date_and_region(
+def test_invariant_5_no_purchase_necessary_the_landing_page_shows_eligibility_and_odds_before_entry(
     client: FlaskClient, draw: Campaign
 ) -> None:
     html = client.get(f"/c/{draw.slug}").get_data(as_text=True)
@@ -35,7 +35,7 @@ def test_the_landing_page_asks_for_birth_date_and_region(
     assert "Official rules and odds" in html and draw.settings["commitment"] in html
 
 
-def test_an_eligible_adult_enters_and_no_birth_date_is_stored(
+def test_invariant_5_no_purchase_necessary_an_eligible_adult_enters_and_no_birth_date_is_stored(
     client: FlaskClient, draw: Campaign
 ) -> None:
     birth = adult_birth_date()
@@ -57,7 +57,7 @@ def test_an_eligible_adult_enters_and_no_birth_date_is_stored(
     ],
     ids=["too young", "no birth date", "another region", "malformed date"],
 )
-def test_an_ineligible_entry_is_refused_with_its_reason(
+def test_invariant_5_no_purchase_necessary_an_ineligible_entry_is_refused_with_its_reason(
     client: FlaskClient, draw: Campaign, fields: dict[str, str], reason: str
 ) -> None:
     fields.setdefault("birth_date", adult_birth_date())

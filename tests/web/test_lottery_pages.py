@@ -100,7 +100,7 @@ def test_lottery_admin_pages_of_another_workspace_answer_404(
     assert browser.client.get(f"/admin/campaigns/{other.id}/lottery/winners.csv").status_code == 404
 
 
-def test_the_public_rules_page_shows_the_rules_and_commitment_in_each_language(
+def test_invariant_5_no_purchase_necessary_the_public_rules_page_shows_the_rules_in_each_language(
     client: FlaskClient, factory: Factory
 ) -> None:
     campaign = publish_campaign(factory.campaign(kind="lottery"))
@@ -119,7 +119,7 @@ def test_a_draft_or_other_kind_has_no_rules_page(client: FlaskClient, factory: F
     assert client.get(f"/c/{referral.slug}/rules").status_code == 404
 
 
-def test_the_verify_page_checks_the_record_and_offers_the_json(
+def test_invariant_4_fair_draws_the_verify_page_checks_the_record_and_offers_the_json(
     client: FlaskClient, factory: Factory
 ) -> None:
     campaign = closed_lottery(factory, factory.workspace())
