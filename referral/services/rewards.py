@@ -161,10 +161,23 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
         if entry is not None:
             paid.append(entry)
     if event.kind == "signup_confirmed":
-        referrer = by_id.get(actor.referrer_id) if actor.referrer_id is not None else None
-        if referrer is not None:
-            paid.extend(pay_milestones(referrer, campaign, rules))
-        paid.extend(pay_milestones(actor, campaign, rules))
+        paid.extend(_milestones_on_confirmation(actor, by_id, campaign, rules))
+    return paid
+
+
+def _milestones_on_confirmation(
+    actor: Participation,
+    by_id: dict[int, Participation],
+    campaign: Campaign,
+    rules: list[rules_domain.Rule],
+) -> list[LedgerEntry]:
+    """A confirmation may complete a milestone of the referrer, and pays the actor's own
+    milestones reached while they were unconfirmed."""
+    paid = []
+    referrer = by_id.get(actor.referrer_id) if actor.referrer_id is not None else None
+    if referrer is not None:
+        paid.extend(pay_milestones(referrer, campaign, rules))
+    paid.extend(pay_milestones(actor, campaign, rules))
     return paid
 
 
