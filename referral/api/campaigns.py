@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, url_for
+from flask import g
 
 from referral.api.auth import caller
 from referral.api.lookup import owned_campaign
-from referral.api.operations import operation
+from referral.api.operations import created, operation
 from referral.api.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch, ListQuery
 from referral.services import campaigns as service
 
@@ -27,7 +27,7 @@ from referral.services import campaigns as service
 )
 def create_campaign(data: dict[str, Any]) -> Any:
     campaign = service.create_in_workspace(g.workspace_id, data, **caller())
-    return campaign, 201, {"Location": url_for("api.get_campaign", campaign_id=str(campaign.id))}
+    return created(campaign, "api.get_campaign", campaign_id=str(campaign.id))
 
 
 @operation(

@@ -7,12 +7,11 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Dict, Integer, List, String
 from apiflask.validators import Length
-from flask import url_for
 from marshmallow import pre_dump
 
 from referral import emails
 from referral.api.lookup import owned_campaign, owned_draw
-from referral.api.operations import operation
+from referral.api.operations import created, operation
 from referral.api.schemas import Alias, PublicUrl, Text, Whole, _Out
 from referral.models import Draw
 from referral.services import draws as service
@@ -82,7 +81,7 @@ def create_draw(campaign_id: str, data: dict[str, Any]) -> Any:
         data.get("beacon", ""),
         compose=emails.draw_winner,
     )
-    return draw, 201, {"Location": url_for("api.get_draw", draw_id=str(draw.id))}
+    return created(draw, "api.get_draw", draw_id=str(draw.id))
 
 
 @operation(

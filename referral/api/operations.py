@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from apiflask import Schema
+from flask import url_for
 
 from referral.api import bp
 from referral.api.auth import auth
@@ -63,3 +64,9 @@ def operation(
         return bp.route(rule, methods=[method])(wrapped)  # type: ignore[no-any-return]
 
     return decorate
+
+
+def created(body: Any, endpoint: str, **values: Any) -> tuple[Any, int, dict[str, str]]:
+    """A 201 answer with the new resource's address (``url_for(endpoint, **values)``) in
+    ``Location``."""
+    return body, 201, {"Location": url_for(endpoint, **values)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import request
 
 from referral import emails, tasks
 from referral.api.engine_schemas import (
@@ -15,7 +15,7 @@ from referral.api.engine_schemas import (
     RewardsOut,
 )
 from referral.api.lookup import owned_campaign, owned_participant
-from referral.api.operations import operation
+from referral.api.operations import created, operation
 from referral.api.schemas import ListQuery
 from referral.services.confirmation import confirm_participation
 from referral.services.joining import JoinRequest, Visitor, join_campaign
@@ -83,8 +83,7 @@ def create_participant(campaign_id: str, data: dict[str, Any]) -> Any:
     body = standing(result.participation)
     if not result.created:
         return body, 200
-    location = url_for("api.get_participant", participant_id=str(body.id))
-    return body, 201, {"Location": location}
+    return created(body, "api.get_participant", participant_id=str(body.id))
 
 
 @operation(
