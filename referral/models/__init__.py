@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from referral.models import journey  # noqa: F401 (the journey tables, see models/journey.py)
 from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardRule
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.extensions import db
@@ -28,6 +28,11 @@ class Customer(WorkspaceScoped, Timestamped, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The IANA time zone journeys use for local hours (None: the campaign's, else UTC).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Month and day only, given with the birthday opt-in: a year is never stored.
+    birthday_month: Mapped[int | None] = mapped_column(SmallInteger)
+    birthday_day: Mapped[int | None] = mapped_column(SmallInteger)
 
     consents: Mapped[list[ConsentRecord]] = relationship(
         back_populates="customer", order_by="ConsentRecord.given_at"

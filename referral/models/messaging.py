@@ -40,6 +40,9 @@ class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Not before this time: the back-off after a failure, or the lease of a send under way.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Names the cause of a message that must be queued once however often its cause is
+    # processed (``journey:<enrolment>:<step>:<visit>``); None for the others.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
 
 
 class ConfirmationToken(Timestamped, db.Model):

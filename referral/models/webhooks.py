@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from referral.extensions import db
 from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
 
-WEBHOOK_EVENTS = ("participant.confirmed", "reward.granted", "draw.completed")
+WEBHOOK_EVENTS = ("participant.confirmed", "reward.granted", "draw.completed", "journey.step")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 

@@ -43,9 +43,19 @@ class Mail:
 
 
 def queue(
-    workspace_id: int, to: str, kind: str, mail: Mail, customer_id: int | None = None
+    workspace_id: int,
+    to: str,
+    kind: str,
+    mail: Mail,
+    customer_id: int | None = None,
+    key: str | None = None,
 ) -> OutboxMessage:
-    """Add a message to the outbox (no commit: it belongs to the caller's transaction)."""
+    """Add a message to the outbox (no commit: it belongs to the caller's transaction).
+
+    ``key`` names a message that must exist once (``journey:<enrolment>:<step>:<visit>``):
+    a second row with the same key fails on its unique index with ``IntegrityError``, so a
+    caller that may meet one adds it inside a savepoint.
+    """
     message = OutboxMessage(
         workspace_id=workspace_id,
         customer_id=customer_id,
@@ -54,6 +64,7 @@ def queue(
         subject=mail.subject[:200],
         body_text=mail.text,
         body_html=mail.html,
+        dedupe_key=key,
     )
     db.session.add(message)
     return message
