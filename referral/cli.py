@@ -150,6 +150,24 @@ def send_reminders_command() -> None:
     click.echo(f"{queued} trial reminder(s) queued; {handled} message(s) handled.")
 
 
+@click.command("run-journeys")
+@click.option("--limit", default=500, show_default=True)
+@with_appcontext
+def run_journeys_command(limit: int) -> None:
+    """Enter the birthdays, anniversaries and silences that fell due, advance the journeys'
+    due enrolments once (each step runs once, however often this runs, also beside the huey
+    worker) and deliver the outbox. Run it every minute from cron."""
+    from referral.services import journey_occasions, journey_runner, outbox
+
+    entered = journey_occasions.enrol_occasions()
+    advanced = journey_runner.run_due(limit=limit)
+    handled = outbox.deliver_pending()
+    click.echo(
+        f"{entered} enrolment(s) on dates; {advanced} enrolment(s) advanced; "
+        f"{handled} message(s) handled."
+    )
+
+
 @click.command("verify-draw")
 @click.argument("file", type=click.File("rb"))
 def verify_draw_command(file: Any) -> None:
@@ -205,6 +223,7 @@ COMMANDS = (
     prune_command,
     approve_rewards_command,
     send_reminders_command,
+    run_journeys_command,
     verify_draw_command,
     draw_command,
 )

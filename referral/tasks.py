@@ -1,5 +1,7 @@
 """Background jobs (huey): mail delivery, woken by the requests that queue mail (and every
-minute as a safety net), and the trial reminder job, every ten minutes.
+minute as a safety net), the trial reminder job, every ten minutes, and the journey runner,
+woken after an event enrolled someone (and every minute), with the sweep for birthdays,
+anniversaries and silences every quarter hour (``referral run-journeys`` does both).
 
 Storage: Redis when ``REDIS_URL`` is set, otherwise a SQLite file in the instance folder
 (``HUEY_SQLITE`` overrides the path), so a single server needs nothing more. Run the worker
@@ -83,3 +85,57 @@ def wake_mailer() -> None:
         deliver_outbox_task()
     except Exception:  # noqa: BLE001 (the mail is in the outbox either way)
         log.warning("could not wake the mail worker; the periodic job will deliver", exc_info=True)
+
+
+@huey.task()
+def run_journeys_task() -> int:
+    """Advance the journeys' due enrolments now: queued by ``wake_journeys`` after an event
+    enrolled someone or woke a waiting enrolment, so a follow-up leaves within seconds."""
+    from referral.services import journey_runner
+
+    with _worker_app().app_context():
+        return _run_journeys(journey_runner)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def run_journeys_periodically() -> int:
+    """Waits and deadlines fall due without an event to wake the worker: look every minute."""
+    from referral.services import journey_runner
+
+    with _worker_app().app_context():
+        return _run_journeys(journey_runner)
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def enrol_journey_occasions() -> int:
+    """Enter the birthdays, joining anniversaries and silences that fell due (each once:
+    the sweep looks back a day), then advance them."""
+    from referral.services import journey_occasions, journey_runner
+
+    with _worker_app().app_context():
+        entered = journey_occasions.enrol_occasions()
+        _run_journeys(journey_runner)
+        return entered
+
+
+def _run_journeys(runner: Any) -> int:
+    """Batches until nothing is due (a batch can make more due: a tag starts a journey),
+    then the outbox, so the messages the steps queued leave at once."""
+    from referral.services import outbox
+
+    advanced = total = runner.run_due()
+    while advanced >= runner.BATCH:
+        advanced = runner.run_due()
+        total += advanced
+    if total:
+        outbox.deliver_pending()
+    return total
+
+
+def wake_journeys() -> None:
+    """Ask the worker to advance the journeys now (after a commit that enrolled someone).
+    Only enqueues; if the queue is away, the periodic job advances them within a minute."""
+    try:
+        run_journeys_task()
+    except Exception:  # noqa: BLE001 (the enrolments are due either way)
+        log.warning("could not wake the journey worker; the periodic job will run", exc_info=True)

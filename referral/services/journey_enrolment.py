@@ -1,0 +1,182 @@
+"""Entering journeys: when an event is recorded, when a tag is added, and (from the sweep)
+on birthdays, joining anniversaries and after a silence.
+
+Every entry is an ``INSERT … ON CONFLICT DO NOTHING`` on UNIQUE(journey, customer,
+entry_key), the re-entry policy: a customer enters a ``once`` journey once, a ``yearly`` one
+once per occasion, an ``every_time`` one once per event, whatever retries or concurrent
+transactions do. Entering writes nothing but the enrolment and its first log line; the
+runner (``services.journey_runner``) takes the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from referral.domain.journeys import Definition, entry_key, triggered_by
+from referral.extensions import db
+from referral.models import Customer, Event, Participation
+from referral.models.base import utcnow
+from referral.models.journey import Journey, JourneyEnrolment, JourneyStepLog
+from referral.services.journeys import parsed
+
+UNFINISHED = ("active", "waiting")
+ENTRY = ("journey_id", "customer_id", "entry_key")
+
+
+def insert_once(model: type[Any], values: dict[str, Any], unique: Sequence[str]) -> int | None:
+    """Insert a row unless one with the same ``unique`` columns exists (also one another
+    transaction is inserting: it waits for it); the new id, or None. Portable ``INSERT …
+    ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL, in the caller's transaction."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(model.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def enter(
+    journey: Journey,
+    definition: Definition,
+    customer_id: int,
+    key: str,
+    at: datetime,
+    *,
+    participation_id: int | None = None,
+    campaign_id: int | None = None,
+) -> int | None:
+    """Enrol the customer at the journey's first step, on its current version; None when
+    the re-entry policy has them in already (same ``key``)."""
+    start = definition.start
+    ident = insert_once(
+        JourneyEnrolment,
+        {
+            "journey_id": journey.id,
+            "version": journey.version,
+            "customer_id": customer_id,
+            "participation_id": participation_id,
+            "campaign_id": campaign_id or journey.campaign_id,
+            "entry_key": key,
+            "step": start,
+            "step_since": at,
+            "visits": {start: 1},
+            "status": "active",
+            "next_run_at": at,
+            "goal_event": definition.goal.event if definition.goal else None,
+            "entered_at": at,
+        },
+        ENTRY,
+    )
+    if ident is not None:
+        db.session.add(
+            JourneyStepLog(
+                enrolment_id=ident,
+                journey_id=journey.id,
+                customer_id=customer_id,
+                step=start,
+                visit=1,
+                outcome="entered",
+                detail={"version": journey.version, "entry_key": key},
+                at=at,
+            )
+        )
+    return ident
+
+
+def running_journeys(workspace_id: int | None, kind: str) -> list[Journey]:
+    """The running journeys started by ``kind`` (in one workspace, or in all)."""
+    query = select(Journey).where(Journey.trigger_kind == kind, Journey.status == "running")
+    if workspace_id is not None:
+        query = query.where(Journey.workspace_id == workspace_id)
+    return list(db.session.scalars(query.order_by(Journey.id)))
+
+
+def participation_in(customer_id: int, campaign_id: int | None) -> int | None:
+    if campaign_id is None:
+        return None
+    return db.session.scalar(
+        select(Participation.id).where(
+            Participation.customer_id == customer_id, Participation.campaign_id == campaign_id
+        )
+    )
+
+
+def enrol_for_event(event: Event, now: datetime | None = None) -> list[int]:
+    """Enrol the event's customer in every running journey of the workspace that the event
+    starts (its kind; a journey of one campaign only for that campaign's events), and wake
+    their enrolments that wait for this kind or count it as their goal.
+
+    Called in the transaction that records the event (no commit), so an enrolment exists
+    exactly when its event does. Returns the ids of the new enrolments; the caller wakes the
+    runner after committing (``tasks.wake_journeys``).
+    """
+    now = now or utcnow()
+    db.session.flush()  # the event's id is part of an every_time entry key
+    wake(event.customer_id, event.kind, now)
+    entered = []
+    for journey in running_journeys(event.workspace_id, event.kind):
+        if journey.campaign_id is not None and journey.campaign_id != event.campaign_id:
+            continue
+        definition = parsed(journey.definition)
+        if not triggered_by(definition.trigger, event.kind):
+            continue
+        campaign_id = event.campaign_id or journey.campaign_id
+        participation_id = event.participation_id or participation_in(
+            event.customer_id, campaign_id
+        )
+        key = entry_key(definition.reentry, event_id=event.id, on=now.date())
+        ident = enter(
+            journey,
+            definition,
+            event.customer_id,
+            key,
+            now,
+            participation_id=participation_id,
+            campaign_id=campaign_id,
+        )
+        if ident is not None:
+            entered.append(ident)
+    return entered
+
+
+def enrol_for_tag(customer: Customer, tag: str, now: datetime | None = None) -> list[int]:
+    """Enrol the customer in the running journeys that start when ``tag`` is added (an
+    ``every_time`` journey once a day: a tag carries no event id)."""
+    now = now or utcnow()
+    entered = []
+    for journey in running_journeys(customer.workspace_id, "tag_added"):
+        definition = parsed(journey.definition)
+        if not triggered_by(definition.trigger, "tag_added", tag):
+            continue
+        participation_id = participation_in(customer.id, journey.campaign_id)
+        if journey.campaign_id is not None and participation_id is None:
+            continue
+        key = entry_key(definition.reentry, on=now.date())
+        ident = enter(journey, definition, customer.id, key, now, participation_id=participation_id)
+        if ident is not None:
+            entered.append(ident)
+    return entered
+
+
+def wake(customer_id: int, kind: str, now: datetime) -> int:
+    """Make the customer's unfinished enrolments that wait for ``kind`` (or have it as their
+    goal) due now; returns how many."""
+    return db.session.execute(
+        update(JourneyEnrolment)
+        .where(
+            JourneyEnrolment.customer_id == customer_id,
+            JourneyEnrolment.status.in_(UNFINISHED),
+            or_(JourneyEnrolment.waiting_for == kind, JourneyEnrolment.goal_event == kind),
+            or_(JourneyEnrolment.next_run_at.is_(None), JourneyEnrolment.next_run_at > now),
+        )
+        .values(next_run_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
