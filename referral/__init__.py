@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_worker(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -89,6 +90,13 @@ def register_blueprints(app: APIFlask) -> None:
 
     for module in (auth, public, advocate, admin, api):
         module.init_app(app)
+
+
+def register_worker(app: APIFlask) -> None:
+    """Commits that queued mail or made a journey step due wake the worker."""
+    from referral import tasks
+
+    tasks.init_app(app)
 
 
 def register_error_handlers(app: APIFlask) -> None:

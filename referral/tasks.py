@@ -19,6 +19,9 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
+from referral import emails
+from referral.services import journey_occasions, journey_runner, outbox, trials, wakeups
+
 log = logging.getLogger("referral.tasks")
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
@@ -39,10 +42,7 @@ huey = make_huey(os.environ.get("REDIS_URL"), os.environ.get("HUEY_SQLITE"))
 def send_reminders_task() -> tuple[int, int]:
     """The worker's job, the same as ``referral send-reminders``: queue the due trial
     reminders, then deliver the outbox. Returns (reminders queued, messages handled)."""
-    from referral import create_app, emails
-    from referral.services import outbox, trials
-
-    with create_app().app_context():
+    with _worker_app().app_context():
         return trials.send_reminders(emails.trial_ending), outbox.deliver_pending()
 
 
@@ -63,8 +63,6 @@ def _worker_app() -> Any:
 @huey.task()
 def deliver_outbox_task() -> int:
     """Deliver the outbox now: queued by ``wake_mailer`` after a request queued mail."""
-    from referral.services import outbox
-
     with _worker_app().app_context():
         return outbox.deliver_pending()
 
@@ -72,10 +70,16 @@ def deliver_outbox_task() -> int:
 @huey.periodic_task(crontab(minute="*"))
 def deliver_outbox_periodically() -> int:
     """Retries fall due without a request to wake the worker: look every minute."""
-    from referral.services import outbox
-
     with _worker_app().app_context():
         return outbox.deliver_pending()
+
+
+def init_app(app: Any) -> None:
+    """Wake the worker after each commit that queued mail or made a journey step due
+    (``services.wakeups``): the request only enqueues, the worker does the work."""
+    wakeups.on_commit("mail", wake_mailer)
+    wakeups.on_commit("journeys", wake_journeys)
+    wakeups.listen()
 
 
 def wake_mailer() -> None:
@@ -91,8 +95,6 @@ def wake_mailer() -> None:
 def run_journeys_task() -> int:
     """Advance the journeys' due enrolments now: queued by ``wake_journeys`` after an event
     enrolled someone or woke a waiting enrolment, so a follow-up leaves within seconds."""
-    from referral.services import journey_runner
-
     with _worker_app().app_context():
         return _run_journeys(journey_runner)
 
@@ -100,8 +102,6 @@ def run_journeys_task() -> int:
 @huey.periodic_task(crontab(minute="*"))
 def run_journeys_periodically() -> int:
     """Waits and deadlines fall due without an event to wake the worker: look every minute."""
-    from referral.services import journey_runner
-
     with _worker_app().app_context():
         return _run_journeys(journey_runner)
 
@@ -110,8 +110,6 @@ def run_journeys_periodically() -> int:
 def enrol_journey_occasions() -> int:
     """Enter the birthdays, joining anniversaries and silences that fell due (each once:
     the sweep looks back a day), then advance them."""
-    from referral.services import journey_occasions, journey_runner
-
     with _worker_app().app_context():
         entered = journey_occasions.enrol_occasions()
         _run_journeys(journey_runner)
@@ -121,8 +119,6 @@ def enrol_journey_occasions() -> int:
 def _run_journeys(runner: Any) -> int:
     """Batches until nothing is due (a batch can make more due: a tag starts a journey),
     then the outbox, so the messages the steps queued leave at once."""
-    from referral.services import outbox
-
     advanced = total = runner.run_due()
     while advanced >= runner.BATCH:
         advanced = runner.run_due()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from referral import emails, tasks
+from referral import emails
 from referral.api.engine_schemas import (
     ParticipantIn,
     ParticipantOut,
@@ -52,11 +52,6 @@ def _visitor(data: dict[str, Any]) -> Visitor:
     )
 
 
-def _deliver() -> None:
-    """Wake the mail worker: the confirmation goes out in seconds, never inside a request."""
-    tasks.wake_mailer()
-
-
 @operation(
     "POST /campaigns/<campaign_id>/participants",
     operation_id="createParticipant",
@@ -78,8 +73,6 @@ def _deliver() -> None:
 def create_participant(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)
     result = join_campaign(campaign, _join_request(data), _visitor(data), emails.confirmation)
-    if result.token is not None:
-        _deliver()
     body = standing(result.participation)
     if not result.created:
         return body, 200

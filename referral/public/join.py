@@ -16,7 +16,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from referral import emails, tasks
+from referral import emails
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
 from referral.extensions import limiter
@@ -231,13 +231,8 @@ def _join(campaign: Campaign) -> Any:
         return _landing(campaign, form, 422, notice=_show_errors(form, error))
     except Conflict:
         return _closed(campaign, 409)
-    _deliver()
+    # The confirmation mail is in the outbox; its commit woke the worker (services.wakeups).
     return redirect(url_for(".joined", slug=campaign.slug), 303)
-
-
-def _deliver() -> None:
-    """Wake the mail worker: the confirmation goes out in seconds, never inside a request."""
-    tasks.wake_mailer()
 
 
 @bp.route("/c/<slug>/joined")

@@ -14,7 +14,7 @@ from referral.domain.rewards import check_opted_in
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
-from referral.services import rewards
+from referral.services import journey_enrolment, rewards
 from referral.services.tx import atomic
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
@@ -60,6 +60,7 @@ def record_event(
         occurred_at=occurred_at or utcnow(),
     )
     db.session.add(event)
+    journey_enrolment.enrol_for_event(event)
     return event
 
 

@@ -22,6 +22,7 @@ from referral.extensions import db
 from referral.models import Customer, Event, Participation
 from referral.models.base import utcnow
 from referral.models.journey import Journey, JourneyEnrolment, JourneyStepLog
+from referral.services import wakeups
 from referral.services.journeys import parsed
 
 UNFINISHED = ("active", "waiting")
@@ -116,7 +117,7 @@ def enrol_for_event(event: Event, now: datetime | None = None) -> list[int]:
 
     Called in the transaction that records the event (no commit), so an enrolment exists
     exactly when its event does. Returns the ids of the new enrolments; the caller wakes the
-    runner after committing (``tasks.wake_journeys``).
+    runner once the transaction commits (``services.wakeups``).
     """
     now = now or utcnow()
     db.session.flush()  # the event's id is part of an every_time entry key
@@ -144,6 +145,8 @@ def enrol_for_event(event: Event, now: datetime | None = None) -> list[int]:
         )
         if ident is not None:
             entered.append(ident)
+    if entered:
+        wakeups.due("journeys")
     return entered
 
 
@@ -163,13 +166,15 @@ def enrol_for_tag(customer: Customer, tag: str, now: datetime | None = None) -> 
         ident = enter(journey, definition, customer.id, key, now, participation_id=participation_id)
         if ident is not None:
             entered.append(ident)
+    if entered:
+        wakeups.due("journeys")
     return entered
 
 
 def wake(customer_id: int, kind: str, now: datetime) -> int:
     """Make the customer's unfinished enrolments that wait for ``kind`` (or have it as their
     goal) due now; returns how many."""
-    return db.session.execute(
+    woken = db.session.execute(
         update(JourneyEnrolment)
         .where(
             JourneyEnrolment.customer_id == customer_id,
@@ -180,3 +185,6 @@ def wake(customer_id: int, kind: str, now: datetime) -> int:
         .values(next_run_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if woken:
+        wakeups.due("journeys")
+    return woken

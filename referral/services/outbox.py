@@ -15,6 +15,7 @@ from sqlalchemy import or_, select, update
 from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
+from referral.services import wakeups
 from referral.services.tx import retry_on_contention
 
 log = logging.getLogger("referral.mail")
@@ -67,6 +68,7 @@ def queue(
         dedupe_key=key,
     )
     db.session.add(message)
+    wakeups.due("mail")
     return message
 
 

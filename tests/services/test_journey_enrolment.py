@@ -21,12 +21,7 @@ from referral.services.journey_occasions import enrol_occasions
 from referral.services.journey_tags import add_tag, remove_tag
 from tests.concurrency import race
 from tests.factories import Factory
-from tests.services.journey_setup import DAY, T0, Shop, end, enrolments, make_shop, send
-
-
-@pytest.fixture
-def shop(factory: Factory) -> Shop:
-    return make_shop(factory)
+from tests.services.journey_setup import DAY, T0, Shop, end, enrolments, send
 
 
 def test_a_definition_is_saved_as_version_one_and_each_change_is_a_new_version(

@@ -21,7 +21,6 @@ from referral.services import journeys, webhooks
 from referral.services.journey_runner import LEASE, advance, claim_due, run_due
 from referral.services.journey_tags import add_tag
 from tests.concurrency import race
-from tests.factories import Factory
 from tests.services.journey_setup import (
     DAY,
     HOUR,
@@ -30,15 +29,9 @@ from tests.services.journey_setup import (
     end,
     enrolments,
     mails,
-    make_shop,
     outcomes,
     send,
 )
-
-
-@pytest.fixture
-def shop(factory: Factory) -> Shop:
-    return make_shop(factory)
 
 
 def wait(step_id: str, **duration: Any) -> dict[str, Any]:

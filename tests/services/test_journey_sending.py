@@ -15,7 +15,6 @@ from referral.models.journey import JourneyStepLog
 from referral.services.journey_runner import run_due
 from referral.services.journey_stats import customer_timeline, journey_stats
 from referral.services.journey_templates import save_template
-from tests.factories import Factory
 from tests.services.journey_setup import (
     DAY,
     HOUR,
@@ -25,15 +24,9 @@ from tests.services.journey_setup import (
     enrolments,
     give_consent,
     mails,
-    make_shop,
     outcomes,
     send,
 )
-
-
-@pytest.fixture
-def shop(factory: Factory) -> Shop:
-    return make_shop(factory)
 
 
 def two_sends() -> list[dict[str, Any]]:
