@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from referral import emails
+from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from referral.domain.draws import verify_record
 from referral.domain.errors import DomainError
+from referral.services import journey_occasions, journey_runner, outbox, trials
+from referral.services.accounts import check_password_strength, create_admin, find_workspace
+from referral.services.api_keys import create_api_key
+from referral.services.campaigns import find_campaign
+from referral.services.draws import run_draw
+from referral.services.idempotency import prune
+from referral.services.outbox import deliver_pending
+from referral.services.rewards import approve_due
+from referral.services.webhook_delivery import deliver_due
 
 
 def _fail(error: DomainError) -> None:
@@ -32,8 +45,6 @@ def _fail(error: DomainError) -> None:
 @with_appcontext
 def create_admin_command(workspace_slug: str, email: str, password: str | None, role: str) -> None:
     """Create the workspace if missing and a marketer in it (owner by default)."""
-    from referral.services.accounts import check_password_strength, create_admin
-
     try:
         if password is not None:
             check_password_strength(password, (email, workspace_slug))
@@ -53,9 +64,6 @@ def create_admin_command(workspace_slug: str, email: str, password: str | None, 
 @with_appcontext
 def create_api_key_command(workspace_slug: str, name: str) -> None:
     """Print a new API key for the workspace as the last line of output."""
-    from referral.services.accounts import find_workspace
-    from referral.services.api_keys import create_api_key
-
     workspace = find_workspace(workspace_slug)
     if workspace is None:
         raise click.ClickException(f"No workspace {workspace_slug!r}.")
@@ -73,8 +81,6 @@ def create_api_key_command(workspace_slug: str, name: str) -> None:
 @with_appcontext
 def demo_command(participants: int) -> None:
     """Seed a demo workspace, marketers, campaigns of every kind and a referral cascade."""
-    from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
-
     with click.progressbar(length=100, label="Seeding demo data") as bar:
         done = {"n": 0}
 
@@ -94,7 +100,6 @@ def demo_command(participants: int) -> None:
 def send_mail_command(limit: int) -> None:
     """Deliver queued e-mail from the outbox (SMTP with MAIL_URL, else the log); retries
     failed messages. Run it from cron or a timer; the web app also delivers after sign-ups."""
-    from referral.services.outbox import deliver_pending
 
     click.echo(f"{deliver_pending(limit)} message(s) handled.")
 
@@ -105,7 +110,6 @@ def send_mail_command(limit: int) -> None:
 def send_webhooks_command(limit: int) -> None:
     """Deliver due webhook events (signed POSTs), retrying failures with back-off. Run it
     every minute from cron or a timer."""
-    from referral.services.webhook_delivery import deliver_due
 
     counts = deliver_due(limit=limit)
     click.echo(
@@ -120,9 +124,6 @@ def send_webhooks_command(limit: int) -> None:
 def prune_command(days: int) -> None:
     """Forget API idempotency keys older than DAYS (a replay after that runs anew). Run it
     daily from cron."""
-    from datetime import timedelta
-
-    from referral.services.idempotency import prune
 
     click.echo(f"{prune(timedelta(days=days))} idempotency record(s) removed.")
 
@@ -131,8 +132,6 @@ def prune_command(days: int) -> None:
 @with_appcontext
 def approve_rewards_command() -> None:
     """Approve pending rewards whose hold period is over (held-for-review ones stay)."""
-    from referral.services.rewards import approve_due
-
     click.echo(f"{approve_due()} reward(s) approved.")
 
 
@@ -142,8 +141,6 @@ def send_reminders_command() -> None:
     """Queue the "your free trial ends soon" e-mails that are due (each is sent exactly once,
     however often this runs) and deliver the outbox. Run it from cron, e.g. every 10 minutes;
     the huey worker (``referral.tasks``) runs the same job."""
-    from referral import emails
-    from referral.services import outbox, trials
 
     queued = trials.send_reminders(emails.trial_ending)
     handled = outbox.deliver_pending()
@@ -157,7 +154,6 @@ def run_journeys_command(limit: int) -> None:
     """Enter the birthdays, anniversaries and silences that fell due, advance the journeys'
     due enrolments once (each step runs once, however often this runs, also beside the huey
     worker) and deliver the outbox. Run it every minute from cron."""
-    from referral.services import journey_occasions, journey_runner, outbox
 
     entered = journey_occasions.enrol_occasions()
     advanced = journey_runner.run_due(limit=limit)
@@ -173,7 +169,6 @@ def run_journeys_command(limit: int) -> None:
 def verify_draw_command(file: Any) -> None:
     """Re-derive a draw's winners from its published JSON (no database needed) and say
     whether they match. Exit status 0 when verified, 1 when any check fails."""
-    from referral.domain.draws import verify_record
 
     try:
         record = json.loads(file.read().decode("utf-8"))
@@ -196,10 +191,6 @@ def verify_draw_command(file: Any) -> None:
 @with_appcontext
 def draw_command(campaign_id: int, winners: int, alternates: int | None, beacon: str) -> None:
     """Draw a closed lottery's winners, once (the same as POST /api/v1/campaigns/ID/draws)."""
-    from referral import emails
-    from referral.services.campaigns import find_campaign
-    from referral.services.draws import run_draw
-
     campaign = find_campaign(campaign_id)
     if campaign is None:
         raise click.ClickException(f"No campaign {campaign_id}.")

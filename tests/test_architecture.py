@@ -149,3 +149,105 @@ def test_a_heavy_library_is_imported_in_one_place_only(library: str, allowed: se
         if module.split(".")[0] == library
     }
     assert users <= allowed
+
+
+SESSION_WRITES = frozenset({"add", "add_all", "commit", "rollback", "flush", "delete", "merge"})
+QUERY_METHODS = frozenset({"get", "scalar", "scalars", "execute", "query"})
+
+
+def view_files() -> list[Path]:
+    files = python_files(*(PACKAGE / name for name in BLUEPRINTS))
+    return [*files, PACKAGE / "cli.py"]
+
+
+def database_uses(path: Path, source: str | None = None) -> Iterator[str]:
+    """Each place a module writes through the session, builds a query or reads one."""
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"))
+    from_sqlalchemy = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+        for alias in node.names
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in from_sqlalchemy:
+            yield f"line {node.lineno}: {func.id}(…)"
+        elif isinstance(func, ast.Attribute) and (
+            ast.unparse(func.value) == "db.session"
+            and func.attr in SESSION_WRITES | QUERY_METHODS
+            or isinstance(func.value, ast.Attribute)
+            and func.value.attr == "query"
+            and ast.unparse(func.value.value)[:1].isupper()
+        ):
+            yield f"line {node.lineno}: {ast.unparse(func)}(…)"
+
+
+def test_the_database_walker_sees_writes_and_queries() -> None:
+    source = (
+        "from sqlalchemy import select\n"
+        "def view():\n"
+        "    db.session.add(x)\n"
+        "    db.session.commit()\n"
+        "    rows = db.session.scalars(select(Campaign))\n"
+        "    other = Campaign.query.all()\n"
+        "    request.args.get('x')\n"
+        "    session.get('visitor')\n"
+        "    text('not a query: no sqlalchemy import of that name')\n"
+    )
+    found = list(database_uses(PACKAGE / "admin" / "views.py", source))
+    assert sorted(line.split(":")[0] for line in found) == [
+        "line 3",
+        "line 4",
+        "line 5",
+        "line 5",
+        "line 6",
+    ]
+
+
+def test_views_and_the_cli_leave_the_database_to_services() -> None:
+    """Blueprints and the CLI parse input and render; services read and write (and own the
+    transaction: docs/ARCHITECTURE.md). No session write, rollback or query in a view."""
+    files = view_files()
+    assert len(files) >= 20
+    offences = [f"{path.relative_to(ROOT)} {use}" for path in files for use in database_uses(path)]
+    assert offences == []
+
+
+FACTORIES = frozenset({"init_app", "create_app", "_create_app", "_worker_app"})
+
+
+def local_imports(path: Path, source: str | None = None) -> Iterator[str]:
+    """Imports inside functions, except in an ``init_app``, ``register_*`` or an app factory
+    (where importing late is how the parts are wired together)."""
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"))
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if fn.name in FACTORIES or fn.name.startswith("register_"):
+            continue
+        for node in fn.body:
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    yield f"line {inner.lineno} in {fn.name}: {ast.unparse(inner)}"
+
+
+def test_the_local_import_walker_skips_factories_only() -> None:
+    source = (
+        "def init_app(app):\n    from a import b\n"
+        "def register_blueprints(app):\n    import c\n"
+        "def send():\n    from d import e\n"
+    )
+    assert list(local_imports(PACKAGE / "x.py", source)) == ["line 6 in send: from d import e"]
+
+
+def test_imports_sit_at_the_top_of_a_module() -> None:
+    """A reader sees a module's dependencies at its top; only the factories import late."""
+    offences = [
+        f"{path.relative_to(ROOT)} {use}"
+        for path in python_files(PACKAGE)
+        for use in local_imports(path)
+    ]
+    assert offences == []
