@@ -56,40 +56,49 @@ def enter(
 ) -> int | None:
     """Enrol the customer at the journey's first step, on its current version; None when
     the re-entry policy has them in already (same ``key``)."""
-    start = definition.start
-    ident = insert_once(
-        JourneyEnrolment,
-        {
-            "journey_id": journey.id,
-            "version": journey.version,
-            "customer_id": customer_id,
-            "participation_id": participation_id,
-            "campaign_id": campaign_id or journey.campaign_id,
-            "entry_key": key,
-            "step": start,
-            "step_since": at,
-            "visits": {start: 1},
-            "status": "active",
-            "next_run_at": at,
-            "goal_event": definition.goal.event if definition.goal else None,
-            "entered_at": at,
-        },
-        ENTRY,
-    )
+    values = enrolment_values(journey, definition, customer_id, key, at)
+    values["participation_id"] = participation_id
+    values["campaign_id"] = campaign_id or journey.campaign_id
+    ident = insert_once(JourneyEnrolment, values, ENTRY)
     if ident is not None:
-        db.session.add(
-            JourneyStepLog(
-                enrolment_id=ident,
-                journey_id=journey.id,
-                customer_id=customer_id,
-                step=start,
-                visit=1,
-                outcome="entered",
-                detail={"version": journey.version, "entry_key": key},
-                at=at,
-            )
-        )
+        db.session.add(_entered(journey, ident, customer_id, definition.start, key, at))
     return ident
+
+
+def enrolment_values(
+    journey: Journey, definition: Definition, customer_id: int, key: str, at: datetime
+) -> dict[str, Any]:
+    """A new enrolment's columns: at the first step since ``at``, due at once."""
+    start = definition.start
+    return {
+        "journey_id": journey.id,
+        "version": journey.version,
+        "customer_id": customer_id,
+        "entry_key": key,
+        "step": start,
+        "step_since": at,
+        "visits": {start: 1},
+        "status": "active",
+        "next_run_at": at,
+        "goal_event": definition.goal.event if definition.goal else None,
+        "entered_at": at,
+    }
+
+
+def _entered(
+    journey: Journey, ident: int, customer_id: int, start: str, key: str, at: datetime
+) -> JourneyStepLog:
+    """The enrolment's first log line, ``entered`` (the journey's figures count it)."""
+    return JourneyStepLog(
+        enrolment_id=ident,
+        journey_id=journey.id,
+        customer_id=customer_id,
+        step=start,
+        visit=1,
+        outcome="entered",
+        detail={"version": journey.version, "entry_key": key},
+        at=at,
+    )
 
 
 def running_journeys(workspace_id: int | None, kind: str) -> list[Journey]:
