@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from referral.extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` at run time from ``Base`` (adding its bind and
+    # table-name mixins), so a type checker sees only a variable there, no class to derive
+    # from; to it, the models derive from ``Base``, which declares the same mapping.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:

@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped, utcnow
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped, utcnow
 
 KINDS = ("referral", "lottery", "survey", "trial", "instant_win")
 STATUSES = ("draft", "live", "closed")
 REWARDS = ("points", "entries", "coupon", "cash")
 
 
-class Campaign(WorkspaceScoped, Timestamped, db.Model):
+class Campaign(WorkspaceScoped, Timestamped, Model):
     """A landing page with one engagement, a referral programme and reward rules."""
 
     __tablename__ = "campaigns"
@@ -57,7 +56,7 @@ class Campaign(WorkspaceScoped, Timestamped, db.Model):
     )
 
 
-class RewardRule(Timestamped, db.Model):
+class RewardRule(Timestamped, Model):
     """On event kind K (or at a milestone of N confirmed referrals) pay level L an amount.
 
     Exactly one of ``event`` and ``milestone`` is set. The depth cap is checked when the rule

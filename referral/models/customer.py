@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 
-class Customer(WorkspaceScoped, Timestamped, db.Model):
+class Customer(WorkspaceScoped, Timestamped, Model):
     """One person per normalised e-mail address in a workspace.
 
     ``email`` is the identity key (see ``domain.emails.normalise_email``); ``email_display``
@@ -39,7 +38,7 @@ class Customer(WorkspaceScoped, Timestamped, db.Model):
     )
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """What a customer agreed to, word for word, where and when (append-only)."""
 
     __tablename__ = "consent_records"

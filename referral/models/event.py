@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 EVENT_KINDS = (
     "entered",
@@ -29,7 +28,7 @@ EVENT_KINDS = (
 )
 
 
-class Event(WorkspaceScoped, Timestamped, db.Model):
+class Event(WorkspaceScoped, Timestamped, Model):
     """Something a customer did or that happened to them.
 
     ``external_id`` de-duplicates reports from integrators: the same (campaign, kind,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, WorkspaceScoped
+from referral.models.base import Model, Timestamped, WorkspaceScoped
 
 
-class InstantWinPrize(Timestamped, db.Model):
+class InstantWinPrize(Timestamped, Model):
     """A prize of an instant-win campaign: its chance per play, in parts per million, and
     its stock. ``remaining`` only goes down through a conditional UPDATE (``remaining > 0``),
     and the database refuses a negative value, so a prize is never handed out twice."""
@@ -32,7 +31,7 @@ class InstantWinPrize(Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
 
 
-class InstantWinPlay(WorkspaceScoped, Timestamped, db.Model):
+class InstantWinPlay(WorkspaceScoped, Timestamped, Model):
     """One play, won or lost. ``seq`` numbers a participant's plays 1, 2, 3, …: two
     concurrent plays that both think they are the n-th collide on the unique key, so nobody
     plays more often than the rules allow."""

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped, utcnow
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped, utcnow
 
 JOURNEY_STATUSES = ("draft", "running", "paused")
 ENROLMENT_STATUSES = ("active", "waiting", "done", "exited")
 
 
-class Journey(WorkspaceScoped, Timestamped, db.Model):
+class Journey(WorkspaceScoped, Timestamped, Model):
     """A journey of one workspace (optionally of one campaign).
 
     ``definition`` is the latest version's JSON; ``trigger_kind`` repeats what starts it
@@ -50,7 +49,7 @@ class Journey(WorkspaceScoped, Timestamped, db.Model):
     )
 
 
-class JourneyVersion(Timestamped, db.Model):
+class JourneyVersion(Timestamped, Model):
     """One saved definition of a journey; never changed once written."""
 
     __tablename__ = "journey_versions"
@@ -64,7 +63,7 @@ class JourneyVersion(Timestamped, db.Model):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
 
 
-class JourneyEnrolment(db.Model):
+class JourneyEnrolment(Model):
     """One customer walking through one version of a journey.
 
     ``step``/``step_since``: where the enrolment stands and since when (the interpreter's
@@ -108,7 +107,7 @@ class JourneyEnrolment(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class JourneyStepLog(db.Model):
+class JourneyStepLog(Model):
     """What one step did for one enrolment: the per-step figures and the customer's timeline.
 
     ``outcome``: ``sent``, ``deferred:<reason>``, ``skipped:<reason>``, ``branch:<n>`` or
@@ -141,7 +140,7 @@ class JourneyStepLog(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class MessageTemplate(WorkspaceScoped, Timestamped, db.Model):
+class MessageTemplate(WorkspaceScoped, Timestamped, Model):
     """One locale of a journey message (``key`` is what a ``send`` step names): a subject,
     a text part and an optional HTML part, checked in the sandbox when saved."""
 
@@ -159,7 +158,7 @@ class MessageTemplate(WorkspaceScoped, Timestamped, db.Model):
     )
 
 
-class CustomerTag(WorkspaceScoped, Timestamped, db.Model):
+class CustomerTag(WorkspaceScoped, Timestamped, Model):
     """A tag on a customer (``vip``, ``promoter_buyer``): set by a journey or the API, read
     by branch conditions; adding one can start a journey."""
 

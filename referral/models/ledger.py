@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime
+from referral.models.base import Model, Timestamped, UTCDateTime
 
 LEDGER_STATUSES = ("pending", "approved", "void")
 
 
-class LedgerEntry(Timestamped, db.Model):
+class LedgerEntry(Timestamped, Model):
     """One reward to one participation.
 
     DESIGN invariant 3 (pay once) lives in the unique key on (source event, beneficiary,

@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 
-class Lottery(WorkspaceScoped, Timestamped, db.Model):
+class Lottery(WorkspaceScoped, Timestamped, Model):
     """The draw state of one lottery campaign, created when it is published.
 
     ``seed`` stays secret until the draw; ``commitment`` (its SHA-256) is public from the
@@ -33,7 +32,7 @@ class Lottery(WorkspaceScoped, Timestamped, db.Model):
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LotteryRulesVersion(Timestamped, db.Model):
+class LotteryRulesVersion(Timestamped, Model):
     """One published version of a lottery's official rules; never changed, only added to."""
 
     __tablename__ = "lottery_rules_versions"
@@ -48,7 +47,7 @@ class LotteryRulesVersion(Timestamped, db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="", nullable=False)
 
 
-class LotteryEntry(Timestamped, db.Model):
+class LotteryEntry(Timestamped, Model):
     """One frozen entry: an opaque id (no personal data) and its weight, 1 + bonus entries.
 
     Written once, when the lottery closes; one per participation (database unique key).
@@ -71,7 +70,7 @@ class LotteryEntry(Timestamped, db.Model):
     weight: Mapped[int] = mapped_column(nullable=False)
 
 
-class Draw(WorkspaceScoped, db.Model):
+class Draw(WorkspaceScoped, Model):
     """The one draw of a lottery (unique per campaign) and its published record."""
 
     __tablename__ = "draws"
@@ -85,7 +84,7 @@ class Draw(WorkspaceScoped, db.Model):
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class DrawReplacement(Timestamped, db.Model):
+class DrawReplacement(Timestamped, Model):
     """A disqualified winner and the alternate who took the place (None: none was left)."""
 
     __tablename__ = "draw_replacements"

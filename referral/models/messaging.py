@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 
-class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
+class OutboxMessage(WorkspaceScoped, Timestamped, Model):
     """An e-mail to a customer. Written in the same transaction as what caused it, sent after
     (by the SMTP sender when MAIL_URL is set, otherwise only logged): nothing is lost when the
     mail server is down, and nothing is sent for a change that rolled back."""
@@ -45,7 +44,7 @@ class OutboxMessage(WorkspaceScoped, Timestamped, db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
 
 
-class ConfirmationToken(Timestamped, db.Model):
+class ConfirmationToken(Timestamped, Model):
     """A double opt-in token: single use, expiring; only its SHA-256 is stored."""
 
     __tablename__ = "confirmation_tokens"
@@ -59,7 +58,7 @@ class ConfirmationToken(Timestamped, db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdempotencyRecord(WorkspaceScoped, Timestamped, db.Model):
+class IdempotencyRecord(WorkspaceScoped, Timestamped, Model):
     """The first answer to a POST with an ``Idempotency-Key``, replayed for repeats."""
 
     __tablename__ = "idempotency_records"
@@ -74,7 +73,7 @@ class IdempotencyRecord(WorkspaceScoped, Timestamped, db.Model):
     owner: Mapped[str | None] = mapped_column(String(120))
 
 
-class CouponCode(Timestamped, db.Model):
+class CouponCode(Timestamped, Model):
     """A marketer-uploaded coupon code; handed out once, to one ledger entry."""
 
     __tablename__ = "coupon_codes"
@@ -90,7 +89,7 @@ class CouponCode(Timestamped, db.Model):
     )
 
 
-class AuditEntry(Timestamped, db.Model):
+class AuditEntry(Timestamped, Model):
     """Who did what, to what, with which outcome: review decisions, exports, erasures and
     security events (sign-ins, refusals, key use). ``workspace_id`` is empty only for events
     that belong to no workspace yet, such as a failed sign-in to an unknown account.

@@ -17,13 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime
+from referral.models.base import Model, Timestamped, UTCDateTime
 
 PARTICIPATION_STATUSES = ("pending", "confirmed", "flagged", "rejected")
 
 
-class Participation(Timestamped, db.Model):
+class Participation(Timestamped, Model):
     """A customer inside one campaign: code, referrer, depth and ancestor path.
 
     DESIGN invariant 1 (a forest, never a cycle) is held by the database itself:
@@ -99,7 +98,7 @@ def _referrer_is_immutable(mapper: Any, connection: Any, target: Participation) 
             raise ValueError(f"participation.{name} is fixed at creation")
 
 
-class Click(db.Model):
+class Click(Model):
     """A visit through a referral link or QR code. The IP is kept only as a keyed hash."""
 
     __tablename__ = "clicks"

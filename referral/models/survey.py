@@ -8,8 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.domain.surveys import QUESTION_KINDS
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 __all__ = [
     "QUESTION_KINDS",
@@ -21,7 +20,7 @@ __all__ = [
 ]
 
 
-class Survey(WorkspaceScoped, Timestamped, db.Model):
+class Survey(WorkspaceScoped, Timestamped, Model):
     """The questionnaire of one survey campaign.
 
     ``anonymous`` keeps answers apart from contact details: responses then carry no
@@ -48,7 +47,7 @@ class Survey(WorkspaceScoped, Timestamped, db.Model):
     )
 
 
-class SurveyQuestion(Timestamped, db.Model):
+class SurveyQuestion(Timestamped, Model):
     """One question; choice questions have options, the others none."""
 
     __tablename__ = "survey_questions"
@@ -74,7 +73,7 @@ class SurveyQuestion(Timestamped, db.Model):
     )
 
 
-class SurveyOption(db.Model):
+class SurveyOption(Model):
     """A choice of a single or multiple choice question."""
 
     __tablename__ = "survey_options"
@@ -87,7 +86,7 @@ class SurveyOption(db.Model):
     label: Mapped[str] = mapped_column(String(200), nullable=False)
 
 
-class SurveyResponse(Timestamped, db.Model):
+class SurveyResponse(Timestamped, Model):
     """One participant's completed survey, at most one per participant.
 
     ``respondent`` is a keyed hash of (survey, participation): the unique key that makes a
@@ -108,7 +107,7 @@ class SurveyResponse(Timestamped, db.Model):
     )
 
 
-class SurveyAnswer(db.Model):
+class SurveyAnswer(Model):
     """One answer: a chosen option (one row per option of a multiple choice), a number
     (rating 1-5, NPS 0-10) or a text."""
 

@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 
-class Trial(WorkspaceScoped, Timestamped, db.Model):
+class Trial(WorkspaceScoped, Timestamped, Model):
     """A free trial: it starts when the person confirms their address and runs for the
     campaign's trial length, fixed at the start (a later change of the setting does not move
     running trials). Conversion is an event (``trial_converted``), not a column: the API and
@@ -39,7 +38,7 @@ class Trial(WorkspaceScoped, Timestamped, db.Model):
     reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
-class TrialReminder(Timestamped, db.Model):
+class TrialReminder(Timestamped, Model):
     """The record that a trial's reminder was sent: its unique key makes the reminder job
     send each one exactly once, even when two runs overlap."""
 

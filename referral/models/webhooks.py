@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 WEBHOOK_EVENTS = ("participant.confirmed", "reward.granted", "draw.completed", "journey.step")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
-class WebhookEndpoint(WorkspaceScoped, Timestamped, db.Model):
+class WebhookEndpoint(WorkspaceScoped, Timestamped, Model):
     """A URL that receives signed POSTs for the events it subscribed to."""
 
     __tablename__ = "webhook_endpoints"
@@ -28,7 +27,7 @@ class WebhookEndpoint(WorkspaceScoped, Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
 
 
-class WebhookDelivery(WorkspaceScoped, Timestamped, db.Model):
+class WebhookDelivery(WorkspaceScoped, Timestamped, Model):
     """One event for one endpoint: written in the transaction that caused it, sent after.
 
     ``event_key`` names the occurrence (``reward.granted:17``): the same occurrence is queued

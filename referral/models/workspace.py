@@ -8,13 +8,12 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral.extensions import db
-from referral.models.base import Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
 ROLES = ("owner", "editor", "viewer")
 
 
-class Workspace(Timestamped, db.Model):
+class Workspace(Timestamped, Model):
     __tablename__ = "workspaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +23,7 @@ class Workspace(Timestamped, db.Model):
     memberships: Mapped[list[Membership]] = relationship(back_populates="workspace")
 
 
-class Marketer(UserMixin, Timestamped, db.Model):
+class Marketer(UserMixin, Timestamped, Model):
     """A person who logs in to ``/admin``.
 
     ``session_token`` is what the login cookie names (Flask-Login's alternative id): it is
@@ -54,7 +53,7 @@ class Marketer(UserMixin, Timestamped, db.Model):
         return self.active
 
 
-class Membership(WorkspaceScoped, Timestamped, db.Model):
+class Membership(WorkspaceScoped, Timestamped, Model):
     """A marketer's role in one workspace: owner, editor or viewer."""
 
     __tablename__ = "memberships"
@@ -75,7 +74,7 @@ class Membership(WorkspaceScoped, Timestamped, db.Model):
     marketer: Mapped[Marketer] = relationship(back_populates="memberships")
 
 
-class ApiKey(WorkspaceScoped, Timestamped, db.Model):
+class ApiKey(WorkspaceScoped, Timestamped, Model):
     """A bearer key for the JSON API. Only a SHA-256 of the secret is stored."""
 
     __tablename__ = "api_keys"

@@ -46,12 +46,15 @@ def record_event(
     ``occurred_at`` defaults to now. The unique (campaign, kind, ``external_id``) keeps a
     repeat out: a caller that may meet one adds the event inside a savepoint.
     """
-    in_campaign = isinstance(whom, Participation)
+    if isinstance(whom, Participation):
+        customer_id, campaign_id, participation_id = whom.customer_id, whom.campaign_id, whom.id
+    else:
+        customer_id, campaign_id, participation_id = whom.id, None, None
     event = Event(
         workspace_id=workspace_id,
-        customer_id=whom.customer_id if in_campaign else whom.id,
-        campaign_id=whom.campaign_id if in_campaign else None,
-        participation_id=whom.id if in_campaign else None,
+        customer_id=customer_id,
+        campaign_id=campaign_id,
+        participation_id=participation_id,
         kind=kind,
         amount=amount,
         currency=currency,
