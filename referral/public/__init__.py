@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         sharing,
         surveys,
         trials,
+        unsubscribe,
     )
 
     app.register_blueprint(bp)

@@ -23,11 +23,13 @@ from referral.services.privacy import (
     audit_customer,
     clip_user_agent,
 )
-from referral.services.tx import retry_on_contention
+from referral.services.tx import atomic
+
+BIRTHDAY = "birthday"  # the birthday topic's own opt-in (domain.consent_topics)
 
 # How a marketer may have received a withdrawal.
 WITHDRAWAL_SOURCES = ("phone", "mail", "email", "in_person")
-PURPOSES = (MARKETING, "campaign_terms")
+PURPOSES = (MARKETING, BIRTHDAY, "campaign_terms")
 
 
 def latest_consent(customer: Customer, purpose: str) -> ConsentRecord | None:
@@ -76,7 +78,7 @@ def _withdrawal(
     )
 
 
-@retry_on_contention
+@atomic
 def withdraw_consent(
     customer: Customer,
     purpose: str,
@@ -92,7 +94,8 @@ def withdraw_consent(
     purpose, so the history shows what was taken back; with none given it records the
     objection all the same, with empty text. When the latest row is already a withdrawal
     nothing is written (a second click records nothing twice). Audited as
-    ``consent.withdrawn`` in the same transaction.
+    ``consent.withdrawn`` in the same transaction; called inside another unit of work it
+    joins it (``tx.atomic``).
 
     :raise ValidationFailed: an unknown purpose or an empty source.
     """
@@ -100,9 +103,7 @@ def withdraw_consent(
     db.session.refresh(customer, with_for_update=True)  # one withdrawal at a time
     latest = latest_consent(customer, purpose)
     if latest is not None and latest.action == "withdrawn":
-        db.session.commit()
         return False
     db.session.add(_withdrawal(customer, purpose, latest, source, user_agent))
     audit_customer("consent.withdrawn", customer, by, {"purpose": purpose, "source": source})
-    db.session.commit()
     return True

@@ -31,7 +31,7 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, OutboxMessage, Participation, RewardRule
 from referral.models.journey import JourneyEnrolment
-from referral.services import outbox
+from referral.services import outbox, subscriptions
 from referral.services.advocates import public_name, rank_of, referral_url
 from referral.services.journey_facts import Subject, recipient, shown_answers
 from referral.services.journey_templates import message_versions
@@ -91,7 +91,8 @@ def _write(enrolment: JourneyEnrolment, step: Send, subject: Subject, key: str) 
     if locale is None:
         return Outcome("skipped:no_template", {"template": step.template})
     try:
-        mail = render_message(versions[locale], message_context(subject, locale).as_mapping())
+        context = message_context(subject, locale, step.topic)
+        mail = render_message(versions[locale], context.as_mapping())
     except TemplateFailed as failed:
         error = str(failed.params.get("error", ""))[:300]
         return Outcome("skipped:template_failed", {"template": step.template, "error": error})
@@ -123,8 +124,9 @@ def _queue_once(customer: Customer, kind: str, mail: outbox.Mail, key: str) -> i
         return found
 
 
-def message_context(subject: Subject, locale: str) -> MessageContext:
-    """Everything a message may quote about its customer, in ``locale``."""
+def message_context(subject: Subject, locale: str, topic: str | None = None) -> MessageContext:
+    """Everything a message may quote about its customer, in ``locale``; with ``topic``,
+    the one-click unsubscribe link from it."""
     customer, participation, campaign = subject.customer, subject.participation, subject.campaign
     confirmed = confirmed_referrals(participation.id) if participation else 0
     link = referral_url(participation) if participation else ""
@@ -142,6 +144,8 @@ def message_context(subject: Subject, locale: str) -> MessageContext:
         qr_url=f"{base}/q/{participation.referral_code}.png" if participation else "",
         friends=_friends(participation) if participation else (),
         answers=shown_answers(customer.id),
+        unsubscribe_url=subscriptions.unsubscribe_url(customer.id, topic) if topic else "",
+        preferences_url=subscriptions.preferences_url(customer.id),
     )
 
 

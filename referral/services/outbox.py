@@ -6,7 +6,9 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -15,7 +17,7 @@ from sqlalchemy import or_, select, update
 from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
-from referral.services import wakeups
+from referral.services import subscriptions, wakeups
 from referral.services.tx import retry_on_contention
 
 log = logging.getLogger("referral.mail")
@@ -24,6 +26,9 @@ WAITING = ("queued", "failed")
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 RETRY_FOR = timedelta(days=1)
+# Headers are folded only beyond RFC 5322's hard limit: a ``List-Unsubscribe`` address
+# longer than 78 characters would otherwise be split into encoded words no client reads.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 # A claim this old was left by a worker that died mid-send: the message goes out again,
 # with the same Message-ID.
 SENDING_LEASE = timedelta(minutes=5)
@@ -79,16 +84,34 @@ def message_id(message: OutboxMessage, sender: str) -> str:
     return f"<outbox.{message.id}.{message.workspace_id}@{domain}>"
 
 
-def _smtp_send(url: str, sender: str, message: OutboxMessage) -> None:
-    parts = urlsplit(url)
-    email = EmailMessage()
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """The e-mail of an outbox row, with a ``Date`` and its stable ``Message-ID``.
+
+    A journey mail (kind ``journey:<topic>``) also carries the customer's one-click
+    unsubscribe link for that topic (RFC 8058: ``List-Unsubscribe`` and
+    ``List-Unsubscribe-Post``), derived here from the row's customer and kind; transactional
+    mail carries none.
+    """
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
+    email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = message_id(message, sender)
+    topic = subscriptions.topic_of_kind(message.kind)
+    if topic is not None and message.customer_id is not None:
+        link = subscriptions.unsubscribe_url(message.customer_id, topic)
+        email["List-Unsubscribe"] = f"<{link}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def _smtp_send(url: str, sender: str, message: OutboxMessage) -> None:
+    parts = urlsplit(url)
+    email = build_email(message, sender)
     secure = parts.scheme == "smtps"
     connect = smtplib.SMTP_SSL if secure else smtplib.SMTP
     with connect(
