@@ -217,3 +217,24 @@ def test_the_preference_form_needs_its_csrf_token(client: FlaskClient, factory: 
     customer = _subscribed(factory, "marketing")
     assert client.post(_preferences_path(customer), data={}).status_code == 400
     assert _rows(customer) == [("marketing", "given", "")]
+
+
+@pytest.mark.parametrize(
+    ("locale", "february"),
+    [
+        ("en", "February"),
+        ("de", "Februar"),
+        ("nl", "februari"),
+        ("zh_Hans", "二月"),
+        ("zh_Hant", "2月"),
+    ],
+)
+def test_the_pages_render_in_every_locale(
+    client: FlaskClient, factory: Factory, locale: str, february: str
+) -> None:
+    customer = _subscribed(factory, "marketing")
+    page = client.get(f"{_preferences_path(customer)}?lang={locale}")
+    assert page.status_code == 200
+    assert f'<html lang="{locale.replace("_", "-")}"' in page.get_data(as_text=True)
+    assert february in page.get_data(as_text=True)
+    assert client.get(f"{_unsubscribe_path(customer)}?lang={locale}").status_code == 200
