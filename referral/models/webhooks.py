@@ -10,7 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 
-WEBHOOK_EVENTS = ("participant.confirmed", "reward.granted", "draw.completed", "journey.step")
+WEBHOOK_EVENTS = (
+    "participant.confirmed",
+    "reward.granted",
+    "draw.completed",
+    "journey.step",
+    "consent.withdrawn",
+)
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 

@@ -15,6 +15,7 @@ from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
 from referral.models import ConsentRecord, Customer
 from referral.models.base import utcnow
+from referral.services import webhooks
 from referral.services.privacy import (
     MARKETING,
     OPERATOR,
@@ -78,6 +79,20 @@ def _withdrawal(
     )
 
 
+def _queue_webhook(customer: Customer, row: ConsentRecord) -> None:
+    """Queue ``consent.withdrawn`` for the new withdrawal row (in its transaction)."""
+    db.session.flush()  # the row's id names the occurrence
+    data = {
+        "customer_id": str(customer.id),
+        "purpose": row.purpose,
+        "source": row.page,
+        "campaign_id": str(row.campaign_id) if row.campaign_id else None,
+        "withdrawn_at": row.given_at.isoformat(),
+    }
+    key = f"consent.withdrawn:{row.id}"
+    webhooks.enqueue(customer.workspace_id, "consent.withdrawn", key, {"consent": data})
+
+
 @atomic
 def withdraw_consent(
     customer: Customer,
@@ -104,6 +119,8 @@ def withdraw_consent(
     latest = latest_consent(customer, purpose)
     if latest is not None and latest.action == "withdrawn":
         return False
-    db.session.add(_withdrawal(customer, purpose, latest, source, user_agent))
+    row = _withdrawal(customer, purpose, latest, source, user_agent)
+    db.session.add(row)
+    _queue_webhook(customer, row)
     audit_customer("consent.withdrawn", customer, by, {"purpose": purpose, "source": source})
     return True
