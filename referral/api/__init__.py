@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     import referral.api.docs  # noqa: F401
     import referral.api.draws  # noqa: F401
     import referral.api.events  # noqa: F401
+    import referral.api.journeys  # noqa: F401
     import referral.api.participants  # noqa: F401
     import referral.api.rules  # noqa: F401
     import referral.api.spread  # noqa: F401

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation, RewardRule
+from referral.models.journey import CustomerTag, Journey
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
 
-# Every route that names a campaign ({c}), a participant ({p}), a draw ({d}) or a customer
-# ({u}), with a body.
+# Every route that names a campaign ({c}), a participant ({p}), a draw ({d}), a customer
+# ({u}) or a journey ({j}), with a body.
 ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns/{c}", None),
     ("PATCH", "/campaigns/{c}", {"name": "Taken over"}),
@@ -40,17 +41,30 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/draws/{d}/replacements", {"entry_id": "1", "reason": "Not eligible"}),
     ("GET", "/customers/{u}/export", None),
     ("POST", "/customers/{u}/erase", None),
+    ("POST", "/customers/{u}/tags", {"add": ["vip"], "remove": ["old"]}),
+    ("GET", "/journeys/{j}", None),
+    ("PATCH", "/journeys/{j}", {"name": "Taken over", "status": "paused"}),
+    ("POST", "/journeys/{j}/pause", None),
+    ("POST", "/journeys/{j}/resume", None),
+    ("GET", "/journeys/{j}/stats", None),
 ]
+JOURNEY = {
+    "trigger": {"type": "tag_added", "tag": "vip"},
+    "steps": [{"id": "hook", "type": "webhook"}, {"id": "end", "type": "exit"}],
+}
 ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns", None),
     ("POST", "/campaigns", {"name": "New", "kind": "referral"}),
+    ("GET", "/journeys", None),
+    ("POST", "/journeys", {"name": "New", "definition": JOURNEY}),
     *ID_ROUTES,
 ]
 
 
 def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
     """Ids of workspace A: a live campaign ({c}) with a pending participant ({p}) who is
-    customer {u}; for the draw routes, a closed lottery's draw ({d})."""
+    customer {u}; for the draw routes, a closed lottery's draw ({d}); for the journey
+    routes, a running journey ({j})."""
     _, secret = factory.api_key(factory.workspace())
     owner = Api(client, secret)
     campaign = owner.campaign()
@@ -58,6 +72,9 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
     customer = db.session.get(Participation, int(participant["id"]))
     assert customer is not None
     ids = {"c": campaign["id"], "p": participant["id"], "d": "0", "u": str(customer.customer_id)}
+    if "{j}" in path:
+        body = {"name": "Mine", "definition": JOURNEY, "status": "running"}
+        ids["j"] = owner.ok("POST", "/journeys", 201, json=body)["id"]
     if "{d}" in path:
         lottery = owner.campaign(name="Draw", kind="lottery", rules=LOTTERY_RULES)
         for n in range(2):
@@ -82,12 +99,13 @@ def snapshot() -> tuple[Any, ...]:
     db.session.rollback()  # a fresh snapshot: see what the requests committed
     counts = tuple(
         db.session.scalar(select(func.count()).select_from(m)) or 0
-        for m in (Campaign, RewardRule, Participation, Event, LedgerEntry)
+        for m in (Campaign, RewardRule, Participation, Event, LedgerEntry, Journey, CustomerTag)
     )
     states = tuple(db.session.execute(select(Campaign.name, Campaign.status)).all())
     statuses = tuple(db.session.execute(select(Participation.status)).all())
     people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
-    return counts, states, statuses, people
+    journeys = tuple(db.session.execute(select(Journey.name, Journey.status, Journey.version)))
+    return counts, states, statuses, people, journeys
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -105,6 +123,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("participant_id", "p"),
             ("draw_id", "d"),
             ("customer_id", "u"),
+            ("journey_id", "j"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
@@ -160,6 +179,14 @@ NEW_OPERATIONS = {
     ("/campaigns/{campaign_id}/spread", "get"): ("200", {401, 404, 422}),
     ("/customers/{customer_id}/export", "get"): ("200", {401, 404}),
     ("/customers/{customer_id}/erase", "post"): ("200", {401, 404, 409, 422}),
+    ("/customers/{customer_id}/tags", "post"): ("200", {400, 401, 404, 409, 413, 422}),
+    ("/journeys", "get"): ("200", {401, 422}),
+    ("/journeys", "post"): ("201", {400, 401, 409, 413, 422}),
+    ("/journeys/{journey_id}", "get"): ("200", {401, 404}),
+    ("/journeys/{journey_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
+    ("/journeys/{journey_id}/pause", "post"): ("200", {401, 404, 409, 422}),
+    ("/journeys/{journey_id}/resume", "post"): ("200", {401, 404, 409, 422}),
+    ("/journeys/{journey_id}/stats", "get"): ("200", {401, 404}),
 }
 
 
@@ -262,7 +289,13 @@ def test_schemathesis_finds_no_server_error_on_the_engine_operations(
     owner = Api(client, secret)
     campaign = owner.campaign()
     participant = owner.join(campaign["id"], "member@example.com")
-    fixed = {"campaign_id": campaign["id"], "participant_id": participant["id"]}
+    journey = owner.ok("POST", "/journeys", 201, json={"name": "Mine", "definition": JOURNEY})
+    fixed = {
+        "campaign_id": campaign["id"],
+        "participant_id": participant["id"],
+        "customer_id": participant["customer_id"],
+        "journey_id": journey["id"],
+    }
 
     wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
     checked = check_generated_requests(app, secret, wanted, fixed, max_examples=15)
