@@ -58,7 +58,8 @@ def unsubscribe(token: str) -> Any:
 
     :raise NotFound: a forged or altered token, or a customer who is gone (404).
     """
-    customer, topic = subscriptions.from_unsubscribe_token(token[:TOKEN_MAX])
+    token = token[:TOKEN_MAX]
+    customer, topic = subscriptions.from_unsubscribe_token(token)
     topic_name = str(TOPIC_NAMES[topic])
     preferences = subscriptions.preferences_url(customer.id)
     if request.method == "GET":

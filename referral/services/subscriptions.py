@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
 from referral.domain.consent_topics import (
     BIRTHDAY,
@@ -134,7 +134,7 @@ def from_unsubscribe_token(token: str) -> tuple[Customer, str]:
     """
     try:
         ident, topic = _serializer(UNSUBSCRIBE_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
+    except (BadData, ValueError, TypeError):
         raise NotFound(INVALID_LINK) from None
     if topic not in OPT_IN_TOPICS:
         raise NotFound(INVALID_LINK)
@@ -148,7 +148,7 @@ def from_preferences_token(token: str) -> Customer:
     """
     try:
         ident = _serializer(PREFERENCES_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
+    except (BadData, ValueError, TypeError):
         raise NotFound(INVALID_LINK) from None
     return _customer(ident)
 
