@@ -12,6 +12,8 @@ def init_app(app: Flask) -> None:
         context,
         customers,
         instant_win,
+        journey_messages,
+        journeys,
         keys,
         lottery,
         members,

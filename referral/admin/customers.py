@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from referral.admin import bp
 from referral.admin.forms import ActionForm
+from referral.admin.journeys import OUTCOME_NAMES, REASON_NAMES
 from referral.admin.participants import page_number
 from referral.admin.rules import LEVEL_NAMES
 from referral.forms import Form
@@ -22,6 +23,7 @@ from referral.models import Customer
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import consents, privacy
 from referral.services import participants as service
+from referral.services.journey_stats import customer_timeline
 from referral.services.scoping import get_owned
 
 # What each kind of event means, in words a marketer reads on the timeline.
@@ -96,6 +98,9 @@ def _customer_page(
     page = render_template(
         "admin/customer.html",
         **service.customer_view(found),
+        journey_steps=customer_timeline(found.id),
+        journey_reasons=REASON_NAMES,
+        journey_outcomes=OUTCOME_NAMES,
         event_words=EVENT_WORDS,
         referral_words=REFERRAL_STATUS_WORDS,
         level_names=LEVEL_NAMES,

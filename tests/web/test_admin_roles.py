@@ -22,8 +22,9 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.base import utcnow
+from referral.models.journey import Journey
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
-from referral.services import survey_builder, webhooks
+from referral.services import journeys, survey_builder, webhooks
 from tests.conftest import Browser
 from tests.factories import Factory
 
@@ -337,7 +338,17 @@ def rows_of(workspace: Any, factory: Factory, status: str) -> dict[str, dict[str
             Membership.workspace_id == workspace.id, Membership.marketer_id == colleague.id
         )
     )
+    journey = journeys.create_journey(
+        workspace.id,
+        "Alpha secret journey",
+        {
+            "trigger": {"type": "event", "event": "purchase"},
+            "steps": [{"id": "end", "type": "exit"}],
+        },
+        status="running",
+    )
     shared = {
+        "journey_id": journey.id,
         "key_id": key.id,
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
@@ -410,6 +421,10 @@ def snapshot(workspace_id: int) -> list[Any]:
             for d in db.session.scalars(
                 select(WebhookDelivery).where(WebhookDelivery.workspace_id == workspace_id)
             )
+        ),
+        sorted(
+            (j.id, j.name, j.status, j.version)
+            for j in db.session.scalars(select(Journey).where(Journey.workspace_id == workspace_id))
         ),
         sorted(
             (m.id, m.role, m.disabled_at, m.marketer.session_token)
