@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from referral.extensions import db
-from referral.models import ConsentRecord, Customer
-from referral.services import subscriptions
+from referral.models import ConsentRecord, Customer, Workspace
+from referral.models.webhooks import WebhookDelivery
+from referral.services import subscriptions, webhooks
 from referral.services.journey_runner import run_due
 from tests.conftest import csrf_from
 from tests.factories import Factory
@@ -26,6 +27,7 @@ from tests.services.journey_setup import (
     outcomes,
     send,
 )
+from tests.webhook_receiver import Receiver
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -238,3 +240,21 @@ def test_the_pages_render_in_every_locale(
     assert f'<html lang="{locale.replace("_", "-")}"' in page.get_data(as_text=True)
     assert february in page.get_data(as_text=True)
     assert client.get(f"{_unsubscribe_path(customer)}?lang={locale}").status_code == 200
+
+
+def test_a_withdrawal_from_the_pages_fires_the_consent_withdrawn_webhook(
+    client: FlaskClient, factory: Factory, receiver: Receiver
+) -> None:
+    customer = _subscribed(factory, "marketing", "birthday")
+    workspace = db.session.get(Workspace, customer.workspace_id)
+    assert workspace is not None
+    webhooks.create_endpoint(workspace, receiver.url, ["consent.withdrawn"])
+    assert client.post(_unsubscribe_path(customer), data=ONE_CLICK).status_code == 200
+    client.post(
+        _preferences_path(customer),
+        data={"csrf_token": _form(client, customer), "marketing": "y"},
+    )
+    db.session.rollback()
+    sent = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [d.event for d in sent] == ["consent.withdrawn", "consent.withdrawn"]
+    assert [d.payload["data"]["consent"]["purpose"] for d in sent] == ["marketing", "birthday"]
