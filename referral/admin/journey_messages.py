@@ -80,8 +80,14 @@ def journey_messages() -> Any:
 @role_required(*EDIT_ROLES)
 def edit_journey_message() -> Any:
     key, locale = request.args.get("key", ""), request.args.get("locale", "en")
-    found = admin.find_template(g.workspace.id, key, locale) if key else None
-    form = MessageForm(formdata=None, obj=found, key=key, locale=locale)
+    # A language not written yet starts from the English version, to translate.
+    found = None
+    if key:
+        found = admin.find_template(g.workspace.id, key, locale) or admin.find_template(
+            g.workspace.id, key, "en"
+        )
+    parts = {"subject": found.subject, "text": found.text, "html": found.html} if found else {}
+    form = MessageForm(formdata=None, data={"key": key, "locale": locale, **parts})
     return _form_page(form)
 
 

@@ -162,8 +162,19 @@ def starter(key: object) -> Starter | None:
     return next((s for s in STARTERS if s.key == key), None)
 
 
-def _add_starter_messages(workspace_id: int, chosen: Starter) -> None:
-    """The starter's messages in English, for each key the workspace lacks entirely."""
+def _sent_templates(definition: object) -> set[str]:
+    steps = definition.get("steps") if isinstance(definition, dict) else None
+    return {
+        str(step.get("template"))
+        for step in steps or []
+        if isinstance(step, dict) and step.get("type") == "send"
+    }
+
+
+def _add_starter_messages(workspace_id: int, chosen: Starter, definition: object) -> None:
+    """The starter's messages in English that the definition sends, for each key the
+    workspace lacks entirely (a key it has in any language is left alone)."""
+    wanted = _sent_templates(definition)
     have = set(
         db.session.scalars(
             select(MessageTemplate.key).where(
@@ -173,7 +184,7 @@ def _add_starter_messages(workspace_id: int, chosen: Starter) -> None:
         )
     )
     for key, (subject, text) in chosen.messages.items():
-        if key not in have:
+        if key in wanted and key not in have:
             save_template(workspace_id, key, "en", subject, text)
 
 
@@ -197,14 +208,14 @@ def create_from_editor(
     status: str = "draft",
     starter_key: str | None = None,
 ) -> Journey:
-    """A new journey from the editor; with a starter, its missing messages are written
-    first (and nothing at all when the journey is refused).
+    """A new journey from the editor; with a starter, the missing messages its definition
+    sends are written first (and nothing at all when the journey is refused).
 
     :raise ValidationFailed: as :func:`services.journeys.create_journey`.
     """
     chosen = starter(starter_key)
     if chosen is not None:
-        _add_starter_messages(workspace_id, chosen)
+        _add_starter_messages(workspace_id, chosen, definition)
     return create_journey(workspace_id, name, definition, campaign_id=campaign_id, status=status)
 
 

@@ -72,6 +72,10 @@ def test_a_starter_prefills_the_editor_and_saving_it_writes_its_messages(
             "steps": [send("miss_you", "win_back"), end()],
         }
     )
+    no_exit = {"trigger": {"type": "inactivity", "days": 30}, "steps": [send("x", "win_back")]}
+    refused = save_new(browser, no_exit, starter="win_back")
+    assert refused.status_code == 422
+    assert count(MessageTemplate) == 0
     response = save_new(browser, definition, starter="win_back")
     assert response.status_code == 302, response.get_data(as_text=True)
     keys = db.session.scalars(select(MessageTemplate.key)).all()
@@ -91,6 +95,7 @@ def test_an_invalid_definition_answers_422_naming_the_step_and_stores_nothing(
     html = response.get_data(as_text=True)
     assert "The journey is not valid: see step hello." in text_of(response)
     assert 'class="journey-step has-error" id="step-0" data-step="hello"' in html
+    assert 'href="#step-0" data-testid="faulty-step"' in html
     assert count(Journey) == 0
 
 
@@ -240,3 +245,14 @@ def test_the_customer_page_shows_each_journey_step(
     assert "Journey steps" in page
     assert "<strong>skipped</strong>: no consent" in page
     assert "entered the journey" in page and "left at the exit" in page
+
+
+def test_a_language_not_written_yet_starts_from_the_english_version(
+    browser: Browser, factory: Factory, login_as: Any
+) -> None:
+    signed_in_shop(factory, login_as)
+    page = browser.client.get(f"{PAGE}/messages/edit?key=second&locale=nl")
+    assert page.status_code == 200
+    html = text_of(page)
+    assert 'value="Still there, {{ customer.first_name }}?"' in html
+    assert '<option selected value="nl">' in html
