@@ -26,6 +26,8 @@ def _owned(journey_id: str) -> Any:
     return service.journey_in(g.workspace_id, journey_id)
 
 
+# Creating is registered before listing: the document then names JourneyOut once (a page
+# registered first would bring in a second copy of it).
 @operation(
     "POST /journeys",
     operation_id="createJourney",
