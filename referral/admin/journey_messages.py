@@ -62,6 +62,7 @@ def _form_page(form: MessageForm, status: int = 200) -> Any:
         "admin/journeys/message_form.html",
         form=form,
         names=list(CONTEXT_FIELDS),
+        answers=admin.quotable_answers(g.workspace.id),
     )
     return body, status
 

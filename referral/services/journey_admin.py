@@ -27,7 +27,14 @@ from referral.domain.message_templates import (
     sample_context,
 )
 from referral.extensions import db
-from referral.models import Campaign, Customer, OutboxMessage, Participation
+from referral.models import (
+    Campaign,
+    Customer,
+    OutboxMessage,
+    Participation,
+    Survey,
+    SurveyQuestion,
+)
 from referral.models.journey import Journey, JourneyEnrolment, JourneyVersion, MessageTemplate
 from referral.services import outbox
 from referral.services.journey_facts import Subject, customer_zone
@@ -311,6 +318,19 @@ def message_catalogue(workspace_id: int) -> dict[str, dict[str, MessageTemplate]
     ):
         found.setdefault(row.key, {})[row.locale] = row
     return found
+
+
+def quotable_answers(workspace_id: int) -> list[tuple[str, str, str]]:
+    """The survey questions a message may quote as ``answers.q<id>``: (key, campaign,
+    question) for every question of the workspace's surveys that are not anonymous."""
+    rows = db.session.execute(
+        select(SurveyQuestion.id, Campaign.name, SurveyQuestion.prompt)
+        .join(Survey, Survey.id == SurveyQuestion.survey_id)
+        .join(Campaign, Campaign.id == Survey.campaign_id)
+        .where(Survey.workspace_id == workspace_id, Survey.anonymous.is_(False))
+        .order_by(Campaign.id.desc(), SurveyQuestion.position, SurveyQuestion.id)
+    ).all()
+    return [(f"q{ident}", campaign, prompt) for ident, campaign, prompt in rows]
 
 
 def find_template(workspace_id: int, key: str, locale: str) -> MessageTemplate | None:

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from referral.extensions import db
-from referral.models import OutboxMessage, Workspace
+from referral.models import AuditEntry, OutboxMessage, Workspace
 from referral.models.journey import Journey, MessageTemplate
+from referral.services import survey_builder
 from referral.services.journey_runner import run_due
 from tests.conftest import Browser
 from tests.factories import Factory
@@ -137,6 +138,10 @@ def test_another_workspaces_journey_answers_404_on_every_route(
         assert browser.post(f"{PAGE}/{other.id}/{action}", form_page=PAGE).status_code == 404
     db.session.refresh(other)
     assert other.status == "running"
+    traces = db.session.scalars(
+        select(AuditEntry.subject).where(AuditEntry.action == "access.other_workspace")
+    ).all()
+    assert f"journey:{other.id}" in traces
 
 
 def test_an_editor_pauses_and_resumes_a_journey(
@@ -256,3 +261,15 @@ def test_a_language_not_written_yet_starts_from_the_english_version(
     html = text_of(page)
     assert 'value="Still there, {{ customer.first_name }}?"' in html
     assert '<option selected value="nl">' in html
+
+
+def test_the_message_form_lists_the_survey_answers_a_message_may_quote(
+    browser: Browser, factory: Factory, login_as: Any
+) -> None:
+    _, workspace = login_as("owner")
+    survey = factory.campaign(workspace, kind="survey", name="Taste survey")
+    question = survey_builder.add_question(
+        survey, {"kind": "nps", "prompt": "Recommend us?", "required": True}
+    )
+    html = text_of(browser.client.get(f"{PAGE}/messages/edit"))
+    assert f"<code>answers.q{question.id}</code>: Recommend us?" in html
