@@ -28,6 +28,7 @@ from referral.models.journey import Journey
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import journey_admin as admin
 from referral.services import journeys as service
+from referral.services.journey_starters import STARTERS, starter
 from referral.services.journey_stats import journey_stats
 
 DEFINITION_MAX = 100_000
@@ -131,7 +132,7 @@ def _editor(
         lines=lines,
         trigger=trigger_words(raw),
         elsewhere=elsewhere,
-        starters=admin.STARTERS,
+        starters=STARTERS,
         templates=sorted(admin.message_catalogue(g.workspace.id)),
     )
     return body, status
@@ -160,7 +161,7 @@ def journeys() -> Any:
     return render_template(
         "admin/journeys/list.html",
         rows=admin.journey_rows(g.workspace.id),
-        starters=admin.STARTERS,
+        starters=STARTERS,
         status_names=STATUS_NAMES,
         status_badges=STATUS_BADGES,
         trigger_words=trigger_words,
@@ -170,7 +171,7 @@ def journeys() -> Any:
 @bp.route("/journeys/new", methods=["GET"])
 @role_required(*EDIT_ROLES)
 def new_journey() -> Any:
-    chosen = admin.starter(request.args.get("starter")) or admin.STARTERS[0]
+    chosen = starter(request.args.get("starter")) or STARTERS[0]
     form = _form(
         name=str(_(chosen.name)),
         definition=json.dumps(chosen.fresh_definition(), indent=2),

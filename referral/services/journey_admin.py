@@ -1,20 +1,18 @@
-"""What the journey pages of the admin need beyond the journey services: starter
-definitions with their messages, figures for the list, the version history, and a
-message template previewed for a real customer or sent to the marketer as a test.
+"""What the journey pages of the admin need beyond the journey services: a journey saved
+from the editor (with its starter's messages), figures for the list, the version history,
+and a message template previewed for a real customer or sent to the marketer as a test.
 
-A starter is a definition a marketer recognises ("welcome after confirmation"); choosing
-one and saving writes its messages (in English) where the workspace has none of that key
-yet, in the same transaction as the journey, so the journey is valid from the start and
-the messages can be rewritten afterwards. A test mail is queued in the outbox like every
+Saving a journey begun from a starter (``services.journey_starters``) writes the
+starter's messages (in English) that its definition sends where the workspace has none of
+that key yet, in the same transaction as the journey, so the journey is valid from the
+start and the messages can be rewritten afterwards. A test mail is queued in the outbox like every
 other mail: the worker sends it, never the request.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -39,6 +37,7 @@ from referral.models.journey import Journey, JourneyEnrolment, JourneyVersion, M
 from referral.services import outbox
 from referral.services.journey_facts import Subject, customer_zone
 from referral.services.journey_messages import message_context
+from referral.services.journey_starters import Starter, starter
 from referral.services.journey_templates import save_template
 from referral.services.journeys import create_journey, update_journey
 from referral.services.rewards import points
@@ -50,123 +49,6 @@ NO_TEMPLATE = N_("There is no message %(key)s in this language yet.")
 TEST_KIND = "journey_test"
 PREVIEW_CUSTOMERS = 100
 UNFINISHED = ("active", "waiting")
-
-
-@dataclass(frozen=True)
-class Starter:
-    """A definition to begin from, with the messages its ``send`` steps name (subject and
-    text, in English)."""
-
-    key: str
-    name: str
-    summary: str
-    definition: dict[str, Any]
-    messages: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def fresh_definition(self) -> dict[str, Any]:
-        return copy.deepcopy(self.definition)
-
-
-def _send(step_id: str, template: str, **more: Any) -> dict[str, Any]:
-    return {"id": step_id, "type": "send", "template": template, **more}
-
-
-EXIT = {"id": "end", "type": "exit"}
-STARTERS: tuple[Starter, ...] = (
-    Starter(
-        "welcome",
-        N_("Welcome after confirmation"),
-        N_("Greets a customer the moment they confirm their address, quoting the campaign."),
-        {
-            "trigger": {"type": "event", "event": "signup_confirmed"},
-            "steps": [_send("welcome", "welcome"), EXIT],
-        },
-        {
-            "welcome": (
-                "Welcome, {{ customer.first_name }}!",
-                "Hi {{ customer.first_name }},\n\nthanks for joining "
-                "{{ campaign.name if campaign else 'us' }}. Share your link with friends:\n"
-                "{{ referral_link }}\n",
-            )
-        },
-    ),
-    Starter(
-        "friend_joined",
-        N_("Your friend joined"),
-        N_("Tells an advocate that a friend joined through their link, with their points."),
-        {
-            "trigger": {"type": "event", "event": "referral_confirmed"},
-            "steps": [_send("tell", "friend_joined"), EXIT],
-            "reentry": "every_time",
-            "cap": {"limit": 3, "days": 7},
-        },
-        {
-            "friend_joined": (
-                "{{ friends|map(attribute='name')|first|default('A friend') }} joined "
-                "thanks to you",
-                "Hi {{ customer.first_name }},\n\n"
-                "{{ friends|map(attribute='name')|first|default('A friend') }} just joined "
-                "through your link. {{ friends_count }} friends so far, {{ points }} points.\n",
-            )
-        },
-    ),
-    Starter(
-        "milestone",
-        N_("Milestone congratulations"),
-        N_("Congratulates a customer on a milestone and names the next one."),
-        {
-            "trigger": {"type": "event", "event": "milestone_reached"},
-            "steps": [_send("congratulate", "milestone"), EXIT],
-            "reentry": "every_time",
-        },
-        {
-            "milestone": (
-                "Congratulations, {{ customer.first_name }}!",
-                "You reached a milestone: {{ friends_count }} friends joined thanks to you."
-                "{% if next_milestone %} Only {{ next_milestone.remaining }} more to the "
-                "next reward.{% endif %}\n",
-            )
-        },
-    ),
-    Starter(
-        "win_back",
-        N_("Win-back after 30 days"),
-        N_(
-            "Writes to a customer who has done nothing for 30 days, then waits two weeks for "
-            "a purchase and tags those who come back."
-        ),
-        {
-            "trigger": {"type": "inactivity", "days": 30},
-            "steps": [
-                _send("miss_you", "win_back"),
-                {
-                    "id": "bought",
-                    "type": "wait_for",
-                    "event": "purchase",
-                    "timeout": {"days": 14},
-                    "next": "returned",
-                    "on_timeout": "end",
-                },
-                {"id": "returned", "type": "tag", "tag": "won_back"},
-                EXIT,
-            ],
-            "goal": {"event": "purchase", "within_days": 30},
-            "reentry": "every_time",
-        },
-        {
-            "win_back": (
-                "We miss you, {{ customer.first_name }}",
-                "Hi {{ customer.first_name }},\n\nit has been a while. You still have "
-                "{{ points }} points. Your link: {{ referral_link }}\n",
-            )
-        },
-    ),
-)
-
-
-def starter(key: object) -> Starter | None:
-    """The starter ``key``; None for no such starter."""
-    return next((s for s in STARTERS if s.key == key), None)
 
 
 def _sent_templates(definition: object) -> set[str]:
