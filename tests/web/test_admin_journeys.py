@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from referral.extensions import db
 from referral.models import AuditEntry, OutboxMessage, Workspace
 from referral.models.journey import Journey, MessageTemplate
 from referral.services import survey_builder
+from referral.services.journey_admin import preview_message
 from referral.services.journey_runner import run_due
+from referral.services.journey_starters import STARTERS
 from tests.conftest import Browser
 from tests.factories import Factory
 from tests.services.journey_setup import T0, Shop, end, make_shop, send
@@ -273,3 +276,19 @@ def test_the_message_form_lists_the_survey_answers_a_message_may_quote(
     )
     html = text_of(browser.client.get(f"{PAGE}/messages/edit"))
     assert f"<code>answers.q{question.id}</code>: Recommend us?" in html
+
+
+@pytest.mark.parametrize("starter", [s.key for s in STARTERS])
+def test_every_starter_saves_as_it_is_and_its_messages_write_for_a_new_customer(
+    browser: Browser, factory: Factory, login_as: Any, starter: str
+) -> None:
+    _, workspace = login_as("editor")
+    page = browser.client.get(f"{PAGE}/new?starter={starter}")
+    definition = next(s for s in STARTERS if s.key == starter).fresh_definition()
+    assert page.status_code == 200
+    response = save_new(browser, definition, starter=starter)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    someone = factory.customer(workspace)
+    for key in db.session.scalars(select(MessageTemplate.key)).all():
+        written = preview_message(workspace.id, key, "en", someone.id)
+        assert written.subject and written.text
