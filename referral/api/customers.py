@@ -24,6 +24,13 @@ class ExportedCustomer(_Out):
     email = String(required=True, allow_none=True, metadata={"description": "null once erased."})
     name = String(required=True)
     locale = String(required=True, allow_none=True)
+    timezone = String(required=True, allow_none=True)
+    birthday = String(
+        metadata={
+            "description": "Month and day only, as `--MM-DD`, present when the customer gave "
+            "it with the birthday opt-in; a year is never stored."
+        },
+    )
     tags = List(String(), required=True)
     created_at = _time_out(required=True)
     erased_at = _time_out(required=True, allow_none=True)
@@ -89,6 +96,15 @@ class ExportedMessage(_Out):
     created_at = _time_out(required=True)
 
 
+class ExportedJourneyStep(_Out):
+    journey = String(required=True)
+    step = String(required=True)
+    outcome = String(
+        required=True, metadata={"description": "`entered`, `sent`, `skipped:<reason>`, …"}
+    )
+    at = _time_out(required=True)
+
+
 class CustomerExportOut(_Out):
     customer = Nested(ExportedCustomer, required=True)
     consents = List(Nested(ExportedConsent), required=True)
@@ -97,6 +113,7 @@ class CustomerExportOut(_Out):
     rewards = List(Nested(ExportedReward), required=True)
     survey_answers = List(Nested(ExportedAnswer), required=True)
     messages = List(Nested(ExportedMessage), required=True)
+    journeys = List(Nested(ExportedJourneyStep), required=True)
 
 
 class _Erased(Boolean):
@@ -128,7 +145,7 @@ def _actor() -> privacy.Actor:
     summary="Export a customer's data",
     description="Everything stored about one customer (an access request): profile, the "
     "consents word for word with their history, participations, timeline events, rewards, "
-    "survey answers and messages. The same document as the admin's *Export*. After an "
+    "survey answers, messages and the follow-up journey steps. The same document as the admin's *Export*. After an "
     "erasure it holds nothing personal. Every export is recorded in the audit log.",
     output=CustomerExportOut,
     output_description="Everything stored about the customer.",

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from referral.extensions import db
 from referral.models import (
@@ -38,6 +38,7 @@ from referral.models import (
     WebhookDelivery,
 )
 from referral.models.base import utcnow
+from referral.models.journey import CustomerTag, Journey, JourneyEnrolment, JourneyStepLog
 from referral.services import audit
 from referral.services.events import record_event
 from referral.services.tx import retry_on_contention
@@ -157,16 +158,45 @@ def _survey_answers(ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def _tags(customer: Customer) -> list[str]:
+    rows = db.session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id))
+    return sorted({*customer.tags, *rows})
+
+
 def _profile(customer: Customer) -> dict[str, Any]:
-    return {
+    profile = {
         "id": str(customer.id),
         "email": customer.email_display or None,
         "name": customer.name,
         "locale": customer.locale,
-        "tags": customer.tags,
+        "timezone": customer.timezone,
+        "tags": _tags(customer),
         "created_at": _iso(customer.created_at),
         "erased_at": _iso(customer.erased_at),
     }
+    if customer.birthday_month and customer.birthday_day:
+        # Month and day only (ISO 8601 --MM-DD), present only when given: no year is stored.
+        profile["birthday"] = f"--{customer.birthday_month:02d}-{customer.birthday_day:02d}"
+    return profile
+
+
+def _journeys(customer: Customer) -> list[dict[str, Any]]:
+    """Each follow-up journey the customer entered, with every step taken."""
+    rows = db.session.execute(
+        select(JourneyStepLog, Journey.name)
+        .join(Journey, Journey.id == JourneyStepLog.journey_id)
+        .where(JourneyStepLog.customer_id == customer.id)
+        .order_by(JourneyStepLog.at, JourneyStepLog.id)
+    )
+    return [
+        {
+            "journey": name,
+            "step": log.step,
+            "outcome": log.outcome,
+            "at": _iso(log.at),
+        }
+        for log, name in rows
+    ]
 
 
 def _events(customer: Customer) -> list[dict[str, Any]]:
@@ -242,6 +272,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
         "rewards": _rewards(ids),
         "survey_answers": _survey_answers(ids),
         "messages": _messages(customer),
+        "journeys": _journeys(customer),
     }
 
 
@@ -284,6 +315,8 @@ def _anonymise(customer: Customer, now: Any) -> None:
     customer.name = ""
     customer.locale = None
     customer.tags = []
+    customer.timezone = None
+    customer.birthday_month = customer.birthday_day = None
     customer.erased_at = now
     ids = list(
         db.session.scalars(select(Participation.id).where(Participation.customer_id == customer.id))
@@ -315,6 +348,24 @@ def _anonymise(customer: Customer, now: Any) -> None:
         .values(to_address=placeholder, body_text="", body_html="", subject="(erased)")
     )
     _scrub_webhooks(customer, ids)
+    _leave_journeys(customer, now)
+
+
+def _leave_journeys(customer: Customer, now: Any) -> None:
+    """Tags go, unfinished journeys end (nothing more is sent), and the step log keeps
+    only what happened when: the details (subjects, reasons' data) are blanked."""
+    db.session.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer.id))
+    db.session.execute(
+        update(JourneyEnrolment)
+        .where(
+            JourneyEnrolment.customer_id == customer.id,
+            JourneyEnrolment.status.in_(("active", "waiting")),
+        )
+        .values(status="exited", next_run_at=None, waiting_for=None, claimed_until=None)
+    )
+    db.session.execute(
+        update(JourneyStepLog).where(JourneyStepLog.customer_id == customer.id).values(detail={})
+    )
 
 
 @retry_on_contention

@@ -22,7 +22,17 @@ from referral.models import (
     WebhookDelivery,
     Workspace,
 )
-from referral.services import consents, draws, lottery, privacy, survey_builder, surveys, webhooks
+from referral.models.journey import CustomerTag, JourneyEnrolment, JourneyStepLog
+from referral.services import (
+    consents,
+    draws,
+    journey_tags,
+    lottery,
+    privacy,
+    survey_builder,
+    surveys,
+    webhooks,
+)
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.events import report_event
 from referral.services.joining import JoinRequest, Visitor, join_campaign
@@ -356,3 +366,31 @@ def test_a_withdrawal_needs_a_known_purpose_and_a_source(
         consents.withdraw_consent(customer, purpose, source)
     assert field in refused.value.messages
     assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_invariant_6_journeys_and_tags_are_exported_and_erasure_ends_them(shop) -> None:
+    """The export shows the journey steps, tags and birthday (month and day); erasure removes
+    the tags and the birthday, ends unfinished journeys and blanks the step details."""
+    shop.journey(
+        [{"id": "pause", "type": "wait", "for": {"days": 1}}, {"id": "end", "type": "exit"}]
+    )
+    anna = shop.person(birthday_month=2, birthday_day=29)
+    customer = db.session.get(Customer, anna.customer_id)
+    journey_tags.add_tag(customer, "vip")
+    shop.event(anna, "signup_confirmed")
+    document = export_customer(customer)
+    assert document["customer"]["birthday"] == "--02-29"
+    assert document["customer"]["tags"] == ["vip"]
+    assert [(s["journey"], s["step"], s["outcome"]) for s in document["journeys"]] == [
+        ("Welcome", "pause", "entered")
+    ]
+    erase_customer(customer)
+    db.session.expire_all()
+    erased = db.session.get(Customer, customer.id)
+    assert (erased.birthday_month, erased.birthday_day) == (None, None)
+    assert db.session.scalar(select(func.count()).select_from(CustomerTag)) == 0
+    enrolment = db.session.scalar(select(JourneyEnrolment))
+    assert (enrolment.status, enrolment.next_run_at) == ("exited", None)
+    assert all(log.detail == {} for log in db.session.scalars(select(JourneyStepLog)))
+    after = export_customer(erased)
+    assert after["customer"]["tags"] == [] and "birthday" not in after["customer"]
