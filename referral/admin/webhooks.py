@@ -27,7 +27,11 @@ EVENT_NAMES = {
     "participant.confirmed": _l("A participant confirmed their address"),
     "reward.granted": _l("A reward was granted"),
     "draw.completed": _l("A draw was completed"),
+    "journey.step": _l("A journey took a step (sent, skipped, tagged …)"),
+    "consent.withdrawn": _l("A customer withdrew a consent (unsubscribed)"),
 }
+# Ticked for a new endpoint: the everyday events; journey steps can be many.
+DEFAULT_EVENTS = ["participant.confirmed", "reward.granted", "draw.completed", "consent.withdrawn"]
 
 
 class WebhookForm(Form):
@@ -35,7 +39,7 @@ class WebhookForm(Form):
     events = MultiCheckboxField(
         _l("Events"),
         choices=[SelectChoice(name, label) for name, label in EVENT_NAMES.items()],
-        default=list(EVENT_NAMES),
+        default=DEFAULT_EVENTS,
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from referral.extensions import db
 from referral.models import AuditEntry
-from referral.models.webhooks import WebhookEndpoint
+from referral.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
 from tests.conftest import Browser
 
 SECRET_RE = re.compile(r'data-testid="webhook-secret">([^<]+)</code>')
@@ -37,6 +37,21 @@ def test_an_owner_adds_a_webhook_and_sees_its_secret_once(browser: Browser, logi
     assert "https://shop.example.com/hook" in again and secret not in again
     actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "webhook.create" in actions
+
+
+def test_every_event_of_the_catalogue_can_be_chosen_on_the_page(
+    browser: Browser, login_as: Any
+) -> None:
+    """The journey step and consent withdrawal events too: the page offers the whole
+    catalogue, and a new endpoint is ticked for all but the many journey steps."""
+    login_as("owner")
+    page = browser.client.get(PAGE).get_data(as_text=True)
+    for name in WEBHOOK_EVENTS:
+        assert f'value="{name}"' in page, name
+    response = add(browser, "https://crm.example.com/hook", ["journey.step", "consent.withdrawn"])
+    assert response.status_code == 201
+    endpoint = db.session.scalar(select(WebhookEndpoint))
+    assert endpoint is not None and endpoint.events == ["journey.step", "consent.withdrawn"]
 
 
 def test_a_bad_address_re_renders_the_form_with_the_reason_and_stores_nothing(
