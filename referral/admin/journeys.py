@@ -42,6 +42,7 @@ REASON_NAMES = {
     "holdout": _l("holdout"),
     "no_template": _l("no message in any language"),
     "template_failed": _l("message could not be written"),
+    "not_supported": _l("journeys do not pay rewards yet"),
 }
 OUTCOME_NAMES = {
     "entered": _l("entered the journey"),
