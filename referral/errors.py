@@ -120,6 +120,7 @@ def handle_http(error: HTTPException) -> Any:
     detail = error.description or ""
     headers = {}
     if status == 405 and getattr(error, "valid_methods", None):
+        # ``valid_methods`` is MethodNotAllowed's, present as checked above
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     if wants_problem_json():
         return problem(status, title, localize(detail), headers=headers)
@@ -231,7 +232,7 @@ def init_app(app: Flask) -> None:
 
     # Assigned, not ``@app.error_processor``: that would also register ``api_error`` for every
     # Werkzeug HTTPException, replacing ``handle_http`` and turning HTML error pages into JSON.
-    app.error_callback = app.ensure_sync(api_error)  # type: ignore[attr-defined]
+    app.error_callback = app.ensure_sync(api_error)  # type: ignore[attr-defined]  # an APIFlask hook
 
 
 def _flatten_validation(detail: Any) -> dict[str, list[str]]:

@@ -50,12 +50,13 @@ def role_required(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
+                # Flask-Login sets ``login_manager`` on the app at run time
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if getattr(g, "role", None) not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped  # type: ignore[return-value]  # functools.wraps keeps the signature
 
     return decorator
 

@@ -50,6 +50,7 @@ def _attach(form: CampaignForm, error: DomainError) -> None:
         field = getattr(form, name.split(".")[0], None)
         target = field.errors if field is not None else form.form_errors
         if isinstance(target, tuple):
+            # a tuple of errors is a field's (the form's are a list), so ``field`` is set
             field.errors = target = list(target)  # type: ignore[union-attr]
         target.extend(messages)
     if not error.errors:

@@ -57,4 +57,4 @@ def json_object_required(view: F) -> F:
         read_json_object()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature

@@ -38,7 +38,7 @@ def _check_email(value: str) -> None:
 
 
 def _id(**kw: object) -> String:
-    return String(metadata=_ID, **kw)  # type: ignore[arg-type]
+    return String(metadata=_ID, **kw)  # type: ignore[arg-type]  # marshmallow's field options
 
 
 # --- reward rules ---------------------------------------------------------------------------

@@ -12,12 +12,13 @@ from flask import g
 
 from referral.domain.errors import N_, NotFound
 from referral.models import Campaign, Customer, Draw, Participation
+from referral.models.base import WorkspaceScoped
 from referral.services import campaigns
 from referral.services.ids import parse_id
 from referral.services.participant_stats import participant_in
 from referral.services.scoping import get_owned
 
-T = TypeVar("T")
+T = TypeVar("T", bound=WorkspaceScoped)
 
 
 def _owned(model: type[T], text: str, unknown: str) -> T:

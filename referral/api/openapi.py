@@ -154,6 +154,7 @@ def _mark_plain_blueprints(app: Flask) -> None:
     hook and fails on plain Flask blueprints (the admin): say they are not part of the API."""
     for blueprint in app.blueprints.values():
         if not hasattr(blueprint, "enable_openapi"):
+            # an APIFlask attribute, set here on plain Flask blueprints
             blueprint.enable_openapi = False  # type: ignore[attr-defined]
 
 
@@ -176,4 +177,4 @@ def init_app(app: Flask) -> None:
             return spec  # an APISpec object: only a dict is ours to finish
         return _finish(app, spec)
 
-    app.spec_callback = finish  # type: ignore[attr-defined]
+    app.spec_callback = finish  # type: ignore[attr-defined]  # an APIFlask hook

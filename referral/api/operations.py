@@ -61,7 +61,7 @@ def operation(
         if query is not None:
             wrapped = bp.input(query, location="query", arg_name="query")(wrapped)
         wrapped = bp.auth_required(auth)(guarded(wrapped))
-        return bp.route(rule, methods=[method])(wrapped)  # type: ignore[no-any-return]
+        return bp.route(rule, methods=[method])(wrapped)
 
     return decorate
 

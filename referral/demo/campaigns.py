@@ -83,6 +83,7 @@ def campaign_specs(now: datetime) -> list[dict[str, object]]:
     ``now``; every call gets values of its own."""
     return [
         {
+            # the values under ``_OFFSETS`` keys are timedeltas
             key: now + value if key in _OFFSETS else copy.deepcopy(value)  # type: ignore[operator]
             for key, value in spec.items()
         }

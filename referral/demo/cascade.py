@@ -170,6 +170,7 @@ def cascade(
         if n % 200 == 199:
             db.session.commit()
             db.session.expunge_all()
+            # both rows were committed above, so neither is None
             workspace = db.session.get(Workspace, workspace_id)  # type: ignore[assignment]
             campaign = db.session.get(Campaign, campaign_id)  # type: ignore[assignment]
             progress(0.1 + 0.85 * n / size)

@@ -61,6 +61,11 @@ class WorkspaceScoped:
     Admin and API code loads these only through ``services.scoping.get_owned``.
     """
 
+    if TYPE_CHECKING:
+        # Every such model has an integer primary key ``id`` (declared by each model, not
+        # here, so the mapping is unchanged); ``get_owned`` filters on it.
+        id: Mapped[int]
+
     @declared_attr
     def workspace_id(cls) -> Mapped[int]:  # noqa: N805
         return mapped_column(

@@ -131,4 +131,5 @@ def _is_https(environ: dict[str, Any]) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Flask's documented way to add WSGI middleware
     app.wsgi_app = ReferralFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

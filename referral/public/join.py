@@ -224,8 +224,8 @@ def _join(campaign: Campaign) -> Any:
             _join_request(campaign, form),
             _visitor(),
             emails.confirmation,
-            birth_date=form.birth_date.data if lottery_form else None,  # type: ignore[attr-defined]
-            region=_region(form.region.data) if lottery_form else None,  # type: ignore[attr-defined]
+            birth_date=form.birth_date.data if lottery_form else None,
+            region=_region(form.region.data) if lottery_form else None,
         )
     except ValidationFailed as error:
         return _landing(campaign, form, 422, notice=_show_errors(form, error))

@@ -82,6 +82,7 @@ def _page(person: Participation, campaign: Campaign, notice: str = "", status: i
         won=won is not None,
         notice=notice,
         rules=service.play_rules(campaign),
+        # ``view_args`` is None only outside a matched request
         play_url=url_for(".play", token=request.view_args["token"]),  # type: ignore[index]
     )
     response = current_app.make_response((page, status))
@@ -124,6 +125,7 @@ def spin(token: str) -> Any:
         {
             "play_id": result.play.id,
             "won": result.won,
+            # a won play always has its prize
             "prize": result.prize.name if result.won else None,  # type: ignore[union-attr]
             "segment": _segment_of(wheel, result.play.prize_id),
             "segments": len(wheel),

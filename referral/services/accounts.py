@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -181,7 +182,9 @@ def _grant_role(workspace: Workspace, marketer: Marketer, role: str) -> None:
         _audit_member(change, workspace, marketer, {"from": before, "to": role})
 
 
-def _audit_member(action: str, workspace: Workspace, marketer: Marketer, data: dict) -> None:
+def _audit_member(
+    action: str, workspace: Workspace, marketer: Marketer, data: dict[str, Any]
+) -> None:
     audit.record(
         action, f"marketer:{marketer.id}", workspace_id=workspace.id, actor="operator", data=data
     )

@@ -71,7 +71,7 @@ def _in_workspace(workspace_id: int) -> Any:
     )
 
 
-def _query(workspace_id: int, filters: Filters) -> Select[Any]:
+def _query(workspace_id: int, filters: Filters) -> Select[AuditEntry, str]:
     query = (
         select(AuditEntry, Marketer.email)
         .outerjoin(Marketer, Marketer.id == AuditEntry.marketer_id)

@@ -141,6 +141,7 @@ def record_click(
         "created_at": utcnow(),
     }
     if current_app.config.get("CLICK_BUFFER"):
+        # ``current_app`` is typed as the app, not as the proxy it is
         ClickWriter.for_app(current_app._get_current_object()).put(row)  # type: ignore[attr-defined]
         return
     db.session.execute(insert(Click), [row])

@@ -76,6 +76,7 @@ def _drawn(campaign: Campaign, state: Lottery, wanted: int, spare: int, beacon: 
     entries = [
         algorithm.Entry(row.entry_id, row.weight) for row in lottery.frozen_entries(campaign)
     ]
+    assert state.entries_digest is not None  # run_draw refuses entries that never froze
     result = algorithm.draw(state.seed, state.entries_digest, entries, wanted, spare, beacon)
     drawn_at = utcnow()
     record = algorithm.draw_record(

@@ -25,6 +25,7 @@ from referral.domain.errors import N_, Conflict
 from referral.extensions import db
 from referral.models import IdempotencyRecord
 from referral.models.base import utcnow
+from referral.services.rows import affected_rows
 from referral.services.tx import retry_on_contention
 
 IN_PROGRESS = 0
@@ -205,4 +206,4 @@ def prune(older_than: timedelta, now: datetime | None = None) -> int:
         )
     )
     db.session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)

@@ -32,6 +32,7 @@ from referral.models.base import utcnow
 from referral.services.events import record_event
 from referral.services.joining import is_open
 from referral.services.rewards import confirmed_referrals
+from referral.services.rows import affected_rows
 from referral.services.tx import _is_contention, atomic
 
 # A play retries when a concurrent play took its sequence number or SQLite was busy.
@@ -183,7 +184,7 @@ def _take(prize: game.Prize | None) -> InstantWinPrize | None:
         )
         .values(remaining=InstantWinPrize.remaining - 1)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(taken) != 1:
         return None
     return db.session.get(InstantWinPrize, prize.id)
 

@@ -18,6 +18,7 @@ from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
 from referral.services import subscriptions, wakeups
+from referral.services.rows import affected_rows
 from referral.services.tx import retry_on_contention
 
 log = logging.getLogger("referral.mail")
@@ -126,7 +127,8 @@ def _smtp_send(url: str, sender: str, message: OutboxMessage) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt: 30 s, 1, 2, 4 … minutes, at most an hour."""
-    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_BACKOFF * factor, MAX_BACKOFF)
 
 
 def _due(now: datetime, limit: int) -> list[int]:
@@ -148,7 +150,7 @@ def _due(now: datetime, limit: int) -> list[int]:
 @retry_on_contention
 def _claim(message_id_: int, now: datetime) -> OutboxMessage | None:
     """Take one message for sending (one worker only: a conditional update), or None."""
-    claimed = db.session.execute(
+    result = db.session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id_,
@@ -162,7 +164,8 @@ def _claim(message_id_: int, now: datetime) -> OutboxMessage | None:
             attempts=OutboxMessage.attempts + 1,
             next_attempt_at=now + SENDING_LEASE,
         )
-    ).rowcount
+    )
+    claimed = affected_rows(result)
     db.session.commit()
     return db.session.get(OutboxMessage, message_id_) if claimed else None
 

@@ -95,7 +95,8 @@ def _stats(ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
         )
         .group_by(LedgerEntry.participation_id)
     ).all()
-    return {k: int(v) for k, v in confirmed}, {k: int(v or 0) for k, v in points}
+    referrals = {k: int(v) for k, v in confirmed if k is not None}  # k is in ids, never None
+    return referrals, {k: int(v or 0) for k, v in points}
 
 
 def standing(participation: Participation) -> Standing:

@@ -3,6 +3,8 @@ What the queue shows is read in ``services.review_queue``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from referral.domain.errors import N_, ValidationFailed
@@ -74,7 +76,7 @@ def _log_decision(
     )
 
 
-def _apply(row: Participation, decision: str, reason: str, now: object) -> None:
+def _apply(row: Participation, decision: str, reason: str, now: datetime) -> None:
     touched = select(LedgerEntry).where(
         (LedgerEntry.participation_id == row.id)
         | LedgerEntry.source_event_id.in_(select(Event.id).where(Event.participation_id == row.id))
@@ -83,7 +85,7 @@ def _apply(row: Participation, decision: str, reason: str, now: object) -> None:
     if decision == "approve":
         row.status = "confirmed" if row.confirmed_at else "pending"
         for entry in entries:
-            if entry.approve_after is None or entry.approve_after <= now:  # type: ignore[operator]
+            if entry.approve_after is None or entry.approve_after <= now:
                 entry.status, entry.decided_at, entry.reason = "approved", now, reason
     else:
         row.status = "rejected"

@@ -23,6 +23,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.services import events, webhooks
 from referral.services.campaigns import ceiling
+from referral.services.rows import affected_rows
 
 
 def _rules(campaign: Campaign) -> list[rules_domain.Rule]:
@@ -77,8 +78,8 @@ def _assign_coupon(campaign: Campaign, entry: LedgerEntry) -> None:
             .where(CouponCode.id == candidate, CouponCode.ledger_entry_id.is_(None))
             .values(ledger_entry_id=entry.id)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            entry.coupon_code = db.session.get(CouponCode, candidate).code  # type: ignore[union-attr]
+        if affected_rows(taken) == 1:
+            entry.coupon_code = db.session.get_one(CouponCode, candidate).code
             return
 
 
@@ -110,7 +111,7 @@ def _insert(
     webhooks.reward_granted(campaign.workspace_id, entry)
     events.record_event(
         campaign.workspace_id,
-        db.session.get(Participation, payout.beneficiary_id),  # type: ignore[arg-type]
+        db.session.get_one(Participation, payout.beneficiary_id),
         "reward_granted",
         amount=payout.amount,
         data={
@@ -235,7 +236,8 @@ def pay_milestones(
     reached = rules_domain.reached_milestones(rules, confirmed_referrals(advocate.id))
     paid = []
     for rule in reached:
-        nth = _nth_confirmed_referral(advocate, rule.milestone)  # type: ignore[arg-type]
+        assert rule.milestone is not None  # reached_milestones keeps milestone rules only
+        nth = _nth_confirmed_referral(advocate, rule.milestone)
         if nth is None:
             continue
         for payout in rules_domain.milestone_payouts(
@@ -285,7 +287,7 @@ def approve_due() -> int:
         .values(status="approved", decided_at=now)
     )
     db.session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 def balances(participation_id: int) -> dict[str, dict[str, int]]:

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from referral.domain.errors import N_, NotFound
 from referral.extensions import db
+from referral.models.base import WorkspaceScoped
 from referral.services import audit
 
-T = TypeVar("T")
+T = TypeVar("T", bound=WorkspaceScoped)
 
 # Every primary key is an INTEGER: a larger number is no row, not a database error.
 MAX_ID = 2**31 - 1
@@ -43,7 +44,7 @@ def get_owned(model: type[T], ident: object, workspace_id: int) -> T:
     if not 0 < key <= MAX_ID:
         raise _not_found(model)
     row = db.session.scalar(
-        select(model).where(model.id == key, model.workspace_id == workspace_id)  # type: ignore[attr-defined]
+        select(model).where(model.id == key, model.workspace_id == workspace_id)
     )
     if row is None:
         _trace_foreign(model, key, workspace_id)
@@ -51,10 +52,10 @@ def get_owned(model: type[T], ident: object, workspace_id: int) -> T:
     return row
 
 
-def _trace_foreign(model: type, key: int, workspace_id: int) -> None:
+def _trace_foreign(model: type[WorkspaceScoped], key: int, workspace_id: int) -> None:
     """An id that exists in *another* workspace leaves a trace in the asking workspace's
     audit log (the answer stays the same 404: nothing leaks to the caller)."""
-    owner = db.session.scalar(select(model.workspace_id).where(model.id == key))  # type: ignore[attr-defined]
+    owner = db.session.scalar(select(model.workspace_id).where(model.id == key))
     if owner is not None and owner != workspace_id:
         audit.security_event(
             "access.other_workspace",

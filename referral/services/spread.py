@@ -38,7 +38,8 @@ def fingerprint(campaign_id: int) -> tuple[Any, ...]:
     return (campaign_id, *(str(v) for v in row))
 
 
-# A participation's columns in the order of ``spread.Node``'s fields (its label aside).
+# A participation's columns in the order of ``spread.Node``'s fields (its label, the last
+# field, aside).
 NODE_COLUMNS = (
     Participation.id,
     Participation.referrer_id,
@@ -57,10 +58,10 @@ def load_nodes(campaign_id: int, with_labels: bool = False) -> list[spread.Node]
         .order_by(Participation.id)
     )
     if with_labels:
-        query = query.add_columns(Customer.email_display).join(
+        labelled = query.add_columns(Customer.email_display).join(
             Customer, Customer.id == Participation.customer_id
         )
-        return [spread.Node(*row[:6], label=row[6]) for row in db.session.execute(query)]
+        return [spread.Node(*row) for row in db.session.execute(labelled)]
     return [spread.Node(*row) for row in db.session.execute(query)]
 
 

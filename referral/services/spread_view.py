@@ -46,7 +46,10 @@ def spread_view(
     """
     path = _root_path(campaign.id, root) if root is not None else None
     rows = _view_rows(campaign.id, root, path)
-    nodes = [graph.Node(*row[:6], label=mask_email(row[7])) for row in rows]
+    nodes = [
+        graph.Node(id_, referrer, status, created, confirmed, channel, mask_email(address))
+        for id_, referrer, status, created, confirmed, channel, _customer, address in rows
+    ]
     customers = {row[0]: row[6] for row in rows}
     direct = Counter(n.referrer_id for n in nodes if n.status != graph.REJECTED)
     offset, parent = _placement(campaign.id, path) if path is not None else (0, None)

@@ -129,7 +129,7 @@ def chart_svg(question: SurveyQuestion, result: rules.QuestionResult, no_data: s
 def _cell(question: SurveyQuestion, found: list[SurveyAnswer]) -> object:
     if question.kind in rules.CHOICE_KINDS:
         labels = {o.id: o.label for o in question.options}
-        return "; ".join(labels.get(a.option_id, "") for a in found if a.option_id)  # type: ignore[arg-type]
+        return "; ".join(labels.get(a.option_id, "") for a in found if a.option_id)
     if not found:
         return None
     return found[0].number if found[0].number is not None else found[0].text

@@ -101,10 +101,12 @@ def link_token(participation: Participation) -> str | None:
     """The survey token to offer a participant (thank-you and advocate pages): only in an
     open survey campaign whose survey has questions and that they have not answered yet."""
     campaign = db.session.get(Campaign, participation.campaign_id)
-    survey = survey_of(campaign) if campaign is not None and campaign.kind == "survey" else None
+    if campaign is None or campaign.kind != "survey":
+        return None
+    survey = survey_of(campaign)
     if survey is None or not survey.questions or survey.closed_at is not None:
         return None
-    if not is_open(campaign) or _answered(survey, participation):  # type: ignore[arg-type]
+    if not is_open(campaign) or _answered(survey, participation):
         return None
     return survey_token(participation)
 
@@ -272,7 +274,9 @@ def _completed(
                 campaign.workspace_id, participation, EVENT, external_id=key, data=data
             )
     except IntegrityError:
-        return find_event(campaign, EVENT, key), []  # type: ignore[return-value]
+        reported = find_event(campaign, EVENT, key)
+        assert reported is not None  # the completion collided with it
+        return reported, []
     return event, pay_for_event(event, participation, campaign)
 
 

@@ -265,7 +265,7 @@ class Funnel:
     ended: int
 
 
-def _converted_ids(campaign: Campaign) -> Select[tuple[int | None]]:
+def _converted_ids(campaign: Campaign) -> Select[int | None]:
     return (
         select(Event.participation_id)
         .where(Event.campaign_id == campaign.id, Event.kind == "trial_converted")

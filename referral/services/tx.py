@@ -43,7 +43,8 @@ def _is_contention(error: OperationalError) -> bool:
 
 def in_unit() -> bool:
     """Whether the current session is inside an :func:`atomic` unit."""
-    return db.session.info.get(_DEPTH, 0) > 0
+    depth: int = db.session.info.get(_DEPTH, 0)
+    return depth > 0
 
 
 def _retrying(run: Callable[[], R]) -> R:

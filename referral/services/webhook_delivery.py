@@ -19,6 +19,7 @@ from referral.domain import webhooks as domain
 from referral.extensions import db
 from referral.models.base import utcnow
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
+from referral.services.rows import affected_rows
 from referral.services.tx import retry_on_contention
 
 TIMEOUT_SECONDS = 10
@@ -61,7 +62,7 @@ def _claim(delivery_id: int, now: datetime) -> bool:
         .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
     )
     db.session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:

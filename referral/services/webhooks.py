@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from referral.domain import webhooks as domain
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
-from referral.models import AuditEntry, Campaign, Marketer, Workspace
+from referral.models import AuditEntry, Campaign, LedgerEntry, Marketer, Participation, Workspace
 from referral.models.base import utcnow
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
@@ -42,20 +42,16 @@ def create_endpoint(
     :raise ValidationFailed: naming ``url`` or ``events``.
     """
     errors: dict[str, list[Any]] = {}
-    clean_url = clean_events = None
-    for name, check, value in (
-        ("url", domain.check_url, url),
-        ("events", _check_events, events),
-    ):
-        try:
-            result = check(value)  # type: ignore[operator]
-        except ValidationFailed as error:
-            errors.update(error.messages)
-            continue
-        if name == "url":
-            clean_url = result
-        else:
-            clean_events = result
+    clean_url: str | None = None
+    clean_events: list[str] | None = None
+    try:
+        clean_url = domain.check_url(url)
+    except ValidationFailed as error:
+        errors.update(error.messages)
+    try:
+        clean_events = _check_events(events)
+    except ValidationFailed as error:
+        errors.update(error.messages)
     if errors:
         raise ValidationFailed(N_("Some fields are not valid."), errors)
     endpoint = WebhookEndpoint(
@@ -182,7 +178,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def participant_confirmed(participation: Any, email: str | None) -> None:
+def participant_confirmed(participation: Participation, email: str | None) -> None:
     """Queue ``participant.confirmed`` (inside the confirming transaction)."""
     campaign = participation.campaign_id
     data = {
@@ -197,15 +193,15 @@ def participant_confirmed(participation: Any, email: str | None) -> None:
             "confirmed_at": _iso(participation.confirmed_at),
         }
     }
-    workspace_id = db.session.scalar(
+    workspace_id = db.session.execute(
         select(Campaign.workspace_id).where(Campaign.id == participation.campaign_id)
-    )
+    ).scalar_one()
     enqueue(
         workspace_id, "participant.confirmed", f"participant.confirmed:{participation.id}", data
     )
 
 
-def reward_granted(workspace_id: int, entry: Any) -> None:
+def reward_granted(workspace_id: int, entry: LedgerEntry) -> None:
     """Queue ``reward.granted`` for a new ledger line (inside the paying transaction)."""
     data = {
         "reward": {
