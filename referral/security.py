@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g
@@ -24,7 +24,7 @@ def hash_ip(ip: str | None) -> str | None:
     return hashing.hash_ip(current_app.config["SECRET_KEY"], ip)
 
 
-def is_local_url(target: str | None) -> bool:
+def is_local_url(target: str | None) -> TypeGuard[str]:
     """Whether ``target`` is a path on this site (safe for a ``next`` redirect).
 
     Rejects absolute URLs, scheme-relative ``//host``, backslash tricks (``/\\host``, which
