@@ -30,6 +30,8 @@ from referral.services.scoping import get_owned
 EVENT_WORDS = {
     "entered": _l("Joined the campaign"),
     "signup_confirmed": _l("Confirmed their e-mail address"),
+    "referral_confirmed": _l("A friend they invited confirmed"),
+    "milestone_reached": _l("Reached a referral milestone"),
     "clicked": _l("Opened a referral link"),
     "survey_completed": _l("Completed the survey"),
     "lottery_entered": _l("Entered the prize draw"),

@@ -145,8 +145,9 @@ def _actor() -> privacy.Actor:
     summary="Export a customer's data",
     description="Everything stored about one customer (an access request): profile, the "
     "consents word for word with their history, participations, timeline events, rewards, "
-    "survey answers, messages and the follow-up journey steps. The same document as the admin's *Export*. After an "
-    "erasure it holds nothing personal. Every export is recorded in the audit log.",
+    "survey answers, messages and the follow-up journey steps. The same document as the "
+    "admin's *Export*. After an erasure it holds nothing personal. Every export is "
+    "recorded in the audit log.",
     output=CustomerExportOut,
     output_description="Everything stored about the customer.",
     errors=(401, 404),

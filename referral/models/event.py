@@ -13,6 +13,8 @@ from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScope
 EVENT_KINDS = (
     "entered",
     "signup_confirmed",
+    "referral_confirmed",
+    "milestone_reached",
     "clicked",
     "survey_completed",
     "lottery_entered",

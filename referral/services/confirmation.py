@@ -84,11 +84,27 @@ def record_confirmed(campaign: Campaign, participation: Participation) -> list[L
             )
     except IntegrityError:
         return []
+    if participation.referrer_id is not None:
+        _tell_the_referrer(campaign, participation)
     customer = db.session.get(Customer, participation.customer_id)
     webhooks.participant_confirmed(participation, customer.email_display if customer else None)
     if campaign.kind == "trial":
         trials.start_trial(campaign, participation)
     return pay_for_event(event, participation, campaign)
+
+
+def _tell_the_referrer(campaign: Campaign, friend: Participation) -> None:
+    """ "My friend joined": on the referrer's timeline, once per friend (a journey trigger)."""
+    referrer = db.session.get(Participation, friend.referrer_id)
+    if referrer is None:
+        return
+    record_event(
+        campaign.workspace_id,
+        referrer,
+        "referral_confirmed",
+        external_id=f"referral:{friend.id}",
+        data={"friend_participation_id": friend.id},
+    )
 
 
 def _confirm(participation: Participation) -> list[LedgerEntry]:

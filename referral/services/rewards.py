@@ -240,13 +240,35 @@ def pay_milestones(
         nth = _nth_confirmed_referral(advocate, rule.milestone)
         if nth is None:
             continue
-        for payout in rules_domain.milestone_payouts(
-            rule, people, campaign.reward_depth, ceiling(), confirmed
-        ):
-            entry = _insert(campaign, nth, payout, _held(campaign, advocate))
-            if entry is not None:
-                paid.append(entry)
+        new = [
+            entry
+            for payout in rules_domain.milestone_payouts(
+                rule, people, campaign.reward_depth, ceiling(), confirmed
+            )
+            if (entry := _insert(campaign, nth, payout, _held(campaign, advocate))) is not None
+        ]
+        if new:
+            _milestone_reached(campaign, advocate, rule)
+        paid.extend(new)
     return paid
+
+
+def _milestone_reached(
+    campaign: Campaign, advocate: Participation, rule: rules_domain.Rule
+) -> None:
+    """On the advocate's timeline once per milestone rule (a journey trigger); a concurrent
+    request that recorded it first keeps its row."""
+    try:
+        with db.session.begin_nested():
+            events.record_event(
+                campaign.workspace_id,
+                advocate,
+                "milestone_reached",
+                external_id=f"milestone:{rule.id}:{advocate.id}",
+                data={"milestone": rule.milestone, "rule_id": rule.id},
+            )
+    except IntegrityError:
+        pass
 
 
 def _nth_confirmed_referral(advocate: Participation, n: int) -> Event | None:
