@@ -253,6 +253,29 @@ def test_a_milestone_pays_once_when_reached(live) -> None:
     assert [e.amount for e in entries] == [1000]
 
 
+def test_the_advocates_timeline_says_each_friend_confirmed_and_each_milestone_once(
+    live,
+) -> None:
+    """referral_confirmed per confirmed friend, milestone_reached once per milestone rule:
+    the events a journey ("your friend joined", "congratulations") starts on."""
+    add_rule(live, {"milestone": 2, "level": 0, "reward": "points", "amount": 500})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    join(live, "pending@example.com", advocate.referral_code)  # not confirmed: nothing yet
+    for i in range(3):
+        join(live, f"f{i}@example.com", advocate.referral_code, confirmed=True)
+    kinds = db.session.scalars(
+        select(Event.kind).where(Event.participation_id == advocate.id).order_by(Event.id)
+    ).all()
+    assert kinds.count("referral_confirmed") == 3
+    assert kinds.count("milestone_reached") == 1
+    milestone = db.session.scalar(
+        select(Event).where(
+            Event.participation_id == advocate.id, Event.kind == "milestone_reached"
+        )
+    )
+    assert milestone is not None and milestone.data["milestone"] == 2
+
+
 def test_rewards_of_a_flagged_sign_up_are_held_for_review(live) -> None:
     add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
     advocate = join(live, "a@example.com", confirmed=True).participation
