@@ -1,0 +1,72 @@
+"""Work for the worker is handed over when, and only when, its transaction commits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from referral import tasks
+from referral.extensions import db
+from referral.models.journey import JourneyEnrolment
+from referral.services import outbox
+from referral.services.events import record_event
+from referral.services.tx import atomic
+from tests.factories import Factory
+from tests.services.journey_setup import Shop
+
+
+@pytest.fixture
+def woken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    monkeypatch.setattr(tasks, "deliver_outbox_task", lambda: calls.append("mail"))
+    monkeypatch.setattr(tasks, "run_journeys_task", lambda: calls.append("journeys"))
+    return calls
+
+
+def _queue(workspace_id: int) -> None:
+    outbox.queue(workspace_id, "a@example.org", "test", outbox.Mail("Hello", "Hi there"))
+
+
+def test_mail_queued_in_a_committed_transaction_wakes_the_mail_worker_once(
+    app, factory: Factory, woken: list[str]
+) -> None:
+    workspace = factory.workspace()
+    db.session.commit()
+    _queue(workspace.id)
+    _queue(workspace.id)
+    assert woken == []  # nothing before the commit
+    db.session.commit()
+    assert woken == ["mail"]
+    db.session.commit()
+    assert woken == ["mail"]  # a later commit that queued nothing wakes nothing
+
+
+def test_a_rolled_back_transaction_wakes_nothing(app, factory: Factory, woken: list[str]) -> None:
+    workspace = factory.workspace()
+    db.session.commit()
+
+    @atomic
+    def queue_then_fail() -> None:
+        _queue(workspace.id)
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        queue_then_fail()
+    db.session.commit()
+    assert woken == []
+
+
+def test_recording_an_event_enrols_its_journeys_and_wakes_the_runner_after_commit(
+    app, shop: Shop, woken: list[str]
+) -> None:
+    journey = shop.journey([{"id": "bye", "type": "exit"}])
+    anna = shop.person()
+    woken.clear()
+    record_event(shop.workspace_id, anna, "signup_confirmed")
+    assert woken == []
+    db.session.commit()
+    assert woken == ["journeys"]
+    enrolled = db.session.scalars(
+        select(JourneyEnrolment.customer_id).where(JourneyEnrolment.journey_id == journey.id)
+    ).all()
+    assert enrolled == [anna.customer_id]
