@@ -307,7 +307,8 @@ def _scrub_webhooks(customer: Customer, ids: list[int]) -> None:
         delivery.payload = payload
 
 
-def _anonymise(customer: Customer, now: Any) -> None:
+def _forget_profile(customer: Customer, now: Any) -> str:
+    """Blank the customer row; returns the placeholder address that keeps its unique key."""
     # Digits only: a placeholder can never spell (part of) anybody's name.
     placeholder = f"erased-{secrets.randbelow(10**16):016d}@{ERASED_DOMAIN}"
     customer.email = placeholder  # the unique key of the row; nobody's address
@@ -318,6 +319,11 @@ def _anonymise(customer: Customer, now: Any) -> None:
     customer.timezone = None
     customer.birthday_month = customer.birthday_day = None
     customer.erased_at = now
+    return placeholder
+
+
+def _anonymise(customer: Customer, now: Any) -> None:
+    placeholder = _forget_profile(customer, now)
     ids = list(
         db.session.scalars(select(Participation.id).where(Participation.customer_id == customer.id))
     )
