@@ -273,38 +273,16 @@ def test_a_json_content_type_with_charset_is_accepted(api: Api) -> None:
     assert response.get_json()["name"] == "Caf\u00e9 cr\u00e8me"
 
 
+# The schema's own checks are listed in tests/unit/test_api_schemas.py; here, one or two
+# of them prove the wiring, and the rest are decided past the schema.
 SCHEMA_VIOLATIONS = [
-    pytest.param({"name": None, "kind": None}, {"name", "kind"}, id="name and kind null"),
     pytest.param({"colour": "red"}, {"colour"}, id="unknown field"),
-    pytest.param({"name": "x" * 121}, {"name"}, id="name too long"),
-    pytest.param({"name": ""}, {"name"}, id="empty name"),
     pytest.param({"name": "   "}, {"name"}, id="blank name"),
-    pytest.param({"name": 5}, {"name"}, id="name not a string"),
-    pytest.param({"name": None}, {"name"}, id="name null"),
-    pytest.param({"name": "Bad\x00byte"}, {"name"}, id="NUL in name"),
-    pytest.param({"kind": "newsletter"}, {"kind"}, id="kind not allowed"),
-    pytest.param({"kind": ["referral"]}, {"kind"}, id="kind a list"),
-    pytest.param({"reward_depth": "1"}, {"reward_depth"}, id="depth a string"),
-    pytest.param({"reward_depth": 1.5}, {"reward_depth"}, id="depth a fraction"),
-    pytest.param({"reward_depth": True}, {"reward_depth"}, id="depth a boolean"),
     pytest.param({"reward_depth": -1}, {"reward_depth"}, id="depth negative"),
     pytest.param({"attribution_days": 0}, {"attribution_days"}, id="attribution zero"),
     pytest.param({"hold_days": 366}, {"hold_days"}, id="hold too long"),
-    pytest.param({"locales": "en"}, {"locales"}, id="locales a string"),
-    pytest.param({"locales": ["en", "xx"]}, {"locales.1"}, id="unknown locale"),
-    pytest.param({"locales": []}, {"locales"}, id="no locales"),
-    pytest.param({"starts_at": "next tuesday"}, {"starts_at"}, id="starts not a time"),
-    pytest.param({"starts_at": 1767225600}, {"starts_at"}, id="starts a number"),
-    pytest.param({"starts_at": "0001-01-01T00:00:00+01:00"}, {"starts_at"}, id="year 1"),
-    pytest.param({"ends_at": "9999-12-31T23:00:00-05:00"}, {"ends_at"}, id="past year 9999"),
     pytest.param({"slug": "Not a slug!"}, {"slug"}, id="slug with spaces"),
     pytest.param({"slug": "-edge-"}, {"slug"}, id="slug dash at the ends"),
-    pytest.param({"description": "x" * 5001}, {"description"}, id="description too long"),
-    pytest.param({"rules": "see our website"}, {"rules"}, id="rules a string"),
-    pytest.param({"rules": {"odds": "good"}}, {"rules.odds"}, id="unknown rules field"),
-    pytest.param({"rules": {"min_age": "18"}}, {"rules.min_age"}, id="min age a string"),
-    pytest.param({"rules": {"regions": ["Netherlands"]}}, {"rules.regions.0"}, id="region name"),
-    pytest.param({"rules": {"timezone": "Mars/Olympus"}}, {"rules.timezone"}, id="timezone"),
     pytest.param(
         {"rules": {"prizes": [{"name": "Bike", "currency": "eur", "quantity": 0}]}},
         {"rules.prizes.0.currency", "rules.prizes.0.quantity"},
@@ -487,16 +465,12 @@ def test_patch_can_clear_the_dates(api: Api) -> None:
     assert changed["ends_at"] is None and changed["starts_at"] is not None
 
 
+# More bad changes the schema refuses: tests/unit/test_api_schemas.py (PATCH_VIOLATIONS).
 PATCH_VIOLATIONS = [
     pytest.param({"colour": "red"}, {"colour"}, id="unknown field"),
-    pytest.param({"name": "x" * 121}, {"name"}, id="name too long"),
-    pytest.param({"name": None}, {"name"}, id="name null"),
-    pytest.param({"reward_depth": "2"}, {"reward_depth"}, id="depth a string"),
     pytest.param({"reward_depth": 3}, {"reward_depth"}, id="depth above ceiling"),
     pytest.param({"kind": "survey"}, {"kind"}, id="kind changes"),
-    pytest.param({"kind": "poll"}, {"kind"}, id="kind not allowed"),
     pytest.param({"ends_at": "2029-12-31T00:00:00Z"}, {"ends_at"}, id="end before start"),
-    pytest.param({"locales": ["xx"]}, {"locales.0"}, id="unknown locale"),
 ]
 
 

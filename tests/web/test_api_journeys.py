@@ -87,15 +87,11 @@ def test_a_faulty_definition_answers_422_naming_the_step_and_stores_nothing(api:
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({"definition": VIP}, {"name"}),
-        ({"name": "X"}, {"definition"}),
-        ({"name": "X", "definition": []}, {"definition"}),
+        # The schema's own refusals: tests/unit/test_api_schemas.py; one proves the wiring.
         ({"name": "X", "definition": VIP, "status": "paused"}, {"status"}),
-        ({"name": "X", "definition": VIP, "colour": "red"}, {"colour"}),
         ({"name": " ", "definition": VIP}, {"name"}),
         ({"name": "X", "definition": {"steps": []}}, {"definition"}),
         ({"name": "X", "definition": {**VIP, "trigger": {"type": "tag_added"}}}, None),
-        ({"name": "X", "definition": {"trigger": "\x00", "steps": []}}, {"definition"}),
     ],
 )
 def test_a_bad_journey_answers_422_naming_each_field(
@@ -211,11 +207,8 @@ def test_an_empty_change_answers_the_tags_as_they_are(api: Api, customer: Custom
     [
         ({"add": ["ok", "\u2028"]}, {"add.1"}),
         ({"add": ["   "]}, {"add.0"}),
-        ({"add": [""]}, {"add.0"}),
-        ({"add": ["x" * 65]}, {"add.0"}),
         ({"add": ["vip"], "remove": ["vip"]}, {"remove"}),
-        ({"add": "vip"}, {"add"}),
-        ({"tags": ["vip"]}, {"tags"}),
+        ({"tags": ["vip"]}, {"tags"}),  # more the schema refuses: tests/unit/test_api_schemas.py
     ],
 )
 def test_a_bad_tag_answers_422_naming_its_place_and_changes_nothing(

@@ -139,20 +139,11 @@ def test_joining_a_draft_campaign_answers_409_and_stores_nothing(api: Api) -> No
     assert count(Participation) == 0
 
 
+# Every bad join the schema refuses: tests/unit/test_api_schemas.py (BAD_JOINS); these prove
+# that a refused join answers 422 naming the fields and stores nothing.
 BAD_JOINS = [
-    ({}, {"email"}),
-    ({"email": "not-an-address"}, {"email"}),
-    ({"email": 42}, {"email"}),
-    ({"email": "a@example.com", "locale": "fr"}, {"locale"}),
-    ({"email": "a@example.com", "name": "x" * 121}, {"name"}),
-    ({"email": "a@example.com", "channel": "c" * 33}, {"channel"}),
-    ({"email": "a@example.com", "confirmed": "maybe"}, {"confirmed"}),
-    # No coercion: a string or a number never skips double opt-in.
+    # No coercion: a string never skips double opt-in.
     ({"email": "a@example.com", "confirmed": "yes"}, {"confirmed"}),
-    ({"email": "a@example.com", "confirmed": "true"}, {"confirmed"}),
-    ({"email": "a@example.com", "confirmed": 1}, {"confirmed"}),
-    ({"email": "a@example.com", "confirmed": "1"}, {"confirmed"}),
-    ({"email": "a@example.com", "referrer": "typo"}, {"referrer"}),
     ({"email": "bad", "locale": "xx"}, {"email", "locale"}),
 ]
 

@@ -87,16 +87,13 @@ def test_the_deepest_allowed_level_is_accepted(api: Api, live: dict[str, Any]) -
     assert rule["level"] == 2
 
 
+# The rules the schema refuses by itself: tests/unit/test_api_schemas.py (BAD_RULES); here
+# one of them, and those decided past the schema.
 BAD_RULES = [
     ({}, {"level", "reward", "amount"}),
     ({"level": 0, "reward": "points", "amount": 5}, {"event"}),
     ({"event": "purchase", "milestone": 3, "level": 0, "reward": "points", "amount": 5}, {"event"}),
-    ({"event": "birthday", "level": 0, "reward": "points", "amount": 5}, {"event"}),
-    ({"event": "purchase", "level": 0, "reward": "gold", "amount": 5}, {"reward"}),
-    ({"event": "purchase", "level": 0, "reward": "points", "amount": 0}, {"amount"}),
-    ({"event": "purchase", "level": 0, "reward": "points", "amount": "5"}, {"amount"}),
     ({"event": "purchase", "level": 0, "reward": "cash", "amount": 5}, {"currency"}),
-    ({"event": "purchase", "level": 0.5, "reward": "points", "amount": 5}, {"level"}),
 ]
 
 
@@ -197,16 +194,10 @@ def test_an_event_for_a_participant_of_another_campaign_answers_422(
     assert count(Event, Event.kind == "purchase") == 0
 
 
+# Every bad event the schema refuses: tests/unit/test_api_schemas.py (BAD_EVENTS).
 BAD_EVENTS = [
     ({}, {"participant_id", "kind"}),
-    ({"participant_id": "1", "kind": "birthday"}, {"kind"}),
-    ({"participant_id": "1", "kind": "purchase", "amount": -1}, {"amount"}),
     ({"participant_id": "1", "kind": "purchase", "amount": 1.5}, {"amount"}),
-    ({"participant_id": "1", "kind": "purchase", "currency": "EURO"}, {"currency"}),
-    ({"participant_id": "1", "kind": "purchase", "external_id": ""}, {"external_id"}),
-    ({"participant_id": "1", "kind": "purchase", "external_id": "x" * 129}, {"external_id"}),
-    ({"participant_id": "1", "kind": "purchase", "occurred_at": "yesterday"}, {"occurred_at"}),
-    ({"participant_id": "1", "kind": "purchase", "color": "red"}, {"color"}),
 ]
 
 
