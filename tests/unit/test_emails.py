@@ -164,3 +164,19 @@ def test_clean_email_keeps_dots_and_tags_the_person_typed() -> None:
 def test_the_domain_is_after_the_last_at_sign_and_a_mask_keeps_one_letter() -> None:
     assert email_domain("a@b@example.com") == "example.com"
     assert mask_email("john@gmail.com") == "j***@g***.com"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter an e-mail address."),
+        ("anna@", "This does not look like an e-mail address."),
+        ("anna at example.com", "This does not look like an e-mail address."),
+    ],
+)
+def test_a_malformed_address_is_refused_on_the_email_field_with_the_reason(
+    typed: str, message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        clean_email(typed)
+    assert refused.value.errors == {"email": [message]}

@@ -136,7 +136,7 @@ def test_a_campaign_without_a_slug_gets_one_made_from_its_name(
     assert campaign.slug == "cafe-creme-week"
 
 
-# One case of each rule; their variations: tests/unit/test_admin_forms.py (the form's own)
+# One case of each rule; their variations: tests/unit/test_forms.py (the form's own)
 # and tests/unit/test_campaigns.py (the campaign's).
 @pytest.mark.parametrize(
     ("overrides", "message"),

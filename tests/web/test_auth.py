@@ -51,13 +51,8 @@ def test_the_admin_redirects_anonymous_visitors_to_login_with_next(browser: Brow
 
 @pytest.mark.parametrize(
     "target",
-    [
-        "https://evil.example/",
-        "//evil.example/",
-        "/\\evil.example",
-        "javascript:alert(1)",
-        "\\\\evil",
-    ],
+    # Every target the rule refuses: tests/unit/test_security.py.
+    ["https://evil.example/", "/\\evil.example"],
 )
 def test_next_never_redirects_off_site(browser: Browser, factory: Factory, target: str) -> None:
     marketer, _ = factory.marketer()
