@@ -15,6 +15,7 @@ from referral.domain.errors import N_, Message, ValidationFailed
 from referral.domain.journey_fields import BAD_KEY, KEY
 from referral.domain.message_templates import MessageParts, check_message
 from referral.extensions import db
+from referral.models import Survey, SurveyQuestion
 from referral.models.journey import MessageTemplate
 from referral.services.tx import atomic
 
@@ -22,14 +23,14 @@ BAD_LOCALE = N_("Choose the locale from: %(choices)s.")
 NOT_VALID = N_("The message is not valid.")
 
 
-def _checked(key: object, locale: object, parts: MessageParts) -> None:
+def _checked(workspace_id: int, key: object, locale: object, parts: MessageParts) -> None:
     """:raise ValidationFailed: on ``key``, ``locale``, ``subject``, ``text`` or ``html``."""
     errors: dict[str, list[str | Message]] = {}
     if not isinstance(key, str) or not KEY.fullmatch(key):
         errors["key"] = [Message(BAD_KEY, {"field": "key"})]
     if locale not in LOCALES:
         errors["locale"] = [Message(BAD_LOCALE, {"choices": ", ".join(LOCALES)})]
-    errors.update(check_message(parts))
+    errors.update(check_message(parts, question_keys(workspace_id)))
     if errors:
         raise ValidationFailed(NOT_VALID, errors)
 
@@ -44,7 +45,7 @@ def save_template(
         sandbox's checks (syntax, names outside the context, forbidden constructs).
     """
     parts = MessageParts(subject, text, html)
-    _checked(key, locale, parts)
+    _checked(workspace_id, key, locale, parts)
     row = db.session.scalar(
         select(MessageTemplate).where(
             MessageTemplate.workspace_id == workspace_id,
@@ -57,6 +58,17 @@ def save_template(
         db.session.add(row)
     row.subject, row.text, row.html = subject, text, html
     return row
+
+
+def question_keys(workspace_id: int) -> set[str]:
+    """The survey answers a message may quote (``answers.q<question id>``): the questions of
+    the workspace's surveys that are not anonymous."""
+    ids = db.session.scalars(
+        select(SurveyQuestion.id)
+        .join(Survey, Survey.id == SurveyQuestion.survey_id)
+        .where(Survey.workspace_id == workspace_id, Survey.anonymous.is_(False))
+    )
+    return {f"q{ident}" for ident in ids}
 
 
 def template_keys(workspace_id: int) -> set[str]:
