@@ -115,6 +115,27 @@ def test_a_bad_join_names_each_bad_field(body: dict[str, Any], fields: set[str])
     assert_names(ParticipantIn, body, fields)
 
 
+TERMS = {"text": "I agree to hear from Brand about this offer.", "version": "shop-7"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"marketing": True}, {"consent.text", "consent.version"}),
+        ({"marketing": True, "consent": {"text": "Yes"}}, {"consent.version"}),
+        ({"marketing": True, "consent": {"version": "1"}}, {"consent.text"}),
+        ({"consent": {"text": "", "version": "1"}}, {"consent.text"}),
+        ({"consent": {"text": "Yes", "version": "v" * 33}}, {"consent.version"}),
+        ({"consent": {**TERMS, "source": "x" * 201}}, {"consent.source"}),
+        ({"consent": {**TERMS, "extra": 1}}, {"consent.extra"}),
+        ({"consent": "yes"}, {"consent"}),
+        ({"marketing": "true", "consent": TERMS}, {"marketing"}),
+    ],
+)
+def test_a_bad_consent_names_the_field(body: dict[str, Any], fields: set[str]) -> None:
+    assert fields <= set(bad_fields(ParticipantIn, {"email": "x@example.com", **body}))
+
+
 # --- reward rules and events ------------------------------------------------------------------
 
 BAD_RULES = [
