@@ -54,8 +54,10 @@ def test_a_slug_that_is_not_an_address_is_refused_with_the_rule(slug: str) -> No
     assert SLUG_RULE in refused.errors["slug"][0]
 
 
-def test_a_reward_depth_above_the_ceiling_is_refused_with_the_ceiling() -> None:
-    refused = refusal({"name": "Deep", "kind": "referral", "reward_depth": 3})
+@pytest.mark.parametrize("depth", [3, 99, 10**30])
+def test_a_reward_depth_above_the_ceiling_is_refused_with_the_ceiling(depth: int) -> None:
+    refused = refusal({"name": "Deep", "kind": "referral", "reward_depth": depth})
+    assert set(refused.errors) == {"reward_depth"}
     assert "above this server's ceiling of 2 levels" in refused.errors["reward_depth"][0]
 
 
