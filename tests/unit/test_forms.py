@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from referral.admin.forms import CampaignForm
 from referral.admin.rules import RuleForm
+from referral.forms import wtforms_translations
 from referral.public.forms import JoinForm
 
 
@@ -153,3 +154,12 @@ def test_an_invalid_join_names_the_field_with_the_reason(
     errors = refusals(JoinForm, join_form(**fields))
     assert set(errors) == {field}
     assert any(message in error for error in errors[field])
+
+
+# --- the forms' own messages -----------------------------------------------------------------
+
+
+def test_a_locale_wtforms_does_not_know_falls_back_to_english() -> None:
+    assert wtforms_translations("xx").gettext("This field is required.") == (
+        "This field is required."
+    )

@@ -26,7 +26,7 @@ from referral.models import (
     RewardRule,
     Workspace,
 )
-from referral.services.coupons import add_coupons, coupon_counts, read_codes
+from referral.services.coupons import add_coupons, coupon_counts
 from referral.services.events import report_event
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.review import void_entry
@@ -278,12 +278,6 @@ def test_a_coupon_code_too_long_refuses_the_whole_upload(
         add_coupons(campaign, ["OK1", "X" * 65])
     assert "codes" in error.value.errors
     assert count(CouponCode) == 0
-
-
-def test_a_csv_header_and_extra_columns_are_ignored_and_lines_are_codes() -> None:
-    assert read_codes('code,value\nAAA,10\n\n"B,B",5\n', csv_file=True) == ["AAA", "B,B"]
-    assert read_codes("\ufeffAAA\r\n  BBB \r\n\r\n") == ["AAA", "BBB"]
-    assert read_codes("Code\nA,B\n") == ["A,B"]  # the textarea is one code per line
 
 
 def test_an_editor_uploads_codes_from_the_textarea_and_a_csv_file(

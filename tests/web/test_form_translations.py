@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from referral.forms import wtforms_translations
 from tests.conftest import Browser
 
 CAMPAIGN_FORM = {
@@ -60,9 +59,3 @@ def test_the_login_form_says_what_is_missing_in_traditional_chinese(browser: Bro
     token = browser.token("/login")
     response = browser.client.post("/login", data={"csrf_token": token, "email": ""})
     assert "此欄位是必需的。" in response.get_data(as_text=True)
-
-
-def test_a_locale_wtforms_does_not_know_falls_back_to_english() -> None:
-    assert wtforms_translations("xx").gettext("This field is required.") == (
-        "This field is required."
-    )
