@@ -1,7 +1,7 @@
 """The demo's journeys: six follow-ups a marketer recognises at once, their messages in the
-five locales, the consent they need, and three days of them running.
+five locales, the consent they need, and two days of them running.
 
-- **Welcome** after confirming, quoting the campaign; two days later a nudge to share,
+- **Welcome** after confirming, quoting the campaign; a day later a nudge to share,
   unless a friend joined already; the goal is a purchase within two weeks.
 - **Your friend joined**, to the advocate. The service records no ``referral_confirmed``
   event yet, so the journey starts on what a friend's confirmation records on the
@@ -14,7 +14,7 @@ five locales, the consent they need, and three days of them running.
 - **Birthday coupon** (date trigger, the birthday opt-in only).
 - **Win-back** after 30 days without an event, with a last reminder a week later.
 
-The journeys went live three days before the seeding: the events of those days enter
+The journeys went live two days before the seeding: the events of those days enter
 them as the event path does (``enrol_for_event`` at the event's time), and the runner and
 the date sweep are run over those days on a fixed clock, every six hours, so the
 journeys show enrolments at different steps and figures per step. Messages they sent then
@@ -48,7 +48,7 @@ from referral.services.journey_enrolment import enrol_for_event
 from referral.services.journey_templates import save_template
 from referral.services.journeys import create_journey
 
-LIVE_FOR = timedelta(days=3)
+LIVE_FOR = timedelta(days=2)
 TICK = timedelta(hours=6)
 REFERRAL_SLUG = "demo-coffee-friends"
 SURVEY_SLUG = "demo-taste-survey"
@@ -86,7 +86,7 @@ def definitions(questions: dict[str, str]) -> list[tuple[str, str | None, dict[s
                 "trigger": {"type": "event", "event": "signup_confirmed"},
                 "steps": [
                     _send("welcome", "welcome"),
-                    {"id": "two_days", "type": "wait", "for": {"days": 2}},
+                    {"id": "a_day", "type": "wait", "for": {"days": 1}},
                     {
                         "id": "has_friend",
                         "type": "branch",
@@ -380,7 +380,7 @@ def _delivered(workspace_id: int, at: datetime) -> None:
 
 
 def seed_demo_journeys(workspace_id: int, now: datetime | None = None) -> int:
-    """Give the demo its journeys, their messages and three days of them running up to
+    """Give the demo its journeys, their messages and two days of them running up to
     ``now``; returns how many journeys were added (0 when the workspace has journeys, or
     the demo lacks its referral or survey campaign)."""
     exists = db.session.scalar(select(Journey.id).where(Journey.workspace_id == workspace_id))
