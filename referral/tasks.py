@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from referral import emails
@@ -57,6 +58,8 @@ def _worker_app() -> Any:
         from referral import create_app
 
         _app = create_app()
+        # Every job that can queue mail delivers the outbox when it ends (see below).
+        _app.config["WORKER_DELIVERS_MAIL"] = True
     return _app
 
 
@@ -77,9 +80,17 @@ def deliver_outbox_periodically() -> int:
 def init_app(app: Any) -> None:
     """Wake the worker after each commit that queued mail or made a journey step due
     (``services.wakeups``): the request only enqueues, the worker does the work."""
-    wakeups.on_commit("mail", wake_mailer)
+    wakeups.on_commit("mail", _mail_queued)
     wakeups.on_commit("journeys", wake_journeys)
     wakeups.listen()
+
+
+def _mail_queued() -> None:
+    """After a commit that queued mail: wake the mail worker, unless this is the worker,
+    whose job delivers the outbox itself when it ends."""
+    if has_app_context() and current_app.config.get("WORKER_DELIVERS_MAIL"):
+        return
+    wake_mailer()
 
 
 def wake_mailer() -> None:

@@ -41,6 +41,19 @@ def test_mail_queued_in_a_committed_transaction_wakes_the_mail_worker_once(
     assert woken == ["mail"]  # a later commit that queued nothing wakes nothing
 
 
+def test_in_the_worker_queued_mail_waits_for_the_job_to_deliver_it(
+    app, factory: Factory, woken: list[str]
+) -> None:
+    """A journey job queues mail and delivers the outbox when it ends: its own commits do
+    not queue another mail job."""
+    workspace = factory.workspace()
+    db.session.commit()
+    app.config["WORKER_DELIVERS_MAIL"] = True
+    _queue(workspace.id)
+    db.session.commit()
+    assert woken == []
+
+
 def test_a_rolled_back_transaction_wakes_nothing(app, factory: Factory, woken: list[str]) -> None:
     workspace = factory.workspace()
     db.session.commit()
