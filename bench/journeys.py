@@ -33,6 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import shop
 from sqlalchemy import create_engine, insert, select, text
 
 from referral import create_app
@@ -60,19 +61,7 @@ HELLO = ("Hello {{ customer.first_name }}", "Thanks for joining {{ campaign.name
 
 
 def _shop() -> tuple[Workspace, Campaign]:
-    workspace = Workspace(slug="bench", name="Bench")
-    db.session.add(workspace)
-    db.session.flush()
-    campaign = Campaign(
-        workspace_id=workspace.id,
-        slug="bench",
-        name="Bench",
-        kind="referral",
-        status="live",
-        locales=["en"],
-        reward_depth=1,
-    )
-    db.session.add(campaign)
+    workspace, campaign = shop.live_campaign()
     db.session.commit()
     save_template(workspace.id, "hello", "en", *HELLO)
     return workspace, campaign

@@ -18,12 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import shop
 from sqlalchemy import create_engine, func, select, text
 
 from referral import create_app
 from referral.config import test_config
 from referral.extensions import db
-from referral.models import Campaign, LedgerEntry, RewardRule, Workspace
+from referral.models import Campaign, LedgerEntry, RewardRule
 from referral.services.confirmation import confirm_participation
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.outbox import Mail
@@ -38,20 +39,7 @@ def run(url: str, n: int) -> dict[str, float]:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        workspace = Workspace(slug="bench", name="Bench")
-        db.session.add(workspace)
-        db.session.flush()
-        campaign = Campaign(
-            workspace_id=workspace.id,
-            slug="bench",
-            name="Bench",
-            kind="referral",
-            status="live",
-            locales=["en"],
-            reward_depth=1,
-        )
-        db.session.add(campaign)
-        db.session.flush()
+        workspace, campaign = shop.live_campaign()
         for level, amount in ((0, 50), (1, 100)):
             db.session.add(
                 RewardRule(
