@@ -67,6 +67,10 @@ UNKNOWN_REWARD = N_("There is no reward %(key)s.")
 DATE_REENTRY = N_("A date trigger enters at most once a year: choose once or yearly.")
 YEARLY_ONLY_DATES = N_("Only a date trigger can enter once a year: choose once or every_time.")
 SAME_QUIET_HOURS = N_("Quiet hours must start and end at different times.")
+# What a grant step may pay: points or a coupon from the campaign's pool (never draw
+# entries, which nobody may earn by what they buy, nor cash, which would need a currency).
+GRANT_REWARDS = ("points", "coupon")
+GRANT_AMOUNT_MAX = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -354,15 +358,16 @@ def read_send(part: Part, raw: object, following: str | None, known: Known) -> S
 
 
 def read_grant(part: Part, raw: object, following: str | None, known: Known) -> Step | None:
-    found = part.fields(raw, "step", ("id", "type", "reward"), ("next",))
+    found = part.fields(raw, "step", ("id", "type", "reward"), ("amount", "next"))
     if found is None:
         return None
     reward = part.key(found["reward"], "reward")
     if reward and known.rewards is not None and reward not in known.rewards:
         part.add(UNKNOWN_REWARD, key=reward)
         reward = None
+    amount = part.whole(found.get("amount", 1), "amount", 1, GRANT_AMOUNT_MAX)
     goes = part.target(found, "next", following)
-    return Grant(found["id"], goes, reward) if reward and goes else None
+    return Grant(found["id"], goes, reward, amount) if reward and amount and goes else None
 
 
 def read_tagging(part: Part, raw: object, following: str | None, _known: Known) -> Step | None:

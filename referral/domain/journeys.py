@@ -165,11 +165,13 @@ class Send:
 
 @dataclass(frozen=True)
 class Grant:
-    """Pays the reward ``reward`` through the reward rules and the depth cap."""
+    """Pays ``amount`` of the reward ``reward`` to the customer itself (level 0), through
+    the ledger and the depth cap, once per visit of the step."""
 
     id: str
     next: str
     reward: str
+    amount: int = 1
     type: ClassVar[str] = "grant"
 
 
