@@ -96,11 +96,17 @@ class Duration:
 
 
 @dataclass(frozen=True)
-class Wait:
-    """Sleeps ``duration`` (elapsed time), or until the local time ``at`` on a weekday."""
+class _Onward:
+    """A step that goes on to ``next`` once it is done (every step but a branch and an exit)."""
 
     id: str
     next: str
+
+
+@dataclass(frozen=True)
+class Wait(_Onward):
+    """Sleeps ``duration`` (elapsed time), or until the local time ``at`` on a weekday."""
+
     duration: Duration | None = None
     at: time | None = None
     weekdays: frozenset[int] = EVERY_DAY
@@ -108,11 +114,9 @@ class Wait:
 
 
 @dataclass(frozen=True)
-class WaitFor:
+class WaitFor(_Onward):
     """Waits for ``event`` (then ``next``) at most ``timeout`` (then ``on_timeout``)."""
 
-    id: str
-    next: str
     event: str
     timeout: Duration
     on_timeout: str
@@ -153,50 +157,45 @@ class Branch:
 
 
 @dataclass(frozen=True)
-class Send:
+class Send(_Onward):
     """Writes the message ``template`` about ``topic`` (consent and caps permitting)."""
 
-    id: str
-    next: str
     template: str
     topic: str = MARKETING
     type: ClassVar[str] = "send"
 
 
 @dataclass(frozen=True)
-class Grant:
+class Grant(_Onward):
     """Pays ``amount`` of the reward ``reward`` to the customer itself (level 0), through
     the ledger and the depth cap, once per visit of the step."""
 
-    id: str
-    next: str
     reward: str
     amount: int = 1
     type: ClassVar[str] = "grant"
 
 
 @dataclass(frozen=True)
-class Tag:
-    id: str
-    next: str
+class _Tagging(_Onward):
+    """Adds or removes ``tag`` on the customer."""
+
     tag: str
+
+
+@dataclass(frozen=True)
+class Tag(_Tagging):
     type: ClassVar[str] = "tag"
 
 
 @dataclass(frozen=True)
-class Untag:
-    id: str
-    next: str
-    tag: str
+class Untag(_Tagging):
     type: ClassVar[str] = "untag"
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Webhook(_Onward):
     """Queues the ``journey.step`` webhook, with ``label`` for the receiver."""
 
-    id: str
-    next: str
     label: str = ""
     type: ClassVar[str] = "webhook"
 
