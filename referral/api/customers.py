@@ -14,7 +14,7 @@ from marshmallow import missing
 
 from referral.api.auth import caller
 from referral.api.lookup import owned_customer
-from referral.api.operations import operation
+from referral.api.operations import acts, reads
 from referral.api.schemas import _Out, _time_out
 from referral.services import privacy
 
@@ -139,34 +139,33 @@ def _actor() -> privacy.Actor:
     return privacy.Actor(label=who["actor"], ip_hash=who["ip_hash"])
 
 
-@operation(
+@reads(
     "GET /customers/<customer_id>/export",
-    operation_id="exportCustomer",
-    summary="Export a customer's data",
+    "exportCustomer",
+    "Export a customer's data",
+    CustomerExportOut,
+    "Everything stored about the customer.",
     description="Everything stored about one customer (an access request): profile, the "
     "consents word for word with their history, participations, timeline events, rewards, "
     "survey answers, messages and the follow-up journey steps. The same document as the "
     "admin's *Export*. After an erasure it holds nothing personal. Every export is "
     "recorded in the audit log.",
-    output=CustomerExportOut,
-    output_description="Everything stored about the customer.",
-    errors=(401, 404),
 )
 def export_customer(customer_id: str) -> Any:
     return privacy.export_customer(owned_customer(customer_id), _actor())
 
 
-@operation(
+@acts(
     "POST /customers/<customer_id>/erase",
-    operation_id="eraseCustomer",
-    summary="Erase a customer",
+    "eraseCustomer",
+    "Erase a customer",
+    ErasedOut,
+    "The customer is erased (now or before).",
     description="Anonymises the customer: address, name, language, tags, hashed IPs and "
     "browser traces, free-text data and answers are removed. Their participations stay as "
     "nameless nodes, so the referral tree, other people's rewards and published draws do not "
     "change. Cannot be undone. Idempotent: erasing again answers 200 with the same body and "
     "changes nothing.",
-    output=ErasedOut,
-    output_description="The customer is erased (now or before).",
     errors=(401, 404),
 )
 def erase_customer(customer_id: str) -> Any:

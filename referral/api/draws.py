@@ -11,7 +11,7 @@ from marshmallow import pre_dump
 
 from referral import emails
 from referral.api.lookup import owned_campaign, owned_draw
-from referral.api.operations import created, operation
+from referral.api.operations import created, operation, reads
 from referral.api.schemas import Alias, PublicUrl, Text, Whole, _Out
 from referral.models import Draw
 from referral.services import draws as service
@@ -62,14 +62,14 @@ class DrawOut(_Out):
 
 @operation(
     "POST /campaigns/<campaign_id>/draws",
-    operation_id="createDraw",
-    summary="Draw a lottery's winners",
+    "createDraw",
+    "Draw a lottery's winners",
+    DrawOut,
+    "The draw record, ready to verify.",
+    body=DrawIn,
+    status=201,
     description="Runs `referral-draw-v1` once on the frozen entries of a closed lottery and "
     "publishes its record. Before the close, or a second time: 409.",
-    body=DrawIn,
-    output=DrawOut,
-    status=201,
-    output_description="The draw record, ready to verify.",
     errors=(400, 401, 404, 409, 422),
 )
 def create_draw(campaign_id: str, data: dict[str, Any]) -> Any:
@@ -84,13 +84,12 @@ def create_draw(campaign_id: str, data: dict[str, Any]) -> Any:
     return created(draw, "api.get_draw", draw_id=str(draw.id))
 
 
-@operation(
+@reads(
     "GET /draws/<draw_id>",
-    operation_id="getDraw",
-    summary="Get a draw",
-    output=DrawOut,
-    output_description="The draw, with everything needed to verify it.",
-    errors=(401, 404),
+    "getDraw",
+    "Get a draw",
+    DrawOut,
+    "The draw, with everything needed to verify it.",
 )
 def get_draw(draw_id: str) -> Any:
     return owned_draw(draw_id)
@@ -98,14 +97,14 @@ def get_draw(draw_id: str) -> Any:
 
 @operation(
     "POST /draws/<draw_id>/replacements",
-    operation_id="replaceWinner",
-    summary="Replace a disqualified winner",
+    "replaceWinner",
+    "Replace a disqualified winner",
+    DrawOut,
+    "The draw, with the replacement recorded.",
+    body=ReplacementIn,
+    status=201,
     description="The next unused alternate in draw order takes the place; the reason is "
     "recorded and published. No new randomness is drawn.",
-    body=ReplacementIn,
-    output=DrawOut,
-    status=201,
-    output_description="The draw, with the replacement recorded.",
     errors=(400, 401, 404, 409, 422),
 )
 def replace_winner(draw_id: str, data: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from referral.api.engine_schemas import EventIn, Reported
 from referral.api.lookup import owned_campaign
-from referral.api.operations import operation
+from referral.api.operations import creates
 from referral.services.events import report_event
 from referral.services.ids import parse_id
 from referral.services.participant_stats import participant_of
@@ -18,10 +18,13 @@ _REPEATED = {
 }
 
 
-@operation(
+@creates(
     "POST /campaigns/<campaign_id>/events",
-    operation_id="reportEvent",
-    summary="Report an event",
+    "reportEvent",
+    "Report an event",
+    Reported,
+    "The event and the rewards it paid.",
+    body=EventIn,
     description="Something a participant did (`purchase`, `trial_converted`, …). The "
     "campaign's reward rules for it are paid up the referral chain, within the depth cap, "
     "each at most once; a referrer who has not confirmed their e-mail address receives "
@@ -30,12 +33,8 @@ _REPEATED = {
     "after double opt-in: for a participant who has not confirmed their address the answer "
     "is 409 with `type` ending in `/problems/not-confirmed` and nothing is recorded; report "
     "the event again once they have confirmed. A rejected participant answers 409 too.",
-    body=EventIn,
-    output=Reported,
-    status=201,
-    output_description="The event and the rewards it paid.",
-    errors=(400, 401, 404, 409, 413, 422),
     responses={200: _REPEATED},
+    conflict=True,
 )
 def create_event(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)

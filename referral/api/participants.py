@@ -15,8 +15,7 @@ from referral.api.engine_schemas import (
     RewardsOut,
 )
 from referral.api.lookup import owned_campaign, owned_participant
-from referral.api.operations import created, operation
-from referral.api.schemas import ListQuery
+from referral.api.operations import acts, created, creates, lists, reads
 from referral.services.confirmation import confirm_participation
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.participant_stats import participant_page, rewards_page, standing
@@ -52,10 +51,13 @@ def _visitor(data: dict[str, Any]) -> Visitor:
     )
 
 
-@operation(
+@creates(
     "POST /campaigns/<campaign_id>/participants",
-    operation_id="createParticipant",
-    summary="Add a participant",
+    "createParticipant",
+    "Add a participant",
+    ParticipantOut,
+    "The new participant.",
+    body=ParticipantIn,
     description="A person joins a live campaign, with the referrer's `referral_code` when they "
     "came through a referral. The same address again (in any spelling that normalises alike) "
     "answers 200 with the existing participant and changes nothing. A self-referral or an "
@@ -63,12 +65,8 @@ def _visitor(data: dict[str, Any]) -> Visitor:
     "`confirmed`, a confirmation e-mail is sent (double opt-in). With `consent`, its text and "
     "version are recorded on the customer (with `marketing: true`, as consent to marketing "
     "e-mails, which needs `consent`). A campaign that is not open answers 409.",
-    body=ParticipantIn,
-    output=ParticipantOut,
-    status=201,
-    output_description="The new participant.",
-    errors=(400, 401, 404, 409, 413, 422),
     responses={200: _EXISTING},
+    conflict=True,
 )
 def create_participant(campaign_id: str, data: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)
@@ -79,59 +77,54 @@ def create_participant(campaign_id: str, data: dict[str, Any]) -> Any:
     return created(body, "api.get_participant", participant_id=str(body.id))
 
 
-@operation(
+@lists(
     "GET /campaigns/<campaign_id>/participants",
-    operation_id="listParticipants",
-    summary="List participants",
+    "listParticipants",
+    "List participants",
+    ParticipantPage,
+    "A page of the campaign's participants, oldest first.",
     description="Optionally only those with a `status`.",
     query=ParticipantQuery,
-    output=ParticipantPage,
-    output_description="A page of the campaign's participants, oldest first.",
-    errors=(401, 404, 422),
 )
 def list_participants(campaign_id: str, query: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)
     return participant_page(campaign, query.get("status"), query.get("limit"), query.get("cursor"))
 
 
-@operation(
+@reads(
     "GET /participants/<participant_id>",
-    operation_id="getParticipant",
-    summary="Get a participant",
-    output=ParticipantOut,
-    output_description="The participant.",
-    errors=(401, 404),
+    "getParticipant",
+    "Get a participant",
+    ParticipantOut,
+    "The participant.",
 )
 def get_participant(participant_id: str) -> Any:
     return standing(owned_participant(participant_id))
 
 
-@operation(
+@acts(
     "POST /participants/<participant_id>/confirm",
-    operation_id="confirmParticipant",
-    summary="Confirm a participant",
+    "confirmParticipant",
+    "Confirm a participant",
+    ParticipantOut,
+    "The participant, confirmed.",
     description="The caller verified the address. Pays the `signup_confirmed` rules once: "
     "confirming again (or concurrently) pays nothing more. A flagged participant stays "
     "flagged (rewards held for review); a rejected one answers 409.",
-    output=ParticipantOut,
-    output_description="The participant, confirmed.",
-    errors=(401, 404, 409),
 )
 def confirm(participant_id: str) -> Any:
     participation, _rewards = confirm_participation(owned_participant(participant_id))
     return standing(participation)
 
 
-@operation(
+@lists(
     "GET /participants/<participant_id>/rewards",
-    operation_id="getParticipantRewards",
-    summary="Get a participant's rewards",
+    "getParticipantRewards",
+    "Get a participant's rewards",
+    RewardsOut,
+    "Ledger entries (oldest first) and balances.",
     description="A page of the participant's ledger entries, with balances over all of them: "
     "per reward kind the `approved` and `pending` totals (void entries count for nothing).",
-    query=ListQuery,
-    output=RewardsOut,
-    output_description="Ledger entries (oldest first) and balances.",
-    errors=(401, 404, 422),
 )
 def get_rewards(participant_id: str, query: dict[str, Any]) -> Any:
     participation = owned_participant(participant_id)

@@ -7,15 +7,17 @@ from typing import Any
 from referral.api.auth import caller
 from referral.api.engine_schemas import RuleIn, RuleOut, RulePage
 from referral.api.lookup import owned_campaign
-from referral.api.operations import operation
-from referral.api.schemas import ListQuery
+from referral.api.operations import creates, lists
 from referral.services.rules import add_rule, rule_page
 
 
-@operation(
+@creates(
     "POST /campaigns/<campaign_id>/reward-rules",
-    operation_id="createRewardRule",
-    summary="Add a reward rule",
+    "createRewardRule",
+    "Add a reward rule",
+    RuleOut,
+    "The new rule.",
+    body=RuleIn,
     description="On `event` (or at a `milestone` of confirmed referrals) pay `level` an "
     "`amount` of `reward`. Level 0 is the participant who acts; on `signup_confirmed` (a "
     "referred friend confirms) that is the friend, and only a friend whom a confirmed "
@@ -26,24 +28,17 @@ from referral.services.rules import add_rule, rule_page
     "naming `level` with the reason (and are audited as `reward_depth.refused`). In a prize "
     "draw (`lottery`), `entries` for `purchase` or `trial_converted` answer 422 naming "
     "`reward`: no purchase necessary, the free way in must weigh the same.",
-    body=RuleIn,
-    output=RuleOut,
-    status=201,
-    output_description="The new rule.",
-    errors=(400, 401, 404, 413, 422),
 )
 def create_rule(campaign_id: str, data: dict[str, Any]) -> Any:
     return add_rule(owned_campaign(campaign_id), data, **caller()), 201
 
 
-@operation(
+@lists(
     "GET /campaigns/<campaign_id>/reward-rules",
-    operation_id="listRewardRules",
-    summary="List reward rules",
-    query=ListQuery,
-    output=RulePage,
-    output_description="A page of the campaign's rules, oldest first.",
-    errors=(401, 404, 422),
+    "listRewardRules",
+    "List reward rules",
+    RulePage,
+    "A page of the campaign's rules, oldest first.",
 )
 def list_rules(campaign_id: str, query: dict[str, Any]) -> Any:
     return rule_page(owned_campaign(campaign_id), query.get("limit"), query.get("cursor"))

@@ -9,7 +9,7 @@ from flask import Response
 from referral.api.engine_schemas import SpreadOut, SpreadQuery
 from referral.api.lookup import owned_campaign
 from referral.api.openapi import EXTRA_CONTENT
-from referral.api.operations import operation
+from referral.api.operations import lists
 from referral.services.spread import campaign_export, campaign_metrics
 
 _FILE = {"schema": {"type": "string"}}
@@ -21,18 +21,17 @@ EXTRA_CONTENT["getSpread"] = {
 }
 
 
-@operation(
+@lists(
     "GET /campaigns/<campaign_id>/spread",
-    operation_id="getSpread",
-    summary="Get a campaign's spread",
+    "getSpread",
+    "Get a campaign's spread",
+    SpreadOut,
+    "`format=json`: the spread metrics. `graphml`, `gexf`: the graph "
+    "(referrer → referee); `csv`: one row per participant.",
     description="How word of mouth spread: size, depth, k-factor, structural virality, top "
     "advocates and channels (definitions: docs/DESIGN.md, Spread metrics), or the whole "
     "referral graph as GraphML, GEXF or CSV.",
     query=SpreadQuery,
-    output=SpreadOut,
-    output_description="`format=json`: the spread metrics. `graphml`, `gexf`: the graph "
-    "(referrer → referee); `csv`: one row per participant.",
-    errors=(401, 404, 422),
 )
 def get_spread(campaign_id: str, query: dict[str, Any]) -> Any:
     campaign = owned_campaign(campaign_id)
