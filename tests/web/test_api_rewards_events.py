@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -62,37 +61,11 @@ def test_a_rule_is_created_with_201_and_listed(api: Api, live: dict[str, Any]) -
     assert listed["next_cursor"] is None
 
 
-# (campaign reward_depth, rule) -> 422 on "level". Every other way past the cap is decided by
-# the same rule: tests/unit/test_depth.py (REFUSED_LEVELS).
-DEPTH_REFUSALS = [
-    (1, {"event": "purchase", "level": 2, "reward": "points", "amount": 5}),  # deeper than campaign
-    (2, {"event": "signup_confirmed", "level": 2, "reward": "points", "amount": 5}),  # recruiting
-]
-
-
-@pytest.mark.parametrize(("depth", "rule"), DEPTH_REFUSALS)
-def test_a_rule_beyond_the_depth_cap_answers_422_on_level_with_the_reason(
-    api: Api, depth: int, rule: dict[str, Any]
-) -> None:
-    campaign = api.campaign(reward_depth=depth)
-    response = api.post(f"/campaigns/{campaign['id']}/reward-rules", json=rule)
-    problem = assert_problem(response, 422)
-    assert set(problem["errors"]) == {"level"}
-    assert problem["errors"]["level"][0]
-    assert count(RewardRule) == 0
-
-
-def test_the_deepest_allowed_level_is_accepted(api: Api, live: dict[str, Any]) -> None:
-    rule = api.rule(live["id"], event="purchase", level=2, reward="points", amount=1)
-    assert rule["level"] == 2
-
-
-# The rules the schema refuses by itself: tests/unit/test_api_schemas.py (BAD_RULES); here
-# one of them, and those decided past the schema.
+# The rules the schema refuses by itself: tests/unit/test_api_schemas.py (BAD_RULES); those
+# decided past it, and the depth cap: tests/services/test_rules_events_rewards.py (what decides
+# the level: tests/unit/test_depth.py). Here one of each.
 BAD_RULES = [
     ({}, {"level", "reward", "amount"}),
-    ({"level": 0, "reward": "points", "amount": 5}, {"event"}),
-    ({"event": "purchase", "milestone": 3, "level": 0, "reward": "points", "amount": 5}, {"event"}),
     ({"event": "purchase", "level": 0, "reward": "cash", "amount": 5}, {"currency"}),
 ]
 
@@ -166,32 +139,6 @@ def test_the_same_external_id_twice_pays_once_and_answers_the_first_event(
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json() == first.get_json()
     assert count(LedgerEntry, LedgerEntry.participation_id == int(advocate["id"])) == 1
-
-
-def test_an_event_without_external_id_is_recorded_each_time(api: Api, live: dict[str, Any]) -> None:
-    (buyer,) = chain(api, live["id"], 1)
-    for _ in range(2):
-        api.ok(
-            "POST",
-            f"/campaigns/{live['id']}/events",
-            201,
-            json={"participant_id": buyer["id"], "kind": "purchase"},
-        )
-    assert count(Event, Event.kind == "purchase") == 2
-
-
-def test_an_event_for_a_participant_of_another_campaign_answers_422(
-    api: Api, live: dict[str, Any]
-) -> None:
-    other = api.campaign(name="Other")
-    stranger = api.join(other["id"], "s@example.com")
-    for participant_id in (stranger["id"], "999999", "abc"):
-        response = api.post(
-            f"/campaigns/{live['id']}/events",
-            json={"participant_id": participant_id, "kind": "purchase"},
-        )
-        assert set(assert_problem(response, 422)["errors"]) == {"participant_id"}
-    assert count(Event, Event.kind == "purchase") == 0
 
 
 # Every bad event the schema refuses: tests/unit/test_api_schemas.py (BAD_EVENTS).
@@ -270,35 +217,6 @@ def test_a_purchase_by_an_unconfirmed_buyer_answers_409_and_pays_no_one(
     assert api.ok("GET", f"/participants/{advocate['id']}")["points"] == 0
 
 
-def test_after_confirmation_the_purchase_pays_once(api: Api, live: dict[str, Any]) -> None:
-    api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
-    (advocate,) = chain(api, live["id"], 1)
-    buyer = api.join(live["id"], "buyer@example.com", referral_code=advocate["referral_code"])
-    body = {"participant_id": buyer["id"], "kind": "purchase", "external_id": "order-1"}
-    assert_problem(api.post(f"/campaigns/{live['id']}/events", json=body), 409)
-    api.ok("POST", f"/participants/{buyer['id']}/confirm")
-    first = api.ok("POST", f"/campaigns/{live['id']}/events", 201, json=body)
-    again = api.ok("POST", f"/campaigns/{live['id']}/events", 200, json=body)
-    assert again == first
-    assert [(r["participant_id"], r["amount"]) for r in first["rewards"]] == [(advocate["id"], 100)]
-    assert count(LedgerEntry) == 1
-    assert api.ok("GET", f"/participants/{advocate['id']}")["points"] == 100
-
-
-def test_a_referrer_who_never_confirmed_receives_nothing_for_a_purchase(
-    api: Api, live: dict[str, Any]
-) -> None:
-    api.rule(live["id"], event="purchase", level=1, reward="points", amount=100)
-    advocate = api.join(live["id"], "advocate@example.com")
-    code = advocate["referral_code"]
-    buyer = api.join(live["id"], "buyer@example.com", referral_code=code, confirmed=True)
-    body = {"participant_id": buyer["id"], "kind": "purchase"}
-    reported = api.ok("POST", f"/campaigns/{live['id']}/events", 201, json=body)
-    assert reported["rewards"] == []
-    assert count(Event, Event.kind == "purchase") == 1  # the buyer confirmed: it is recorded
-    assert count(LedgerEntry) == 0
-
-
 # --- refused depth is audited -------------------------------------------------------------------
 
 
@@ -331,31 +249,6 @@ def test_a_rule_deeper_than_the_ceiling_is_refused_and_audited(
     assert count(RewardRule) == 0
 
 
-def test_a_rule_within_the_cap_leaves_no_refusal(api: Api, live: dict[str, Any]) -> None:
-    api.rule(live["id"], event="purchase", level=2, reward="points", amount=5)
-    bad = {"event": "purchase", "level": -1, "reward": "points", "amount": 5}
-    assert_problem(api.post(f"/campaigns/{live['id']}/reward-rules", json=bad), 422)
-    assert refusals() == []
-
-
-def test_a_campaign_depth_above_the_ceiling_is_refused_and_audited(
-    api: Api, live: dict[str, Any]
-) -> None:
-    body = {"name": "Deep", "kind": "referral", "reward_depth": 3}
-    problem = assert_problem(api.post("/campaigns", json=body), 422)
-    assert set(problem["errors"]) == {"reward_depth"}
-    response = api.call("PATCH", f"/campaigns/{live['id']}", json={"reward_depth": 7})
-    assert set(assert_problem(response, 422)["errors"]) == {"reward_depth"}
-    created, patched = refusals()
-    assert (created.subject, patched.subject) == ("campaign:new", f"campaign:{live['id']}")
-    assert {e.outcome for e in (created, patched)} == {"denied"}
-    assert [(e.data["field"], e.data["requested"], e.data["allowed"]) for e in refusals()] == [
-        ("reward_depth", 3, 2),
-        ("reward_depth", 7, 2),
-    ]
-    assert api.ok("GET", f"/campaigns/{live['id']}")["reward_depth"] == 2
-
-
 # --- rewards ------------------------------------------------------------------------------------
 
 
@@ -384,23 +277,6 @@ def test_rewards_list_the_ledger_entries_and_the_balances(api: Api, live: dict[s
     first = api.ok("GET", f"/participants/{advocate['id']}/rewards", query_string={"limit": 1})
     assert len(first["items"]) == 1 and first["next_cursor"]
     assert first["balances"] == body["balances"]  # balances are over every entry
-
-
-def test_held_rewards_count_as_pending(api: Api) -> None:
-    campaign = api.campaign(hold_days=14)
-    api.rule(campaign["id"], event="signup_confirmed", level=0, reward="points", amount=7)
-    advocate = api.join(campaign["id"], "advocate@example.com", confirmed=True)
-    code = advocate["referral_code"]
-    joined = api.join(campaign["id"], "a@example.com", referral_code=code, confirmed=True)
-    body = api.ok("GET", f"/participants/{joined['id']}/rewards")
-    assert body["balances"] == {"points": {"approved": 0, "pending": 7}}
-    assert [e["status"] for e in body["items"]] == ["pending"]
-
-
-def test_rewards_of_a_participant_without_any_are_empty(api: Api, live: dict[str, Any]) -> None:
-    joined = api.join(live["id"], "a@example.com")
-    body = api.ok("GET", f"/participants/{joined['id']}/rewards")
-    assert (body["items"], body["balances"], body["points"]) == ([], {}, 0)
 
 
 # --- spread -------------------------------------------------------------------------------------
@@ -447,22 +323,6 @@ def test_spread_as_graphml_and_gexf_parses_back_into_the_graph(
         assert sorted(d for _, d in graph.out_degree()) == [0, 0, 0, 1, 2]
 
 
-def test_spread_as_csv_has_one_row_per_participant(
-    api: Api, spread_campaign: dict[str, Any]
-) -> None:
-    response = api.get(f"/campaigns/{spread_campaign['id']}/spread", query_string={"format": "csv"})
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows) == 5
-    assert sorted(int(r["depth"]) for r in rows) == [0, 0, 1, 1, 2]
-    assert sum(1 for r in rows if r["referrer_id"]) == 3
-
-
 def test_an_unknown_spread_format_answers_422(api: Api, live: dict[str, Any]) -> None:
     response = api.get(f"/campaigns/{live['id']}/spread", query_string={"format": "xlsx"})
     assert set(assert_problem(response, 422)["errors"]) == {"format"}
-
-
-def test_the_spread_of_an_empty_campaign_is_all_zero(api: Api, live: dict[str, Any]) -> None:
-    body = api.ok("GET", f"/campaigns/{live['id']}/spread")
-    assert (body["size"], body["k_factor"], body["breadth_by_depth"]) == (0, 0.0, [])
