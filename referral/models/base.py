@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from referral.extensions import Base, db
+from referral.models.keys import parent_key
 
 if TYPE_CHECKING:
     # Flask-SQLAlchemy builds ``db.Model`` at run time from ``Base`` (adding its bind and
@@ -68,6 +69,4 @@ class WorkspaceScoped:
 
     @declared_attr
     def workspace_id(cls) -> Mapped[int]:  # noqa: N805
-        return mapped_column(
-            ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False
-        )
+        return parent_key("workspaces")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped, utcnow
+from referral.models.keys import parent_key
 
 KINDS = ("referral", "lottery", "survey", "trial", "instant_win")
 STATUSES = ("draft", "live", "closed")
@@ -76,9 +77,7 @@ class RewardRule(Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
     event: Mapped[str | None] = mapped_column(String(32))
     milestone: Mapped[int | None] = mapped_column()
     level: Mapped[int] = mapped_column(nullable=False)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 
 class Customer(WorkspaceScoped, Timestamped, Model):
@@ -44,10 +45,8 @@ class ConsentRecord(Model):
     __tablename__ = "consent_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    customer_id: Mapped[int] = parent_key("customers")
+    campaign_id: Mapped[int | None] = optional_key("campaigns")
     purpose: Mapped[str] = mapped_column(String(64), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     version: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 EVENT_KINDS = (
     "entered",
@@ -44,14 +45,10 @@ class Event(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    )
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
-    )
-    participation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), index=True
+    customer_id: Mapped[int] = parent_key("customers", index=False)
+    campaign_id: Mapped[int | None] = optional_key("campaigns", ondelete="CASCADE", index=True)
+    participation_id: Mapped[int | None] = optional_key(
+        "participations", ondelete="CASCADE", index=True
     )
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     amount: Mapped[int | None] = mapped_column()

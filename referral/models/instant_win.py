@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 
 class InstantWinPrize(Timestamped, Model):
@@ -21,9 +22,7 @@ class InstantWinPrize(Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     chance_ppm: Mapped[int] = mapped_column(nullable=False)
     inventory: Mapped[int] = mapped_column(nullable=False)
@@ -44,16 +43,12 @@ class InstantWinPlay(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    participation_id: Mapped[int] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
+    participation_id: Mapped[int] = parent_key("participations", index=False)
     seq: Mapped[int] = mapped_column(nullable=False)
     # A bonus play (earned by a confirmed referral) rather than one of the day's plays.
     bonus: Mapped[bool] = mapped_column(default=False, nullable=False)
     roll: Mapped[int] = mapped_column(nullable=False)
-    prize_id: Mapped[int | None] = mapped_column(
-        ForeignKey("instant_win_prizes.id", ondelete="RESTRICT"), index=True
+    prize_id: Mapped[int | None] = optional_key(
+        "instant_win_prizes", ondelete="RESTRICT", index=True
     )

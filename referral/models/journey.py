@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped, utcnow
+from referral.models.keys import optional_key, parent_key
 
 JOURNEY_STATUSES = ("draft", "running", "paused")
 ENROLMENT_STATUSES = ("active", "waiting", "done", "exited")
@@ -36,9 +37,7 @@ class Journey(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[int | None] = optional_key("campaigns", ondelete="CASCADE", index=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="draft", nullable=False)
     version: Mapped[int] = mapped_column(default=1, nullable=False)
@@ -56,9 +55,7 @@ class JourneyVersion(Timestamped, Model):
     __table_args__ = (UniqueConstraint("journey_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False
-    )
+    journey_id: Mapped[int] = parent_key("journeys", index=False)
     version: Mapped[int] = mapped_column(nullable=False)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
 
@@ -81,17 +78,11 @@ class JourneyEnrolment(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False
-    )
+    journey_id: Mapped[int] = parent_key("journeys", index=False)
     version: Mapped[int] = mapped_column(nullable=False)
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    )
-    participation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participations.id", ondelete="SET NULL")
-    )
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    customer_id: Mapped[int] = parent_key("customers", index=False)
+    participation_id: Mapped[int | None] = optional_key("participations")
+    campaign_id: Mapped[int | None] = optional_key("campaigns")
     entry_key: Mapped[str] = mapped_column(String(64), nullable=False)
     step: Mapped[str] = mapped_column(String(64), nullable=False)
     step_since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -124,15 +115,9 @@ class JourneyStepLog(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(
-        ForeignKey("journey_enrolments.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    journey_id: Mapped[int] = mapped_column(
-        ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False
-    )
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    )
+    enrolment_id: Mapped[int] = parent_key("journey_enrolments")
+    journey_id: Mapped[int] = parent_key("journeys", index=False)
+    customer_id: Mapped[int] = parent_key("customers", index=False)
     step: Mapped[str] = mapped_column(String(64), nullable=False)
     visit: Mapped[int] = mapped_column(default=1, nullable=False)
     outcome: Mapped[str] = mapped_column(String(48), nullable=False)
@@ -169,7 +154,5 @@ class CustomerTag(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
-    )
+    customer_id: Mapped[int] = parent_key("customers", index=False)
     tag: Mapped[str] = mapped_column(String(64), nullable=False)

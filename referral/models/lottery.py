@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import parent_key
 
 
 class Lottery(WorkspaceScoped, Timestamped, Model):
@@ -22,9 +23,7 @@ class Lottery(WorkspaceScoped, Timestamped, Model):
     __tablename__ = "lotteries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns", unique=True)
     seed: Mapped[str] = mapped_column(String(64), nullable=False)
     commitment: Mapped[str] = mapped_column(String(64), nullable=False)
     beacon_source: Mapped[str] = mapped_column(String(200), default="", nullable=False)
@@ -39,9 +38,7 @@ class LotteryRulesVersion(Timestamped, Model):
     __table_args__ = (UniqueConstraint("campaign_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
     version: Mapped[int] = mapped_column(nullable=False)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     reason: Mapped[str] = mapped_column(String(500), default="", nullable=False)
@@ -60,12 +57,8 @@ class LotteryEntry(Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    participation_id: Mapped[int] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
+    participation_id: Mapped[int] = parent_key("participations", index=False)
     entry_id: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     weight: Mapped[int] = mapped_column(nullable=False)
 
@@ -76,9 +69,7 @@ class Draw(WorkspaceScoped, Model):
     __tablename__ = "draws"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns", unique=True)
     record: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     results_published: Mapped[bool] = mapped_column(default=False, nullable=False)
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -91,9 +82,7 @@ class DrawReplacement(Timestamped, Model):
     __table_args__ = (UniqueConstraint("draw_id", "disqualified_entry_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    draw_id: Mapped[int] = mapped_column(
-        ForeignKey("draws.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    draw_id: Mapped[int] = parent_key("draws")
     disqualified_entry_id: Mapped[str] = mapped_column(String(32), nullable=False)
     replacement_entry_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 
 class OutboxMessage(WorkspaceScoped, Timestamped, Model):
@@ -25,9 +26,7 @@ class OutboxMessage(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = optional_key("customers", index=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     to_address: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -50,9 +49,7 @@ class ConfirmationToken(Timestamped, Model):
     __tablename__ = "confirmation_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participation_id: Mapped[int] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    participation_id: Mapped[int] = parent_key("participations")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -80,13 +77,9 @@ class CouponCode(Timestamped, Model):
     __table_args__ = (UniqueConstraint("campaign_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
     code: Mapped[str] = mapped_column(String(64), nullable=False)
-    ledger_entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ledger_entries.id", ondelete="SET NULL"), unique=True
-    )
+    ledger_entry_id: Mapped[int | None] = optional_key("ledger_entries", unique=True)
 
 
 class AuditEntry(Timestamped, Model):
@@ -100,15 +93,13 @@ class AuditEntry(Timestamped, Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    workspace_id: Mapped[int | None] = optional_key("workspaces", ondelete="CASCADE", index=True)
     actor: Mapped[str] = mapped_column(String(120), default="", server_default="", nullable=False)
     outcome: Mapped[str] = mapped_column(
         String(16), default="ok", server_default="ok", nullable=False
     )
     ip_hash: Mapped[str | None] = mapped_column(String(64))
-    marketer_id: Mapped[int | None] = mapped_column(ForeignKey("marketers.id", ondelete="SET NULL"))
+    marketer_id: Mapped[int | None] = optional_key("marketers")
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     subject: Mapped[str] = mapped_column(String(64), nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.models.base import Model, Timestamped, UTCDateTime
+from referral.models.keys import parent_key
 
 PARTICIPATION_STATUSES = ("pending", "confirmed", "flagged", "rejected")
 
@@ -104,12 +105,8 @@ class Click(Model):
     __tablename__ = "clicks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    participation_id: Mapped[int] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
+    participation_id: Mapped[int] = parent_key("participations")
     channel: Mapped[str] = mapped_column(String(32), default="link", nullable=False)
     utm: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     ip_hash: Mapped[str | None] = mapped_column(String(64))

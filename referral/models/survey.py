@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.domain.surveys import QUESTION_KINDS
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 __all__ = [
     "QUESTION_KINDS",
@@ -32,9 +33,7 @@ class Survey(WorkspaceScoped, Timestamped, Model):
     __table_args__ = (CheckConstraint("quota IS NULL OR quota > 0", name="quota_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns", unique=True)
     intro: Mapped[str] = mapped_column(Text, default="", nullable=False)
     anonymous: Mapped[bool] = mapped_column(default=False, nullable=False)
     quota: Mapped[int | None] = mapped_column()
@@ -59,9 +58,7 @@ class SurveyQuestion(Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    survey_id: Mapped[int] = mapped_column(
-        ForeignKey("surveys.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    survey_id: Mapped[int] = parent_key("surveys")
     position: Mapped[int] = mapped_column(default=0, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     prompt: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -79,9 +76,7 @@ class SurveyOption(Model):
     __tablename__ = "survey_options"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_questions.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    question_id: Mapped[int] = parent_key("survey_questions")
     position: Mapped[int] = mapped_column(default=0, nullable=False)
     label: Mapped[str] = mapped_column(String(200), nullable=False)
 
@@ -98,13 +93,9 @@ class SurveyResponse(Timestamped, Model):
     __table_args__ = (UniqueConstraint("survey_id", "respondent"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    survey_id: Mapped[int] = mapped_column(
-        ForeignKey("surveys.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    survey_id: Mapped[int] = parent_key("surveys")
     respondent: Mapped[str] = mapped_column(String(64), nullable=False)
-    participation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participations.id", ondelete="SET NULL"), index=True
-    )
+    participation_id: Mapped[int | None] = optional_key("participations", index=True)
 
 
 class SurveyAnswer(Model):
@@ -114,14 +105,8 @@ class SurveyAnswer(Model):
     __tablename__ = "survey_answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_questions.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    option_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_options.id", ondelete="CASCADE"), index=True
-    )
+    response_id: Mapped[int] = parent_key("survey_responses")
+    question_id: Mapped[int] = parent_key("survey_questions")
+    option_id: Mapped[int | None] = optional_key("survey_options", ondelete="CASCADE", index=True)
     number: Mapped[int | None] = mapped_column()
     text: Mapped[str | None] = mapped_column(Text)

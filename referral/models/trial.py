@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 
 class Trial(WorkspaceScoped, Timestamped, Model):
@@ -26,12 +27,8 @@ class Trial(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True, nullable=False
-    )
-    participation_id: Mapped[int] = mapped_column(
-        ForeignKey("participations.id", ondelete="CASCADE"), nullable=False
-    )
+    campaign_id: Mapped[int] = parent_key("campaigns")
+    participation_id: Mapped[int] = parent_key("participations", index=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     # When the "your trial ends soon" e-mail is due; None: the campaign sends none.
@@ -46,10 +43,6 @@ class TrialReminder(Timestamped, Model):
     __table_args__ = (UniqueConstraint("trial_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trial_id: Mapped[int] = mapped_column(
-        ForeignKey("trials.id", ondelete="CASCADE"), nullable=False
-    )
+    trial_id: Mapped[int] = parent_key("trials", index=False)
     kind: Mapped[str] = mapped_column(String(16), default="ending", nullable=False)
-    outbox_message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="SET NULL")
-    )
+    outbox_message_id: Mapped[int | None] = optional_key("outbox_messages")

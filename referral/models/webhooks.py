@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import parent_key
 
 WEBHOOK_EVENTS = (
     "participant.confirmed",
@@ -47,9 +48,7 @@ class WebhookDelivery(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    endpoint_id: Mapped[int] = parent_key("webhook_endpoints")
     event: Mapped[str] = mapped_column(String(32), nullable=False)
     event_key: Mapped[str] = mapped_column(String(80), nullable=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
+from referral.models.keys import optional_key, parent_key
 
 if TYPE_CHECKING:
 
@@ -78,9 +79,7 @@ class Membership(WorkspaceScoped, Timestamped, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    marketer_id: Mapped[int] = mapped_column(
-        ForeignKey("marketers.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    marketer_id: Mapped[int] = parent_key("marketers")
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     # Set when an owner disables this marketer here: they can no longer open the workspace.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,8 +97,6 @@ class ApiKey(WorkspaceScoped, Timestamped, Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("marketers.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = optional_key("marketers")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
