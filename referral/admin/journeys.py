@@ -43,6 +43,10 @@ REASON_NAMES = {
     "no_template": _l("no message in any language"),
     "template_failed": _l("message could not be written"),
     "not_supported": _l("journeys do not pay rewards yet"),
+    "no_participation": _l("no participation to pay"),
+    "campaign_closed": _l("campaign closed"),
+    "unconfirmed": _l("address not confirmed"),
+    "unknown_reward": _l("not a reward a journey grants"),
 }
 OUTCOME_NAMES = {
     "entered": _l("entered the journey"),

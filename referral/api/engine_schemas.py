@@ -255,7 +255,7 @@ class LedgerOut(_Out):
     id = String(required=True)
     participant_id = String(required=True, attribute="participation_id")
     source_event_id = String(required=True)
-    rule_id = String(required=True)
+    rule_id = String(required=True, allow_none=True)
     level = Integer(required=True)
     reward = String(required=True, validate=OneOf(REWARDS))
     amount = Integer(required=True)

@@ -18,6 +18,10 @@ class LedgerEntry(Timestamped, Model):
     DESIGN invariant 3 (pay once) lives in the unique key on (source event, beneficiary,
     level, rule): a second insert of the same payment fails in the database, also when two
     requests race.
+
+    A journey's grant step pays without a rule: its ``source_key``
+    (``journey:<enrolment>:<step>:<visit>``) is unique instead, and such a line is always
+    level 0 (a journey never pays up the chain), as the database checks.
     """
 
     __tablename__ = "ledger_entries"
@@ -26,6 +30,9 @@ class LedgerEntry(Timestamped, Model):
         CheckConstraint("level BETWEEN 0 AND 3", name="level_range"),
         CheckConstraint("reward IN ('points', 'entries', 'coupon', 'cash')", name="reward"),
         CheckConstraint("status IN ('pending', 'approved', 'void')", name="status"),
+        CheckConstraint(
+            "rule_id IS NOT NULL OR (source_key IS NOT NULL AND level = 0)", name="rule_or_grant"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,9 +42,10 @@ class LedgerEntry(Timestamped, Model):
     source_event_id: Mapped[int] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    rule_id: Mapped[int] = mapped_column(
-        ForeignKey("reward_rules.id", ondelete="CASCADE"), index=True, nullable=False
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reward_rules.id", ondelete="CASCADE"), index=True
     )
+    source_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     level: Mapped[int] = mapped_column(nullable=False)
     reward: Mapped[str] = mapped_column(String(16), nullable=False)
     amount: Mapped[int] = mapped_column(nullable=False)

@@ -92,7 +92,7 @@ def subject_of(enrolment: JourneyEnrolment) -> Subject:
         zone=customer_zone(customer, campaign),
         attributes=_attributes(customer, participation),
         tags=tags_of(customer.id),
-        points=_points(customer.id, participation),
+        points=points_of(customer.id, participation),
         campaign_id=campaign_id,
         channel=participation.channel if participation else None,
         generation=participation.depth if participation else None,
@@ -117,7 +117,8 @@ def tags_of(customer_id: int) -> frozenset[str]:
     )
 
 
-def _points(customer_id: int, participation: Participation | None) -> int:
+def points_of(customer_id: int, participation: Participation | None) -> int:
+    """The points a branch sees: in the participation, else in all of the customer's."""
     if participation is not None:
         return points(participation.id)
     total = db.session.scalar(

@@ -39,12 +39,18 @@ from referral.domain.journey_interpreter import (
     Sleep,
     decide,
 )
-from referral.domain.journeys import Definition, Tag, Untag
+from referral.domain.journeys import Definition, Grant, Tag, Untag
 from referral.extensions import db
 from referral.models.base import utcnow
 from referral.models.journey import Journey, JourneyEnrolment, JourneyStepLog
 from referral.services import journey_effects
-from referral.services.journey_facts import Subject, seen_events, subject_of, tags_of
+from referral.services.journey_facts import (
+    Subject,
+    points_of,
+    seen_events,
+    subject_of,
+    tags_of,
+)
 from referral.services.journeys import definition_of
 from referral.services.tx import atomic, retry_on_contention
 
@@ -208,10 +214,13 @@ class Walk:
         enrolment.visits = visits
 
     def after_effect(self, step: Any) -> None:
-        """A tag changed: later branches of this walk see it."""
+        """A tag changed or points were granted: later branches of this walk see it."""
+        customer, facts = self.subject.customer, self.subject.facts
         if isinstance(step, Tag | Untag):
-            facts = replace(self.subject.facts, tags=tags_of(self.subject.customer.id))
-            self.subject = replace(self.subject, facts=facts)
+            facts = replace(facts, tags=tags_of(customer.id))
+        elif isinstance(step, Grant):
+            facts = replace(facts, points=points_of(customer.id, self.subject.participation))
+        self.subject = replace(self.subject, facts=facts)
 
     def stop(self, action: Action) -> None:
         if isinstance(action, Sleep):

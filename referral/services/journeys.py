@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
-from referral.domain.journey_parsing import parse_definition
+from referral.domain.journey_parsing import GRANT_REWARDS, parse_definition
 from referral.domain.journeys import (
     DateTrigger,
     Definition,
@@ -72,12 +72,12 @@ def _checked_campaign(workspace_id: int, campaign_id: object) -> int | None:
 
 
 def checked_definition(workspace_id: int, raw: object) -> Definition:
-    """The definition ``raw``, checked against the workspace's message templates. Grants
-    are not checked against reward keys: the runner does not pay them yet.
+    """The definition ``raw``, checked against the workspace's message templates and the
+    rewards a journey grants (``points``, ``coupon``).
 
     :raise ValidationFailed: with every problem; the summary names the first faulty step.
     """
-    return parse_definition(raw, templates=template_keys(workspace_id))
+    return parse_definition(raw, templates=template_keys(workspace_id), rewards=GRANT_REWARDS)
 
 
 @atomic

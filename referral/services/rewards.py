@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from referral.domain import rewards as rules_domain
 from referral.domain import sweepstakes
 from referral.domain.attribution import chain
+from referral.domain.depth import may_pay
 from referral.extensions import db
 from referral.models import (
     Campaign,
@@ -329,3 +330,83 @@ def points(participation_id: int) -> int:
     """Approved plus pending points (what the advocate page and the API show)."""
     totals = balances(participation_id).get("points", {})
     return totals.get("approved", 0) + totals.get("pending", 0)
+
+
+GRANT_LEVEL = 0  # a grant pays the customer itself, never up the chain
+
+
+def grant(
+    participation: Participation,
+    campaign: Campaign,
+    reward: str,
+    amount: int,
+    source_key: str,
+    data: dict[str, object] | None = None,
+) -> LedgerEntry | None:
+    """Pay ``amount`` of ``reward`` to ``participation`` itself for something no reward rule
+    pays for (a journey's grant step), at most once per ``source_key``.
+
+    The payment is a ``reward_granted`` event on the customer's timeline, stored under the
+    external id ``source_key``, and it is the ledger line's source event; the line has no
+    rule, level 0 (asked of the depth cap like any payment; the database refuses a line
+    without a rule at another level) and the unique ``source_key``, so a second call with
+    the same key, also from a concurrent transaction, pays nothing. It is held like any
+    reward (the campaign's hold days, a flagged participant) and queues ``reward.granted``.
+    Nothing is paid to someone who has not confirmed their address or was rejected (H1).
+
+    Runs inside the caller's transaction (no commit). Returns the new line, or None when
+    nothing was paid.
+    """
+    if participation.id not in opted_in([participation]):
+        return None
+    if not may_pay(GRANT_LEVEL, None, campaign.reward_depth, ceiling()):
+        return None
+    held = _held(campaign, participation)
+    now = utcnow()
+    status = "pending" if held else "approved"
+    try:
+        with db.session.begin_nested():
+            event = events.record_event(
+                campaign.workspace_id,
+                participation,
+                "reward_granted",
+                amount=amount,
+                external_id=source_key,
+                data={
+                    **(data or {}),
+                    "reward": reward,
+                    "level": GRANT_LEVEL,
+                    "source_key": source_key,
+                    "status": status,
+                },
+                occurred_at=now,
+            )
+            db.session.flush()
+            entry = LedgerEntry(
+                participation_id=participation.id,
+                source_event_id=event.id,
+                rule_id=None,
+                source_key=source_key,
+                level=GRANT_LEVEL,
+                reward=reward,
+                amount=amount,
+                status=status,
+                reason="held_for_review" if held and campaign.hold_days == 0 else "",
+                approve_after=now + timedelta(days=campaign.hold_days) if held else None,
+                decided_at=None if held else now,
+            )
+            db.session.add(entry)
+            db.session.flush()
+            if reward == "coupon":
+                _assign_coupon(campaign, entry)
+    except IntegrityError:
+        if granted(source_key) is None:
+            raise
+        return None
+    webhooks.reward_granted(campaign.workspace_id, entry)
+    return entry
+
+
+def granted(source_key: str) -> LedgerEntry | None:
+    """The ledger line paid under ``source_key``, if any."""
+    return db.session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == source_key))
