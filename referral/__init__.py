@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
 
 def register_extensions(app: APIFlask) -> None:
     from referral import models  # noqa: F401  (the models must be known to Migrate)
+    from referral.services import memo
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -74,6 +75,7 @@ def register_extensions(app: APIFlask) -> None:
         }
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    memo.listen()  # configuration rows read once per transaction
     with app.app_context():
         tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))

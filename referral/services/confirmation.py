@@ -87,7 +87,9 @@ def record_confirmed(campaign: Campaign, participation: Participation) -> list[L
     if participation.referrer_id is not None:
         _tell_the_referrer(campaign, participation)
     customer = db.session.get(Customer, participation.customer_id)
-    webhooks.participant_confirmed(participation, customer.email_display if customer else None)
+    webhooks.participant_confirmed(
+        campaign.workspace_id, participation, customer.email_display if customer else None
+    )
     if campaign.kind == "trial":
         trials.start_trial(campaign, participation)
     return pay_for_event(event, participation, campaign)

@@ -10,38 +10,25 @@ runner (``services.journey_runner``) takes the steps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from referral.domain.journeys import Definition, entry_key, triggered_by
 from referral.extensions import db
 from referral.models import Customer, Event, Participation
 from referral.models.base import utcnow
 from referral.models.journey import Journey, JourneyEnrolment, JourneyStepLog
-from referral.services import wakeups
+from referral.services import memo, wakeups
 from referral.services.journeys import parsed
+from referral.services.rows import insert_once
+
+memo.watch(Journey)
 
 UNFINISHED = ("active", "waiting")
+STARTED = ("running", "paused")
 ENTRY = ("journey_id", "customer_id", "entry_key")
-
-
-def insert_once(model: type[Any], values: dict[str, Any], unique: Sequence[str]) -> int | None:
-    """Insert a row unless one with the same ``unique`` columns exists (also one another
-    transaction is inserting: it waits for it); the new id, or None. Portable ``INSERT …
-    ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL, in the caller's transaction."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(unique))
-        .returning(model.id)
-    )
-    return db.session.execute(statement).scalar()
 
 
 def enter(
@@ -103,10 +90,29 @@ def _entered(
 
 def running_journeys(workspace_id: int | None, kind: str) -> list[Journey]:
     """The running journeys started by ``kind`` (in one workspace, or in all)."""
-    query = select(Journey).where(Journey.trigger_kind == kind, Journey.status == "running")
     if workspace_id is not None:
-        query = query.where(Journey.workspace_id == workspace_id)
+        return [
+            journey
+            for journey in started_journeys(workspace_id)
+            if journey.status == "running" and journey.trigger_kind == kind
+        ]
+    query = select(Journey).where(Journey.trigger_kind == kind, Journey.status == "running")
     return list(db.session.scalars(query.order_by(Journey.id)))
+
+
+def started_journeys(workspace_id: int) -> list[Journey]:
+    """The workspace's running and paused journeys (a journey never returns to draft, so
+    only theirs can hold unfinished enrolments), read once per transaction."""
+    return memo.remember(
+        ("journeys", workspace_id),
+        lambda: list(
+            db.session.scalars(
+                select(Journey)
+                .where(Journey.workspace_id == workspace_id, Journey.status.in_(STARTED))
+                .order_by(Journey.id)
+            )
+        ),
+    )
 
 
 def participation_in(customer_id: int, campaign_id: int | None) -> int | None:
@@ -129,7 +135,8 @@ def enrol_for_event(event: Event, now: datetime | None = None) -> list[int]:
     runner once the transaction commits (``services.wakeups``).
     """
     now = now or utcnow()
-    db.session.flush()  # the event's id is part of an every_time entry key
+    if not started_journeys(event.workspace_id):
+        return []  # nothing to enter, and no enrolment waits for anything
     wake(event.customer_id, event.kind, now)
     entered = []
     for journey in running_journeys(event.workspace_id, event.kind):
@@ -138,6 +145,8 @@ def enrol_for_event(event: Event, now: datetime | None = None) -> list[int]:
         definition = parsed(journey.definition)
         if not triggered_by(definition.trigger, event.kind):
             continue
+        if event.id is None:
+            db.session.flush()  # the event's id is part of an every_time entry key
         campaign_id = event.campaign_id or journey.campaign_id
         participation_id = event.participation_id or participation_in(
             event.customer_id, campaign_id

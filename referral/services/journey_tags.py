@@ -14,7 +14,8 @@ from referral.extensions import db
 from referral.models import Customer
 from referral.models.base import utcnow
 from referral.models.journey import CustomerTag
-from referral.services.journey_enrolment import enrol_for_tag, insert_once
+from referral.services.journey_enrolment import enrol_for_tag
+from referral.services.rows import insert_once
 from referral.services.tx import atomic
 
 

@@ -22,14 +22,23 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.base import utcnow
-from referral.services import events, webhooks
+from referral.services import events, memo, webhooks
 from referral.services.campaigns import ceiling
-from referral.services.rows import affected_rows
+from referral.services.rows import affected_rows, insert_row_once
+
+memo.watch(RewardRule)
+
+PAYMENT_KEY = ("source_event_id", "participation_id", "level", "rule_id")
 
 
 def _rules(campaign: Campaign) -> list[rules_domain.Rule]:
+    """The campaign's active reward rules, read once per transaction."""
+    return memo.remember(("reward_rules", campaign.id), lambda: _load_rules(campaign.id))
+
+
+def _load_rules(campaign_id: int) -> list[rules_domain.Rule]:
     rows = db.session.scalars(
-        select(RewardRule).where(RewardRule.campaign_id == campaign.id, RewardRule.active.is_(True))
+        select(RewardRule).where(RewardRule.campaign_id == campaign_id, RewardRule.active.is_(True))
     )
     return [
         rules_domain.Rule(r.id, r.event, r.milestone, r.level, r.reward, r.amount) for r in rows
@@ -89,26 +98,23 @@ def _insert(
 ) -> LedgerEntry | None:
     """Insert one ledger line; None when this exact payment exists (unique key)."""
     now = utcnow()
-    entry = LedgerEntry(
-        participation_id=payout.beneficiary_id,
-        source_event_id=event.id,
-        rule_id=payout.rule_id,
-        level=payout.level,
-        reward=payout.reward,
-        amount=payout.amount,
-        status="pending" if held else "approved",
-        reason=reason or ("held_for_review" if held and campaign.hold_days == 0 else ""),
-        approve_after=now + timedelta(days=campaign.hold_days) if held else None,
-        decided_at=None if held else now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-            db.session.flush()
-            if payout.reward == "coupon":
-                _assign_coupon(campaign, entry)
-    except IntegrityError:
-        return None
+    values = {
+        "participation_id": payout.beneficiary_id,
+        "source_event_id": event.id,
+        "rule_id": payout.rule_id,
+        "level": payout.level,
+        "reward": payout.reward,
+        "amount": payout.amount,
+        "status": "pending" if held else "approved",
+        "reason": reason or ("held_for_review" if held and campaign.hold_days == 0 else ""),
+        "approve_after": now + timedelta(days=campaign.hold_days) if held else None,
+        "decided_at": None if held else now,
+    }
+    entry = insert_row_once(LedgerEntry, values, PAYMENT_KEY)
+    if entry is None:
+        return None  # paid already, also by a concurrent transaction
+    if payout.reward == "coupon":
+        _assign_coupon(campaign, entry)
     webhooks.reward_granted(campaign.workspace_id, entry)
     events.record_event(
         campaign.workspace_id,
@@ -195,6 +201,8 @@ def _may_pay(campaign: Campaign, event: Event, payout: rules_domain.Payout) -> b
 
 
 def _within_caps(campaign: Campaign, payout: rules_domain.Payout) -> bool:
+    if campaign.settings.get("cap_count") is None and campaign.settings.get("cap_value") is None:
+        return True
     count, value = _already_paid(payout.beneficiary_id)
     return rules_domain.within_caps(
         count,

@@ -30,6 +30,8 @@ def on_commit(kind: str, hook: Callable[[], None]) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the work is not committed until the transaction is
     for kind in sorted(session.info.pop(KEY, ())):
         hook = _hooks.get(kind)
         if hook is not None:

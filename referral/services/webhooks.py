@@ -12,14 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from referral.domain import webhooks as domain
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
-from referral.models import AuditEntry, Campaign, LedgerEntry, Marketer, Participation, Workspace
+from referral.models import AuditEntry, LedgerEntry, Marketer, Participation, Workspace
 from referral.models.base import utcnow
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
+from referral.services import memo
+from referral.services.rows import insert_once
+
+memo.watch(WebhookEndpoint)
 
 
 def _check_events(events: list[str] | None) -> list[str]:
@@ -135,12 +138,22 @@ def enqueue(workspace_id: int, event: str, key: str, data: dict[str, Any]) -> in
 
 def _subscribers(workspace_id: int, event: str) -> list[WebhookEndpoint]:
     """The workspace's active endpoints that subscribed to ``event``."""
-    endpoints = db.session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.active.is_(True)
-        )
-    ).all()
-    return [endpoint for endpoint in endpoints if event in endpoint.events]
+    return [endpoint for endpoint in active_endpoints(workspace_id) if event in endpoint.events]
+
+
+def active_endpoints(workspace_id: int) -> list[WebhookEndpoint]:
+    """The workspace's active endpoints, read once per transaction."""
+    return memo.remember(
+        ("webhook_endpoints", workspace_id),
+        lambda: list(
+            db.session.scalars(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.workspace_id == workspace_id,
+                    WebhookEndpoint.active.is_(True),
+                )
+            )
+        ),
+    )
 
 
 def _queue_once(
@@ -148,37 +161,26 @@ def _queue_once(
 ) -> bool:
     """Queue one delivery of ``event`` to ``endpoint``; False when ``key`` is queued to it
     already (also by a concurrent transaction)."""
-    exists = db.session.scalar(
-        select(WebhookDelivery.id).where(
-            WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.event_key == key
-        )
-    )
-    if exists is not None:
-        return False
     payload = {"event": event, "created_at": now.isoformat(), "data": data}
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                WebhookDelivery(
-                    workspace_id=endpoint.workspace_id,
-                    endpoint_id=endpoint.id,
-                    event=event,
-                    event_key=key[:80],
-                    payload=payload,
-                    next_attempt_at=now,
-                )
-            )
-            db.session.flush()
-    except IntegrityError:
-        return False  # queued concurrently by another transaction
-    return True
+    values = {
+        "workspace_id": endpoint.workspace_id,
+        "endpoint_id": endpoint.id,
+        "event": event,
+        "event_key": key[:80],
+        "payload": payload,
+        "next_attempt_at": now,
+    }
+    # queued already (also by a concurrent transaction): the unique key keeps the first
+    return insert_once(WebhookDelivery, values, ("endpoint_id", "event_key")) is not None
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def participant_confirmed(participation: Participation, email: str | None) -> None:
+def participant_confirmed(
+    workspace_id: int, participation: Participation, email: str | None
+) -> None:
     """Queue ``participant.confirmed`` (inside the confirming transaction)."""
     campaign = participation.campaign_id
     data = {
@@ -193,9 +195,6 @@ def participant_confirmed(participation: Participation, email: str | None) -> No
             "confirmed_at": _iso(participation.confirmed_at),
         }
     }
-    workspace_id = db.session.execute(
-        select(Campaign.workspace_id).where(Campaign.id == participation.campaign_id)
-    ).scalar_one()
     enqueue(
         workspace_id, "participant.confirmed", f"participant.confirmed:{participation.id}", data
     )

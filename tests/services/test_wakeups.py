@@ -54,6 +54,18 @@ def test_in_the_worker_queued_mail_waits_for_the_job_to_deliver_it(
     assert woken == []
 
 
+def test_a_released_savepoint_wakes_nothing_until_its_transaction_commits(
+    app, factory: Factory, woken: list[str]
+) -> None:
+    workspace = factory.workspace()
+    db.session.commit()
+    with db.session.begin_nested():
+        _queue(workspace.id)
+    assert woken == []  # the mail is not committed yet: a worker would not find it
+    db.session.commit()
+    assert woken == ["mail"]
+
+
 def test_a_rolled_back_transaction_wakes_nothing(app, factory: Factory, woken: list[str]) -> None:
     workspace = factory.workspace()
     db.session.commit()
