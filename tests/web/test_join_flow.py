@@ -313,16 +313,6 @@ def test_joining_again_with_a_pending_address_reveals_nothing_and_sends_a_fresh_
     assert count(ConsentRecord) == 1
 
 
-def test_joining_again_after_confirming_sends_nothing_more(
-    client: FlaskClient, live: Campaign
-) -> None:
-    join_through_form(client, live, "anna@example.com")
-    client.get(confirmation_path())
-    again = join_through_form(client, live, "anna@example.com")
-    assert again.status_code == 303 and again.headers["Location"] == "/c/summer/joined"
-    assert count(OutboxMessage) == 1
-
-
 # --- confirmation ------------------------------------------------------------------------------
 
 
