@@ -3,14 +3,11 @@ libraries, through HTTP: who may see them, what they answer, and what they never
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from datetime import timedelta
 from typing import Any
 
-import networkx as nx
 import pytest
 from flask import Flask
 
@@ -278,38 +275,6 @@ def test_every_export_downloads_with_its_file_name_and_is_logged(
     assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
     audit = db.session.query(AuditEntry).filter(AuditEntry.action != "auth.login").one()
     assert audit.subject == f"campaign:{campaign.id}" and audit.action.startswith("export.")
-
-
-def test_graph_exports_parse_back(
-    browser: Browser, viewer: tuple[Campaign, list[Participation]]
-) -> None:
-    campaign, rows = viewer
-    base = f"/admin/campaigns/{campaign.id}/export"
-    for kind, read in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
-        graph = read(io.BytesIO(browser.client.get(f"{base}/{kind}").data))
-        assert graph.number_of_nodes() == 13 and graph.number_of_edges() == 12
-        assert graph.has_edge(str(rows[0].id), str(rows[1].id))
-    table = list(
-        csv.DictReader(io.StringIO(browser.client.get(f"{base}/csv").get_data(as_text=True)))
-    )
-    assert [int(r["id"]) for r in table] == [r.id for r in rows]
-
-
-def test_participant_exports_neutralise_formulas(
-    browser: Browser, viewer: tuple[Campaign, list[Participation]], factory: Factory
-) -> None:
-    campaign, _rows = viewer
-    workspace = db.session.get(Workspace, campaign.workspace_id)
-    customer = factory.customer(workspace, "-1+1@example.com")
-    customer.name = '=HYPERLINK("http://evil.example","click")'
-    factory.participation(campaign, customer=customer, utm={"utm_source": "@SUM(1)"})
-    text = browser.client.get(f"/admin/campaigns/{campaign.id}/export/participants").get_data(
-        as_text=True
-    )
-    last = list(csv.DictReader(io.StringIO(text)))[-1]
-    assert last["email"] == "'-1+1@example.com"
-    assert last["name"] == '\'=HYPERLINK("http://evil.example","click")'
-    assert last["utm_source"] == "'@SUM(1)"
 
 
 def test_an_unknown_export_is_not_found(
