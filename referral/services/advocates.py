@@ -6,39 +6,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from referral.domain import gamification
 from referral.domain.emails import mask_email
-from referral.domain.errors import N_, NotFound
 from referral.extensions import db
 from referral.models import Campaign, Click, Customer, LedgerEntry, Participation, RewardRule
+from referral.services.participant_links import participant_of, participant_token
 from referral.services.rewards import balances, points
 
 SALT = "advocate-page"
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def advocate_token(participation: Participation) -> str:
     """The signed part of an advocate's personal page address (it names them, so it is
     signed: nobody can reach another person's page by changing a number)."""
-    return _serializer().dumps([participation.id, participation.referral_code])
+    return participant_token(participation, SALT)
 
 
 def from_token(token: str) -> Participation:
     """:raise NotFound: for a forged, altered or stale token."""
-    try:
-        ident, code = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        raise NotFound(N_("This link is not valid.")) from None
-    found = db.session.get(Participation, ident)
-    if found is None or found.referral_code != code or found.status == "rejected":
-        raise NotFound(N_("This link is not valid."))
-    return found
+    return participant_of(token, SALT)
 
 
 def referral_url(participation: Participation) -> str:

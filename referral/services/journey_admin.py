@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from referral.domain.errors import N_, NotFound, ValidationFailed
+from referral.domain.errors import N_, NotFound
 from referral.domain.journey_conditions import Facts
 from referral.domain.message_templates import (
     MessageParts,
@@ -39,12 +39,11 @@ from referral.services.journey_facts import Subject, customer_zone
 from referral.services.journey_messages import message_context
 from referral.services.journey_starters import Starter, starter
 from referral.services.journey_templates import save_template
-from referral.services.journeys import create_journey, update_journey
+from referral.services.journeys import checked_campaign, create_journey, update_journey
 from referral.services.rewards import points
 from referral.services.scoping import get_owned
 from referral.services.tx import atomic
 
-NO_CAMPAIGN = N_("No such campaign.")
 NO_TEMPLATE = N_("There is no message %(key)s in this language yet.")
 TEST_KIND = "journey_test"
 PREVIEW_CUSTOMERS = 100
@@ -77,16 +76,6 @@ def _add_starter_messages(workspace_id: int, chosen: Starter, definition: object
             save_template(workspace_id, key, "en", subject, text)
 
 
-def _checked_campaign(workspace_id: int, campaign_id: int | None) -> int | None:
-    """:raise ValidationFailed: on ``campaign_id`` for a campaign of another workspace."""
-    if campaign_id is None:
-        return None
-    try:
-        return get_owned(Campaign, campaign_id, workspace_id).id
-    except NotFound:
-        raise ValidationFailed.on("campaign_id", NO_CAMPAIGN) from None
-
-
 @atomic
 def create_from_editor(
     workspace_id: int,
@@ -117,7 +106,7 @@ def save_from_editor(
 
     :raise ValidationFailed: on ``name``, ``campaign_id`` or the definition; nothing changes.
     """
-    journey.campaign_id = _checked_campaign(journey.workspace_id, campaign_id)
+    journey.campaign_id = checked_campaign(journey.workspace_id, campaign_id)
     return update_journey(journey, name=name, definition=definition)
 
 

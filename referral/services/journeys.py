@@ -61,7 +61,7 @@ def _checked_name(name: object) -> str:
     return clean
 
 
-def _checked_campaign(workspace_id: int, campaign_id: object) -> int | None:
+def checked_campaign(workspace_id: int, campaign_id: object) -> int | None:
     """:raise ValidationFailed: on ``campaign_id`` for a campaign of another workspace."""
     if campaign_id is None:
         return None
@@ -95,7 +95,7 @@ def create_journey(
         (keyed by where each problem is: ``trigger``, ``steps.<id>`` …).
     """
     clean_name = _checked_name(name)
-    campaign = _checked_campaign(workspace_id, campaign_id)
+    campaign = checked_campaign(workspace_id, campaign_id)
     if status not in START_STATUSES:
         raise ValidationFailed.on("status", BAD_STATUS)
     parsed = checked_definition(workspace_id, definition)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -29,6 +28,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.services.events import find_event, once_key, record_event
 from referral.services.joining import is_open
+from referral.services.participant_links import participant_of, participant_token
 from referral.services.rewards import pay_for_event
 from referral.services.tx import atomic
 
@@ -76,25 +76,14 @@ def response_count(survey: Survey | None) -> int:
 # --- the participant's link ----------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def survey_token(participation: Participation) -> str:
     """The signed part of a participant's survey address: it names them, so it is signed."""
-    return _serializer().dumps([participation.id, participation.referral_code])
+    return participant_token(participation, SALT)
 
 
 def from_token(token: str) -> Participation:
     """:raise NotFound: for a forged, altered or stale token, or a rejected participant."""
-    try:
-        ident, code = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        raise NotFound(N_("This link is not valid.")) from None
-    found = db.session.get(Participation, ident) if isinstance(ident, int) else None
-    if found is None or found.referral_code != code or found.status == "rejected":
-        raise NotFound(N_("This link is not valid."))
-    return found
+    return participant_of(token, SALT)
 
 
 def link_token(participation: Participation) -> str | None:
