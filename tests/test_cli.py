@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,9 +11,20 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import ApiKey, Campaign, Marketer, Membership, Participation, Workspace
+from referral.models import (
+    ApiKey,
+    Campaign,
+    Marketer,
+    Membership,
+    OutboxMessage,
+    Participation,
+    Workspace,
+)
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
+from referral.services import trials
+from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.conftest import Browser
+from tests.factories import Factory
 
 
 def invoke(runner: Any, *args: str) -> Any:
@@ -246,3 +258,29 @@ def test_demo_resets_a_changed_demo_password(app: Flask, runner: Any) -> None:
     assert not login_works(app, "demo@example.com", "demo-password")
     invoke(runner, "demo", "--participants", "20")
     assert login_works(app, "demo@example.com", "demo-password")
+
+
+def test_the_reminder_command_sends_each_reminder_once(factory: Factory, runner: Any) -> None:
+    campaign = factory.campaign(kind="trial", status="live")
+    trials.update_trial_settings(campaign, 1, 0)  # no reminder: nothing due, ever
+    join_campaign(campaign, JoinRequest(email="none@example.com", confirmed=True), Visitor())
+    trials.update_trial_settings(campaign, 2, 1)
+    person = join_campaign(
+        campaign, JoinRequest(email="due@example.com", confirmed=True), Visitor()
+    ).participation
+    trial = trials.trial_of(person)
+    trial.reminder_at = trial.started_at - timedelta(seconds=1)  # due already
+    db.session.commit()
+    first = runner.invoke(args=["send-reminders"])
+    assert first.exit_code == 0, first.output
+    assert "1 trial reminder(s) queued" in first.output
+    second = runner.invoke(args=["send-reminders"])
+    assert "0 trial reminder(s) queued" in second.output
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == "trial_ending")
+        )
+        == 1
+    )

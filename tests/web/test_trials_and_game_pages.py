@@ -1,16 +1,16 @@
-"""Free trials and the instant-win game on the web: admin pages, public pages, the CLI job."""
+"""Free trials and the instant-win game on the web: admin pages and public pages (the reminder
+command is in tests/test_cli.py)."""
 
 from __future__ import annotations
 
 import html
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import InstantWinPlay, LedgerEntry, OutboxMessage
+from referral.models import InstantWinPlay, LedgerEntry
 from referral.services import instant_win, trials
 from referral.services.advocates import advocate_token
 from referral.services.joining import JoinRequest, Visitor, join_campaign
@@ -103,23 +103,6 @@ def test_trial_settings_are_saved_or_refused_with_a_clear_message(
     assert good.status_code == 302
     db.session.refresh(campaign)
     assert trials.trial_settings(campaign).days == 30
-
-
-def test_the_reminder_command_sends_each_reminder_once(factory: Factory, runner) -> None:
-    campaign = factory.campaign(kind="trial", status="live")
-    trials.update_trial_settings(campaign, 1, 0)  # no reminder: nothing due, ever
-    join(campaign, "none@example.com", confirmed=True)
-    trials.update_trial_settings(campaign, 2, 1)
-    person = join(campaign, "due@example.com", confirmed=True).participation
-    trial = trials.trial_of(person)
-    trial.reminder_at = trial.started_at - timedelta(seconds=1)  # due already
-    db.session.commit()
-    first = runner.invoke(args=["send-reminders"])
-    assert first.exit_code == 0, first.output
-    assert "1 trial reminder(s) queued" in first.output
-    second = runner.invoke(args=["send-reminders"])
-    assert "0 trial reminder(s) queued" in second.output
-    assert count(OutboxMessage, OutboxMessage.kind == "trial_ending") == 1
 
 
 # --- free trials in public -------------------------------------------------------------------
