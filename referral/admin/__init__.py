@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         participants,
         review,
         rules,
+        settings,
         spread,
         surveys,
         trials,

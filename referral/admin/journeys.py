@@ -28,6 +28,7 @@ from referral.models.journey import Journey
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import journey_admin as admin
 from referral.services import journeys as service
+from referral.services import workspace_settings
 from referral.services.journey_starters import STARTERS, starter
 from referral.services.journey_stats import journey_stats
 
@@ -166,6 +167,7 @@ def journeys() -> Any:
     return render_template(
         "admin/journeys/list.html",
         rows=admin.journey_rows(g.workspace.id),
+        mail_cap=workspace_settings.mail_cap(g.workspace.id),
         starters=STARTERS,
         status_names=STATUS_NAMES,
         status_badges=STATUS_BADGES,

@@ -73,7 +73,8 @@ def subscribed_topics(records: Iterable[ConsentEntry]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Cap:
-    """At most ``limit`` marketing mails in any ``days`` days."""
+    """At most ``limit`` marketing mails in any ``days`` days (a workspace's cap, by default
+    3 in 7 days, or a journey's own)."""
 
     limit: int = 3
     days: int = 7
@@ -84,7 +85,8 @@ class Cap:
         return sum(1 for at in sent_at if since < at <= now) >= self.limit
 
 
-WORKSPACE_CAP = Cap()
+# A workspace's cap until its owner changes it (``workspaces.mail_cap_limit``/``_days``).
+DEFAULT_WORKSPACE_CAP = Cap()
 
 
 def checked_cap(limit: object, days: object) -> Cap:
@@ -159,7 +161,7 @@ def check_send(
     recipient: Recipient,
     now: datetime,
     *,
-    workspace_cap: Cap = WORKSPACE_CAP,
+    workspace_cap: Cap = DEFAULT_WORKSPACE_CAP,
     journey_cap: Cap | None = None,
     quiet: QuietHours | None = None,
 ) -> Verdict:

@@ -30,11 +30,21 @@ ROLES = ("owner", "editor", "viewer")
 
 
 class Workspace(Timestamped, Model):
+    """One brand. ``mail_cap_limit`` and ``mail_cap_days``: at most that many marketing
+    messages from its journeys per customer in any that many days (an owner's setting,
+    1 to 50 in 1 to 90 days, 3 in 7 by default)."""
+
     __tablename__ = "workspaces"
+    __table_args__ = (
+        CheckConstraint("mail_cap_limit BETWEEN 1 AND 50", name="mail_cap_limit"),
+        CheckConstraint("mail_cap_days BETWEEN 1 AND 90", name="mail_cap_days"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
+    mail_cap_limit: Mapped[int] = mapped_column(default=3, server_default="3", nullable=False)
+    mail_cap_days: Mapped[int] = mapped_column(default=7, server_default="7", nullable=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="workspace")
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from referral.domain.consent_topics import (
-    WORKSPACE_CAP,
+    Cap,
     ConsentEntry,
     Recipient,
     in_holdout,
@@ -217,13 +217,13 @@ def consent_entries(customer_id: int) -> list[ConsentEntry]:
 
 
 def recipient(
-    subject: Subject, journey_id: int, definition: Definition, now: datetime
+    subject: Subject, journey_id: int, definition: Definition, now: datetime, workspace_cap: Cap
 ) -> Recipient:
     """Whether and how often the customer may be written to: topics, erasure, holdout, and
     when journey mail went to them (from any journey of the workspace, and from this one)
-    within the longest cap's window."""
+    within the longest cap's window (the workspace's ``workspace_cap`` or the journey's)."""
     customer = subject.customer
-    days = max(WORKSPACE_CAP.days, definition.cap.days if definition.cap else 0)
+    days = max(workspace_cap.days, definition.cap.days if definition.cap else 0)
     sent = _sent(customer.id, now - timedelta(days=days))
     return Recipient(
         topics=subscribed_topics(consent_entries(customer.id)),

@@ -31,7 +31,7 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, OutboxMessage, Participation, RewardRule
 from referral.models.journey import JourneyEnrolment
-from referral.services import outbox, subscriptions
+from referral.services import outbox, subscriptions, workspace_settings
 from referral.services.advocates import public_name, rank_of, referral_url
 from referral.services.journey_facts import Subject, recipient, shown_answers
 from referral.services.journey_templates import message_versions
@@ -64,11 +64,14 @@ def send(
     now: datetime,
 ) -> Outcome:
     """Queue the message of ``step`` when consent and cadence allow it now; otherwise say
-    why not (``skipped:<reason>``) or until when it waits (``deferred:quiet_hours``)."""
+    why not (``skipped:<reason>``) or until when it waits (``deferred:quiet_hours``).
+    The workspace's cap is its owner's setting (``services.workspace_settings``)."""
+    workspace_cap = workspace_settings.mail_cap(subject.customer.workspace_id)
     verdict = check_send(
         step.topic,
-        recipient(subject, enrolment.journey_id, definition, now),
+        recipient(subject, enrolment.journey_id, definition, now, workspace_cap),
         now,
+        workspace_cap=workspace_cap,
         journey_cap=definition.cap,
         quiet=definition.quiet_hours,
     )
