@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from referral import emails
 from referral.extensions import db
 from referral.models import (
+    AuditEntry,
     Campaign,
     ConfirmationToken,
     ConsentRecord,
@@ -136,7 +137,24 @@ def test_an_export_after_erasure_holds_nothing_personal(anna: Participation) -> 
     assert erase_customer(customer)
     body = export_customer(customer)
     dump = json.dumps(body, default=str)
-    for personal in ("anna", "Anna", "Bell", "ShopBackend", "shop.example", *hashes):
+    for personal in ("anna", "Anna", "Bell", "example.com", "ShopBackend", "shop.example", *hashes):
         assert personal not in dump, personal
     assert body["customer"]["email"] is None and body["customer"]["erased_at"]
-    assert body["consents"][0]["text"] == TERMS
+    assert body["consents"][0]["text"] == TERMS  # the proof of what was agreed stays
+    db.session.commit()
+    exported = select(AuditEntry.data).where(AuditEntry.action == "customer.exported")
+    assert list(db.session.scalars(exported)) == [{"erased": True}]
+
+
+def test_erasing_an_erased_customer_again_changes_and_records_nothing(
+    anna: Participation,
+) -> None:
+    customer = db.session.get(Customer, anna.customer_id)
+    assert customer is not None
+    assert erase_customer(customer) is True
+    placeholder = customer.email
+    assert erase_customer(customer) is False
+    db.session.expire_all()
+    assert customer.email == placeholder
+    erased = select(func.count()).where(AuditEntry.action == "customer.erased")
+    assert db.session.scalar(erased) == 1

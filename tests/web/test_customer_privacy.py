@@ -188,23 +188,6 @@ def test_erasing_an_erased_customer_again_changes_and_records_nothing(
     assert len(audit_rows("customer.erased")) == 1
 
 
-def test_an_export_after_erasure_holds_nothing_personal(
-    browser: Browser, factory: Factory, team: Any, ada: Participation
-) -> None:
-    sign_in(browser, factory, team[0], "owner")
-    hashes = [fresh(Participation, ada.id).ip_hash, fresh(Participation, ada.id).visitor_hash]
-    post(browser, f"/admin/customers/{ada.customer_id}/erase", {"understood": "y"})
-    body = browser.client.get(f"/admin/customers/{ada.customer_id}/export.json")
-    dump = body.get_data(as_text=True)
-    for personal in ("Ada", "Lovelace", "example.com", "PrivacyTest", "brand.example"):
-        assert personal not in dump, personal
-    assert all(h is None or h not in dump for h in hashes)
-    document = json.loads(dump)
-    assert document["customer"]["email"] is None
-    assert document["consents"][0]["text"] == CONSENT  # the proof of what was agreed stays
-    assert [r[3] for r in audit_rows("customer.exported")] == [{"erased": True}]
-
-
 # --- roles and workspaces -------------------------------------------------------------------
 
 
