@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from referral.demo.rows import flushed
 from referral.domain.codes import new_code
 from referral.domain.emails import normalise_email
 from referral.extensions import db
@@ -134,9 +135,7 @@ def _participation(
         if status in ("confirmed", "flagged") and roll < 0.985
         else None,
     )
-    db.session.add(node)
-    db.session.flush()
-    return node
+    return flushed(node)
 
 
 def cascade(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from referral.demo.rows import flushed
 from referral.domain.codes import new_code
 from referral.domain.emails import normalise_email
 from referral.extensions import db
@@ -66,8 +67,7 @@ def _person(
         name=name,
         locale="en",
     )
-    db.session.add(customer)
-    db.session.flush()
+    flushed(customer)
     person = Participation(
         campaign_id=campaign.id,
         customer_id=customer.id,
@@ -80,9 +80,7 @@ def _person(
         status="pending",
         created_at=joined,
     )
-    db.session.add(person)
-    db.session.flush()
-    return person
+    return flushed(person)
 
 
 def _confirm(campaign: Campaign, person: Participation, at: datetime) -> None:

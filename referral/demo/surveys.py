@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from referral.demo.rows import all_flushed
 from referral.domain.codes import new_code
 from referral.extensions import db
 from referral.models import (
@@ -111,9 +112,7 @@ def _participants(
         )
         for customer, at in zip(people, times, strict=True)
     ]
-    db.session.add_all(nodes)
-    db.session.flush()
-    return nodes
+    return all_flushed(nodes)
 
 
 def _responses(
@@ -129,9 +128,7 @@ def _responses(
         )
         for node, at in zip(nodes, times, strict=True)
     ]
-    db.session.add_all(responses)
-    db.session.flush()
-    return responses
+    return all_flushed(responses)
 
 
 def _completions(
