@@ -12,10 +12,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import AuditEntry, Marketer, Membership
+from referral.models import AuditEntry, Marketer
 from referral.services.accounts import create_admin
 from tests.conftest import Browser
 from tests.factories import Factory
+from tests.services.test_accounts import membership_of
 
 NEW_PASSWORD = "orbit lantern meadow quartz"
 
@@ -33,17 +34,6 @@ def browser_at(app: Flask, address: str) -> Browser:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return Browser(client)
-
-
-def membership_of(marketer: Marketer, workspace: Any) -> Membership:
-    db.session.commit()
-    found = db.session.scalar(
-        select(Membership).where(
-            Membership.marketer_id == marketer.id, Membership.workspace_id == workspace.id
-        )
-    )
-    assert found is not None
-    return found
 
 
 # Throttling per client address
