@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from referral.domain.surveys import QUESTION_KINDS
 from referral.models import journey  # noqa: F401 (the journey tables, see models/journey.py)
 from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardRule
 from referral.models.customer import ConsentRecord, Customer
@@ -22,7 +23,6 @@ from referral.models.messaging import (
 )
 from referral.models.participation import Click, Participation
 from referral.models.survey import (
-    QUESTION_KINDS,
     Survey,
     SurveyAnswer,
     SurveyOption,

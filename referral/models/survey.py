@@ -7,18 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral.domain.surveys import QUESTION_KINDS
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
 from referral.models.keys import optional_key, parent_key
-
-__all__ = [
-    "QUESTION_KINDS",
-    "Survey",
-    "SurveyAnswer",
-    "SurveyOption",
-    "SurveyQuestion",
-    "SurveyResponse",
-]
 
 
 class Survey(WorkspaceScoped, Timestamped, Model):
