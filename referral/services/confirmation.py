@@ -21,7 +21,7 @@ from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, 
 from referral.models.base import utcnow
 from referral.services import lottery, outbox, trials, webhooks
 from referral.services.events import record_event
-from referral.services.rewards import pay_for_event
+from referral.services.rewards import chain_of, pay_for_event
 from referral.services.tx import atomic
 
 TOKEN_TTL = timedelta(days=7)
@@ -84,20 +84,19 @@ def record_confirmed(campaign: Campaign, participation: Participation) -> list[L
             )
     except IntegrityError:
         return []
+    people = chain_of(participation)
     if participation.referrer_id is not None:
-        _tell_the_referrer(campaign, participation)
-    customer = db.session.get(Customer, participation.customer_id)
-    webhooks.participant_confirmed(
-        campaign.workspace_id, participation, customer.email_display if customer else None
-    )
+        _tell_the_referrer(campaign, participation, people.get(participation.referrer_id))
+    webhooks.participant_confirmed(campaign.workspace_id, participation)
     if campaign.kind == "trial":
         trials.start_trial(campaign, participation)
-    return pay_for_event(event, participation, campaign)
+    return pay_for_event(event, participation, campaign, people)
 
 
-def _tell_the_referrer(campaign: Campaign, friend: Participation) -> None:
+def _tell_the_referrer(
+    campaign: Campaign, friend: Participation, referrer: Participation | None
+) -> None:
     """ "My friend joined": on the referrer's timeline, once per friend (a journey trigger)."""
-    referrer = db.session.get(Participation, friend.referrer_id)
     if referrer is None:
         return
     record_event(

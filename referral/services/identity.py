@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from disposable_email_domains import blocklist
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from referral.domain.emails import clean_email, email_domain, normalise_email
 from referral.domain.errors import N_, Message, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, Customer
+from referral.services.rows import insert_row_once
 
 NAME_MAX = 120
 CHANNEL_MAX = 32
@@ -55,25 +55,31 @@ def check_permanent(campaign: Campaign, email: str) -> None:
 def customer_for(
     workspace_id: int, email: str, name: str = "", locale: str | None = None
 ) -> Customer:
-    """The workspace's customer for this address, created when new (race-safe: of two
-    requests creating the same person, one inserts and the other finds that row)."""
+    """The workspace's customer for this address, created when new."""
+    return find_or_create_customer(workspace_id, email, name, locale)[0]
+
+
+def find_or_create_customer(
+    workspace_id: int, email: str, name: str = "", locale: str | None = None
+) -> tuple[Customer, bool]:
+    """The workspace's customer for this address and whether it was created now.
+
+    Race-safe: of two requests creating the same person, one inserts and the other (its
+    ``INSERT … ON CONFLICT DO NOTHING`` waits for the first) finds that row.
+    """
     key = normalise_email(email)
     query = select(Customer).where(Customer.workspace_id == workspace_id, Customer.email == key)
     customer = db.session.scalar(query)
     if customer is not None:
-        return customer
-    customer = Customer(
-        workspace_id=workspace_id,
-        email=key,
-        email_display=clean_email(email),
-        name=name,
-        locale=locale,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(customer)
-    except IntegrityError:
-        customer = db.session.scalar(query)
-        if customer is None:
-            raise
-    return customer
+        return customer, False
+    values = {
+        "workspace_id": workspace_id,
+        "email": key,
+        "email_display": clean_email(email),
+        "name": name,
+        "locale": locale,
+    }
+    created = insert_row_once(Customer, values, ("workspace_id", "email"))
+    if created is not None:
+        return created, True
+    return db.session.scalars(query).one(), False

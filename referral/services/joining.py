@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from referral.domain import attribution
 from referral.domain.codes import new_code
@@ -37,8 +37,14 @@ from referral.services.confirmation import (
 )
 from referral.services.events import record_event
 from referral.services.fraud_signals import flag_reasons
-from referral.services.identity import CHANNEL_MAX, check_fields, check_permanent, customer_for
+from referral.services.identity import (
+    CHANNEL_MAX,
+    check_fields,
+    check_permanent,
+    find_or_create_customer,
+)
 from referral.services.privacy import clip_user_agent
+from referral.services.rows import insert_row_once
 from referral.services.tx import atomic
 
 
@@ -149,44 +155,42 @@ def _attribute(
 
 def _new_participation(
     campaign: Campaign, customer: Customer, request: JoinRequest, visitor: Visitor
-) -> Participation:
+) -> dict[str, Any]:
+    """The columns of the person's new participation."""
     ip, agent, visitor_hash = visitor.hashes(current_app.config["SECRET_KEY"])
     referrer, referral_status = _attribute(campaign, customer, request, visitor_hash)
     reasons = flag_reasons(campaign, customer.email, ip, agent, referrer.id if referrer else None)
     status = "flagged" if reasons else ("confirmed" if request.confirmed else "pending")
-    return Participation(
-        campaign_id=campaign.id,
-        customer_id=customer.id,
-        referrer_id=referrer.id if referrer else None,
-        depth=referrer.depth + 1 if referrer else 0,
-        path=f"{referrer.path}{referrer.id}/" if referrer else "/",
-        referral_code=new_code(),
-        channel=(request.channel or "direct")[:CHANNEL_MAX] if referrer else "direct",
-        utm={k: str(v)[:200] for k, v in request.utm.items() if k.startswith("utm_")},
-        status=status,
-        referral_status=referral_status,
-        flag_reasons=reasons,
-        ip_hash=ip,
-        agent_hash=agent,
-        visitor_hash=visitor_hash,
-        locale=request.locale,
-        confirmed_at=utcnow() if request.confirmed else None,
-    )
+    return {
+        "campaign_id": campaign.id,
+        "customer_id": customer.id,
+        "referrer_id": referrer.id if referrer else None,
+        "depth": referrer.depth + 1 if referrer else 0,
+        "path": f"{referrer.path}{referrer.id}/" if referrer else "/",
+        "referral_code": new_code(),
+        "channel": (request.channel or "direct")[:CHANNEL_MAX] if referrer else "direct",
+        "utm": {k: str(v)[:200] for k, v in request.utm.items() if k.startswith("utm_")},
+        "status": status,
+        "referral_status": referral_status,
+        "flag_reasons": reasons,
+        "ip_hash": ip,
+        "agent_hash": agent,
+        "visitor_hash": visitor_hash,
+        "locale": request.locale,
+        "confirmed_at": utcnow() if request.confirmed else None,
+    }
 
 
-def _inserted(campaign: Campaign, participation: Participation) -> Participation:
-    """``participation`` stored, or the person's participation that a concurrent request
-    stored first (the unique campaign and customer)."""
-    customer_id = participation.customer_id
-    try:
-        with db.session.begin_nested():
-            db.session.add(participation)
-    except IntegrityError:
-        found = _existing(campaign, customer_id)
-        if found is None:
-            raise
-        return found
-    return participation
+def _inserted(campaign: Campaign, values: dict[str, Any]) -> tuple[Participation, bool]:
+    """The participation stored from ``values`` and True, or the person's participation
+    that a concurrent request stored first (the unique campaign and customer) and False."""
+    stored = insert_row_once(Participation, values, ("campaign_id", "customer_id"))
+    if stored is not None:
+        return stored, True
+    found = _existing(campaign, values["customer_id"])
+    if found is None:
+        raise Conflict(N_("Another request changed this at the same time; try again."))
+    return found, False
 
 
 def _record_consent(
@@ -259,13 +263,14 @@ def join_campaign(
         raise Conflict(N_("This campaign is not open for sign-ups."))
     check_permanent(campaign, request.email)  # before any write: a refusal stores nothing
     visitor = visitor or Visitor()
-    customer = customer_for(campaign.workspace_id, request.email, request.name, request.locale)
-    found = _existing(campaign, customer.id)
+    customer, new_customer = find_or_create_customer(
+        campaign.workspace_id, request.email, request.name, request.locale
+    )
+    found = None if new_customer else _existing(campaign, customer.id)
     if found is not None:
         return JoinResult(found, created=False)
-    new = _new_participation(campaign, customer, request, visitor)
-    stored = _inserted(campaign, new)
-    if stored is not new:
+    stored, created = _inserted(campaign, _new_participation(campaign, customer, request, visitor))
+    if not created:
         return JoinResult(stored, created=False)
     return _entered(campaign, customer, stored, request, visitor, compose)
 

@@ -132,7 +132,19 @@ def _insert(
     return entry
 
 
-def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> list[LedgerEntry]:
+def chain_of(actor: Participation) -> dict[int, Participation]:
+    """The actor and the people up their referral chain, by id (one query)."""
+    people = chain(actor.id, actor.path)
+    query = select(Participation).where(Participation.id.in_(people))
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def pay_for_event(
+    event: Event,
+    actor: Participation,
+    campaign: Campaign,
+    people_by_id: dict[int, Participation] | None = None,
+) -> list[LedgerEntry]:
     """Pay every rule of ``event.kind`` up the actor's chain, within the depth cap and the
     per-advocate caps, each payment at most once; then any milestones it completes.
 
@@ -142,16 +154,14 @@ def pay_for_event(event: Event, actor: Participation, campaign: Campaign) -> lis
     (``domain.sweepstakes``). When the actor confirms, milestones they reached while
     unconfirmed are paid too.
 
+    ``people_by_id``: the actor's :func:`chain_of`, when the caller has read it already.
     Runs inside the caller's transaction (no commit). Returns the new ledger lines.
     """
     rules = _rules(campaign)
     if not rules:
         return []
     people = chain(actor.id, actor.path)
-    by_id = {
-        p.id: p
-        for p in db.session.scalars(select(Participation).where(Participation.id.in_(people)))
-    }
+    by_id = people_by_id if people_by_id is not None else chain_of(actor)
     payouts = rules_domain.event_payouts(
         event.kind,
         people,

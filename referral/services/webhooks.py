@@ -16,7 +16,7 @@ from sqlalchemy import select
 from referral.domain import webhooks as domain
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
-from referral.models import AuditEntry, LedgerEntry, Marketer, Participation, Workspace
+from referral.models import AuditEntry, Customer, LedgerEntry, Marketer, Participation, Workspace
 from referral.models.base import utcnow
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 from referral.services import memo
@@ -178,16 +178,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def participant_confirmed(
-    workspace_id: int, participation: Participation, email: str | None
-) -> None:
+def participant_confirmed(workspace_id: int, participation: Participation) -> None:
     """Queue ``participant.confirmed`` (inside the confirming transaction)."""
-    campaign = participation.campaign_id
+    event = "participant.confirmed"
+    if not _subscribers(workspace_id, event):
+        return
+    customer = db.session.get(Customer, participation.customer_id)
     data = {
         "participant": {
             "id": str(participation.id),
-            "campaign_id": str(campaign),
-            "email": email,
+            "campaign_id": str(participation.campaign_id),
+            "email": customer.email_display if customer else None,
             "referral_code": participation.referral_code,
             "referrer_id": str(participation.referrer_id) if participation.referrer_id else None,
             "depth": participation.depth,
@@ -195,9 +196,7 @@ def participant_confirmed(
             "confirmed_at": _iso(participation.confirmed_at),
         }
     }
-    enqueue(
-        workspace_id, "participant.confirmed", f"participant.confirmed:{participation.id}", data
-    )
+    enqueue(workspace_id, event, f"{event}:{participation.id}", data)
 
 
 def reward_granted(workspace_id: int, entry: LedgerEntry) -> None:
