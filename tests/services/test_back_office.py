@@ -14,18 +14,10 @@ from sqlalchemy import func, select
 
 from referral.domain.errors import ValidationFailed
 from referral.extensions import db
-from referral.models import (
-    AuditEntry,
-    Campaign,
-    Click,
-    CouponCode,
-    LedgerEntry,
-    Participation,
-    Workspace,
-)
+from referral.models import AuditEntry, Campaign, LedgerEntry, Participation, Workspace
+from referral.models.messaging import CouponCode
+from referral.models.participation import Click
 from referral.services.coupons import add_coupons, coupon_counts
-from referral.services.events import report_event
-from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.participants import (
     customer_view,
     find_customers,
@@ -38,9 +30,9 @@ from referral.services.review_queue import recent_decisions, review_queue
 from referral.services.rules import add_rule
 from tests.concurrency import race
 from tests.factories import Factory
+from tests.scenarios import device_burst, join, referred_buyer, three_friends
 
 NOW = datetime.now(UTC)
-SAME_DEVICE = Visitor(ip="198.51.100.7", user_agent="FraudBot/1.0")
 
 
 def count(model: Any, *where: Any) -> int:
@@ -52,12 +44,6 @@ def fresh(model: Any, ident: int) -> Any:
     db.session.commit()
     db.session.expire_all()
     return db.session.get(model, ident)
-
-
-def join(campaign: Campaign, email: str, code: str | None = None, **kw: Any) -> Participation:
-    visitor = kw.pop("visitor", None)
-    request = JoinRequest(email=email, referral_code=code, **kw)
-    return join_campaign(campaign, request, visitor).participation
 
 
 def points(campaign: Campaign, event: str, level: int, amount: int) -> None:
@@ -121,12 +107,7 @@ def test_a_coupon_reward_uses_a_code_from_the_pool(campaign: Campaign) -> None:
 @pytest.fixture
 def spread(campaign: Campaign) -> dict[str, Participation]:
     """An advocate with two confirmed friends and one pending, paid 100 points per friend."""
-    points(campaign, "signup_confirmed", 1, 100)
-    anna = join(campaign, "anna@example.com", confirmed=True, name="Anna Berg")
-    ben = join(campaign, "ben@example.com", anna.referral_code, confirmed=True, channel="whatsapp")
-    cleo = join(campaign, "cleo@example.com", anna.referral_code, confirmed=True)
-    dan = join(campaign, "dan@example.com", anna.referral_code)
-    return {"anna": anna, "ben": ben, "cleo": cleo, "dan": dan}
+    return three_friends(campaign)
 
 
 def names(page: Any) -> list[str]:
@@ -210,21 +191,7 @@ def test_the_referral_counts_and_the_top_advocates(
 @pytest.fixture
 def story(campaign: Campaign) -> Participation:
     """A referred customer who consented, confirmed, bought, and was rewarded."""
-    points(campaign, "signup_confirmed", 0, 50)
-    points(campaign, "purchase", 0, 300)
-    advocate = join(campaign, "otto@example.com", confirmed=True)
-    person = join(
-        campaign,
-        "Eva.Muster@Example.com",
-        advocate.referral_code,
-        confirmed=True,
-        name="Eva Muster",
-        locale="de",
-        consent_text="I agree to the official rules and to e-mails about this campaign.",
-        consent_version="2024-03",
-    )
-    report_event(campaign, person, "purchase", amount=2500, currency="EUR", external_id="order-77")
-    return person
+    return referred_buyer(campaign)
 
 
 def test_the_customer_list_searches_by_address_and_name(
@@ -282,24 +249,8 @@ def test_the_customer_page_lists_ledger_entries_with_status_and_reason(
 
 @pytest.fixture
 def flagged(campaign: Campaign) -> dict[str, Participation]:
-    """An advocate whose fourth friend from one device is flagged (rewards held), and a
-    sign-up with a throwaway address."""
-    points(campaign, "signup_confirmed", 1, 100)
-    advocate = join(campaign, "ada@example.com", confirmed=True)
-    friends = [
-        join(
-            campaign,
-            f"friend{i}@example.com",
-            advocate.referral_code,
-            confirmed=True,
-            visitor=SAME_DEVICE,
-        )
-        for i in range(4)
-    ]
-    throwaway = join(campaign, "temp@mailinator.com", confirmed=True)
-    assert [f.status for f in friends] == ["confirmed"] * 3 + ["flagged"]
-    assert throwaway.status == "flagged"
-    return {"advocate": advocate, "device": friends[3], "throwaway": throwaway}
+    """An advocate with a flagged burst of friends from one device, and a throwaway address."""
+    return device_burst(campaign)
 
 
 def held(participation_id: int) -> list[str]:

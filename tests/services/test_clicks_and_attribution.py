@@ -25,9 +25,9 @@ def live(factory: Factory) -> Campaign:
 
 
 @pytest.fixture
-def advocate(live: Campaign) -> Participation:
-    request = JoinRequest(email="ada@example.com", name="Ada Lovelace", confirmed=True)
-    return join_campaign(live, request, Visitor()).participation
+def advocate(factory: Factory, live: Campaign) -> Participation:
+    """A confirmed participant whose link is shared."""
+    return factory.participation(live, status="confirmed", confirmed_at=utcnow())
 
 
 def clicks() -> list[Click]:
@@ -94,31 +94,26 @@ def test_a_code_of_a_draft_campaign_is_not_public(factory: Factory) -> None:
     assert target is not None and not target.public
 
 
-def test_a_touch_older_than_the_attribution_window_does_not_refer(
-    advocate: Participation, live: Campaign
+@pytest.mark.parametrize(("days_ago", "referred"), [(31, False), (29, True)])
+def test_a_touch_refers_only_inside_the_attribution_window_with_its_channel_and_utm(
+    advocate: Participation, live: Campaign, days_ago: int, referred: bool
 ) -> None:
-    request = JoinRequest(
-        email="friend@example.com",
-        referral_code=advocate.referral_code,
-        touched_at=utcnow() - timedelta(days=31),
-    )
-    friend = join_campaign(live, request).participation
-    assert (friend.referrer_id, friend.referral_status) == (None, "expired")
-
-
-def test_a_touch_inside_the_window_refers_with_its_channel_and_utm(
-    advocate: Participation, live: Campaign
-) -> None:
-    request = JoinRequest(
-        email="friend@example.com",
-        referral_code=advocate.referral_code,
-        touched_at=utcnow() - timedelta(days=29),
-        channel="whatsapp",
-        utm={"utm_source": "group"},
-    )
-    friend = join_campaign(live, request).participation
-    assert (friend.referrer_id, friend.referral_status) == (advocate.id, "referred")
-    assert (friend.channel, friend.utm) == ("whatsapp", {"utm_source": "group"})
+    friend = join_campaign(
+        live,
+        JoinRequest(
+            email="friend@example.com",
+            referral_code=advocate.referral_code,
+            touched_at=utcnow() - timedelta(days=days_ago),
+            channel="whatsapp",
+            utm={"utm_source": "group"},
+        ),
+    ).participation
+    if referred:
+        assert (friend.referrer_id, friend.referral_status) == (advocate.id, "referred")
+        assert (friend.channel, friend.utm) == ("whatsapp", {"utm_source": "group"})
+    else:
+        assert (friend.referrer_id, friend.referral_status) == (None, "expired")
+        assert friend.channel == "direct"
 
 
 def test_joining_again_through_ones_own_link_from_the_same_browser_is_a_self_referral(

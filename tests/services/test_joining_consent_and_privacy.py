@@ -27,12 +27,14 @@ from referral.services.privacy import erase_customer, export_customer
 from referral.services.rules import add_rule
 from tests.factories import Factory
 
-SHOP_AGENT = "ShopBackend/3.1 (+https://shop.example) " + "s" * 300
-TERMS = "I agree to hear from Brand about this offer."
-
 
 def count(model: type) -> int:
+    """Rows of ``model`` now."""
     return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+SHOP_AGENT = "ShopBackend/3.1 (+https://shop.example) " + "s" * 300
+TERMS = "I agree to hear from Brand about this offer."
 
 
 @pytest.fixture

@@ -17,18 +17,7 @@ from referral.services import journey_api
 from referral.services.journey_runner import run_due
 from referral.services.privacy import erase_customer
 from tests.factories import Factory
-
-VIP = {
-    "trigger": {"type": "tag_added", "tag": "vip"},
-    "steps": [
-        {"id": "hook", "type": "webhook", "label": "vip"},
-        {"id": "end", "type": "exit"},
-    ],
-}
-ORPHAN = {
-    "trigger": {"type": "tag_added", "tag": "vip"},
-    "steps": [{"id": "start", "type": "exit"}, {"id": "orphan", "type": "exit"}],
-}
+from tests.scenarios import ORPHAN, VIP
 
 
 def count(model: type) -> int:

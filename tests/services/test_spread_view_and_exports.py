@@ -17,28 +17,13 @@ from referral.services import spread
 from referral.services.exports import export_graph, participants_csv
 from referral.services.spread_view import find_node, spread_view
 from tests.factories import Factory
+from tests.scenarios import grow
 
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Ids restart in every test's fresh database (see tests/services/test_spread_service)."""
     spread._CACHE.clear()
-
-
-def grow(factory: Factory, campaign: Campaign, size: int) -> list[Participation]:
-    """A root with ``size - 1`` people below it, each referred by the one ``n // 3``
-    (a ternary tree), with real-looking addresses."""
-    workspace = db.session.get(Workspace, campaign.workspace_id)
-    rows: list[Participation] = []
-    for n in range(size):
-        customer = factory.customer(workspace, f"Person.{n}@Example.com")
-        parent = rows[(n - 1) // 3] if n else None
-        rows.append(
-            factory.participation(
-                campaign, parent, customer=customer, status="confirmed", channel="qr"
-            )
-        )
-    return rows
 
 
 @pytest.fixture

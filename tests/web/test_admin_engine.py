@@ -25,14 +25,12 @@ from referral.models import (
     RewardRule,
     Workspace,
 )
-from referral.services.events import report_event
-from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.conftest import Browser
 from tests.factories import Factory
+from tests.scenarios import device_burst, join, referred_buyer, three_friends
 
 NOW = datetime.now(UTC)
-SAME_DEVICE = Visitor(ip="198.51.100.7", user_agent="FraudBot/1.0")
 
 
 def text_of(response: Any) -> str:
@@ -57,12 +55,6 @@ def count(model: Any, *where: Any) -> int:
 def fresh(model: Any, ident: int) -> Any:
     latest()
     return db.session.get(model, ident)
-
-
-def join(campaign: Campaign, email: str, code: str | None = None, **kw: Any) -> Participation:
-    visitor = kw.pop("visitor", None)
-    request = JoinRequest(email=email, referral_code=code, **kw)
-    return join_campaign(campaign, request, visitor).participation
 
 
 @pytest.fixture
@@ -301,13 +293,7 @@ def test_a_bad_coupon_upload_answers_422_and_stores_nothing(
 @pytest.fixture
 def spread(editor: tuple[Workspace, Campaign]) -> dict[str, Participation]:
     """An advocate with two confirmed friends and one pending, paid 100 points per friend."""
-    _, campaign = editor
-    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
-    anna = join(campaign, "anna@example.com", confirmed=True, name="Anna Berg")
-    ben = join(campaign, "ben@example.com", anna.referral_code, confirmed=True, channel="whatsapp")
-    cleo = join(campaign, "cleo@example.com", anna.referral_code, confirmed=True)
-    dan = join(campaign, "dan@example.com", anna.referral_code)
-    return {"anna": anna, "ben": ben, "cleo": cleo, "dan": dan}
+    return three_friends(editor[1])
 
 
 def rows(page: str) -> list[str]:
@@ -463,23 +449,7 @@ def test_the_participants_page_costs_the_same_queries_for_three_or_thirty_rows(
 
 @pytest.fixture
 def story(editor: tuple[Workspace, Campaign]) -> Participation:
-    """A referred customer who consented, confirmed, bought, and was rewarded."""
-    _, campaign = editor
-    add_rule(campaign, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 50})
-    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 300})
-    advocate = join(campaign, "otto@example.com", confirmed=True)
-    person = join(
-        campaign,
-        "Eva.Muster@Example.com",
-        advocate.referral_code,
-        confirmed=True,
-        name="Eva Muster",
-        locale="de",
-        consent_text="I agree to the official rules and to e-mails about this campaign.",
-        consent_version="2024-03",
-    )
-    report_event(campaign, person, "purchase", amount=2500, currency="EUR", external_id="order-77")
-    return person
+    return referred_buyer(editor[1])
 
 
 def test_the_customer_page_shows_the_exact_consent_with_version_and_time(
@@ -517,25 +487,7 @@ def test_the_customer_timeline_tells_every_event_in_order_in_words(
 
 @pytest.fixture
 def flagged(editor: tuple[Workspace, Campaign]) -> dict[str, Participation]:
-    """An advocate whose fourth friend from one device is flagged (rewards held), and a
-    sign-up with a throwaway address."""
-    _, campaign = editor
-    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
-    advocate = join(campaign, "ada@example.com", confirmed=True)
-    friends = [
-        join(
-            campaign,
-            f"friend{i}@example.com",
-            advocate.referral_code,
-            confirmed=True,
-            visitor=SAME_DEVICE,
-        )
-        for i in range(4)
-    ]
-    throwaway = join(campaign, "temp@mailinator.com", confirmed=True)
-    assert [f.status for f in friends] == ["confirmed"] * 3 + ["flagged"]
-    assert throwaway.status == "flagged"
-    return {"advocate": advocate, "device": friends[3], "throwaway": throwaway}
+    return device_burst(editor[1])
 
 
 def held(participation_id: int) -> list[str]:

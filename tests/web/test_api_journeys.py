@@ -15,19 +15,8 @@ from referral.extensions import db
 from referral.models import Customer, Workspace
 from referral.models.journey import CustomerTag, Journey, JourneyEnrolment
 from tests.factories import Factory
+from tests.scenarios import VIP
 from tests.web.conftest import Api, assert_iso_with_offset, assert_problem, count
-
-VIP = {
-    "trigger": {"type": "tag_added", "tag": "vip"},
-    "steps": [
-        {"id": "hook", "type": "webhook", "label": "vip"},
-        {"id": "end", "type": "exit"},
-    ],
-}
-ORPHAN = {
-    "trigger": {"type": "tag_added", "tag": "vip"},
-    "steps": [{"id": "start", "type": "exit"}, {"id": "orphan", "type": "exit"}],
-}
 
 
 def new_journey(api: Api, **fields: Any) -> dict[str, Any]:

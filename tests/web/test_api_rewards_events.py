@@ -297,14 +297,9 @@ def test_spread_metrics_have_exactly_the_fields_of_the_contract(
     api: Api, spread_campaign: dict[str, Any]
 ) -> None:
     body = api.ok("GET", f"/campaigns/{spread_campaign['id']}/spread")
-    assert set(body) == SPREAD_FIELDS
-    assert (body["size"], body["confirmed"], body["roots"], body["max_depth"]) == (5, 3, 2, 2)
-    assert body["breadth_by_depth"] == [2, 2, 1]
-    assert body["referred_share"] == 0.6
-    assert body["k_factor"] == round(2 / 3, 6)
-    assert body["channels"] == {"api": 2, "direct": 2, "qr": 1}
-    top = body["top_advocates"]["by_direct"][0]
-    assert isinstance(top["id"], str) and top["direct"] == 2 and top["subtree"] == 4
+    assert set(body) == SPREAD_FIELDS  # the numbers: tests/services/test_rules_events_rewards.py
+    assert (body["size"], body["k_factor"]) == (5, round(2 / 3, 6))
+    assert isinstance(body["top_advocates"]["by_direct"][0]["id"], str)
     assert body == api.ok("GET", f"/campaigns/{spread_campaign['id']}/spread?format=json")
 
 

@@ -17,6 +17,7 @@ from referral.models.base import utcnow
 from referral.services import spread
 from tests.conftest import Browser
 from tests.factories import Factory
+from tests.scenarios import grow
 
 CAMPAIGN_ROUTES = (
     "/admin/campaigns/{c}/dashboard",
@@ -43,27 +44,6 @@ CHARTS = ("funnel", "growth", "generations", "channels", "sources")
 def empty_cache() -> None:
     """Ids restart in every test's fresh database (see tests/services/test_spread_service)."""
     spread._CACHE.clear()
-
-
-def grow(factory: Factory, campaign: Campaign, size: int) -> list[Participation]:
-    """A root with ``size - 1`` people below it, each referred by the one ``n // 3``
-    (a ternary tree), with real-looking addresses."""
-    workspace = db.session.get(Workspace, campaign.workspace_id)
-    rows: list[Participation] = []
-    for n in range(size):
-        customer = factory.customer(workspace, f"Person.{n}@Example.com")
-        parent = rows[(n - 1) // 3] if n else None
-        rows.append(
-            factory.participation(
-                campaign,
-                parent,
-                customer=customer,
-                status="confirmed",
-                channel="qr",
-                utm={"utm_source": "newsletter"} if not n else {},
-            )  # fmt: skip
-        )
-    return rows
 
 
 @pytest.fixture
