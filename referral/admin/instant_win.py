@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length
 from referral.admin import bp
 from referral.admin.context import of_kind, owned_campaign
 from referral.admin.forms import ActionForm
-from referral.admin.rules import attach_errors
+from referral.admin.submit import submit
 from referral.domain import instant_win as game
 from referral.domain.errors import N_, Conflict, ValidationFailed
 from referral.errors import localized_message
@@ -90,22 +90,14 @@ def instant_win(campaign_id: int) -> Any:
 def add_prize(campaign_id: int) -> Any:
     found = _game_campaign(campaign_id, change=True)
     form = PrizeForm()
-    if form.validate_on_submit():
-        try:
-            service.add_prize(
-                found,
-                {
-                    "name": form.name.data,
-                    "chance": form.chance.data,
-                    "inventory": form.inventory.data,
-                },
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Prize added."), "success")
-            return redirect(url_for("admin.instant_win", campaign_id=found.id))
-    return _page(found, prize_form=form, status=422)
+    prize = {"name": form.name.data, "chance": form.chance.data, "inventory": form.inventory.data}
+    return submit(
+        form,
+        lambda: service.add_prize(found, prize),
+        lambda status: _page(found, prize_form=form, status=status),
+        _("Prize added."),
+        url_for("admin.instant_win", campaign_id=found.id),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/game/rules", methods=["POST"])
@@ -113,17 +105,14 @@ def add_prize(campaign_id: int) -> Any:
 def game_rules(campaign_id: int) -> Any:
     found = _game_campaign(campaign_id, change=True)
     form = PlayRulesForm()
-    if form.validate_on_submit():
-        try:
-            service.update_play_rules(
-                found, {"per_day": form.per_day.data, "per_referral": form.per_referral.data}
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Play rules saved."), "success")
-            return redirect(url_for("admin.instant_win", campaign_id=found.id))
-    return _page(found, rules_form=form, status=422)
+    rules = {"per_day": form.per_day.data, "per_referral": form.per_referral.data}
+    return submit(
+        form,
+        lambda: service.update_play_rules(found, rules),
+        lambda status: _page(found, rules_form=form, status=status),
+        _("Play rules saved."),
+        url_for("admin.instant_win", campaign_id=found.id),
+    )
 
 
 @bp.route(

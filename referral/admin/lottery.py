@@ -13,10 +13,11 @@ from referral import emails
 from referral.admin import bp
 from referral.admin.context import of_kind, owned_campaign
 from referral.admin.lottery_forms import AmendRulesForm, DrawForm, LotteryRulesForm, ReplaceForm
+from referral.admin.submit import submit
 from referral.domain.errors import N_, DomainError, NotFound, ValidationFailed
 from referral.errors import localized_errors, localized_message
 from referral.forms import Form
-from referral.models import Campaign
+from referral.models import Campaign, DrawReplacement
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import campaigns as campaign_service
 from referral.services import draw_results, draws, lottery
@@ -80,17 +81,16 @@ def lottery_page(campaign_id: int) -> Any:
 def save_lottery_rules(campaign_id: int) -> Any:
     found = _lottery(campaign_id)
     form = LotteryRulesForm()
-    if not form.validate():
-        return _page(found, 422, rules_form=form)
-    try:
-        campaign_service.update_campaign(
+    return submit(
+        form,
+        lambda: campaign_service.update_campaign(
             found, {"rules": form.rules(lottery.official_rules(found))}
-        )
-    except ValidationFailed as error:
-        _attach(form, error)
-        return _page(found, 422, rules_form=form)
-    flash(_("The official rules are saved."), "success")
-    return redirect(url_for("admin.lottery_page", campaign_id=found.id))
+        ),
+        lambda status: _page(found, status, rules_form=form),
+        _("The official rules are saved."),
+        url_for("admin.lottery_page", campaign_id=found.id),
+        attach=_attach,
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/lottery/amend", methods=["POST"])
@@ -99,18 +99,17 @@ def amend_lottery_rules(campaign_id: int) -> Any:
     """Published rules never change in place: an amendment is a new, logged version."""
     found = _lottery(campaign_id)
     form = AmendRulesForm()
-    if not form.validate():
-        return _page(found, 422, amend_form=form)
-    try:
-        lottery.amend_rules(found, form.rules(lottery.official_rules(found)), form.reason.data)
-    except DomainError as error:
-        if isinstance(error, ValidationFailed):
-            _attach(form, error)
-        else:
-            form.form_errors.append(localized_message(error))
-        return _page(found, error.status, amend_form=form)
-    flash(_("A new version of the official rules is published."), "success")
-    return redirect(url_for("admin.lottery_page", campaign_id=found.id))
+    return submit(
+        form,
+        lambda: lottery.amend_rules(
+            found, form.rules(lottery.official_rules(found)), form.reason.data
+        ),
+        lambda status: _page(found, status, amend_form=form),
+        _("A new version of the official rules is published."),
+        url_for("admin.lottery_page", campaign_id=found.id),
+        attach=_attach,
+        refusals=(DomainError,),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/lottery/draw", methods=["POST"])
@@ -118,25 +117,29 @@ def amend_lottery_rules(campaign_id: int) -> Any:
 def run_lottery_draw(campaign_id: int) -> Any:
     found = _lottery(campaign_id)
     form = DrawForm()
-    if not form.validate():
-        return _page(found, 422, draw_form=form)
-    try:
-        draws.run_draw(
+    return submit(
+        form,
+        lambda: draws.run_draw(
             found,
             form.winners.data,
             form.alternates.data,
             form.beacon.data or "",
             compose=emails.draw_winner,
             marketer_id=current_user.id,
-        )
-    except ValidationFailed as error:
-        _attach(form, error)
-        return _page(found, 422, draw_form=form)
-    except DomainError as error:
-        form.form_errors.append(localized_message(error))
-        return _page(found, error.status, draw_form=form)
-    flash(_("The winners are drawn and told by e-mail."), "success")
-    return redirect(url_for("admin.lottery_page", campaign_id=found.id))
+        ),
+        lambda status: _page(found, status, draw_form=form),
+        _("The winners are drawn and told by e-mail."),
+        url_for("admin.lottery_page", campaign_id=found.id),
+        attach=_attach,
+        refusals=(DomainError,),
+    )
+
+
+def _replaced(row: DrawReplacement) -> None:
+    if row.replacement_entry_id:
+        flash(_("%(entry)s takes the place.", entry=row.replacement_entry_id), "success")
+    else:
+        flash(_("No alternate is left; the prize stays unawarded."), "error")
 
 
 @bp.route("/campaigns/<int:campaign_id>/lottery/replace", methods=["POST"])
@@ -147,27 +150,21 @@ def replace_lottery_winner(campaign_id: int) -> Any:
     form = ReplaceForm()
     if draw is None:
         raise NotFound(NO_DRAW)
-    if not form.validate():
-        return _page(found, 422, replace_form=form)
-    try:
-        row = draws.replace_winner(
+    return submit(
+        form,
+        lambda: draws.replace_winner(
             draw,
             form.entry_id.data.strip(),
             form.reason.data,
             compose=emails.draw_winner,
             marketer_id=current_user.id,
-        )
-    except DomainError as error:
-        if isinstance(error, ValidationFailed):
-            _attach(form, error)
-        else:
-            form.form_errors.append(localized_message(error))
-        return _page(found, error.status, replace_form=form)
-    if row.replacement_entry_id:
-        flash(_("%(entry)s takes the place.", entry=row.replacement_entry_id), "success")
-    else:
-        flash(_("No alternate is left; the prize stays unawarded."), "error")
-    return redirect(url_for("admin.lottery_page", campaign_id=found.id))
+        ),
+        lambda status: _page(found, status, replace_form=form),
+        _replaced,
+        url_for("admin.lottery_page", campaign_id=found.id),
+        attach=_attach,
+        refusals=(DomainError,),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/lottery/publish-winners", methods=["POST"])

@@ -15,7 +15,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from referral.admin import bp
-from referral.admin.rules import attach_errors
+from referral.admin.submit import attach_errors
 from referral.domain.errors import ValidationFailed
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import review as service

@@ -19,10 +19,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from referral.admin import bp
 from referral.admin.context import owned_campaign
 from referral.admin.forms import ActionForm
+from referral.admin.submit import attach_errors, submit
 from referral.domain.depth import HARD_CEILING
 from referral.domain.errors import NotFound, ValidationFailed
 from referral.domain.rewards import REFERRAL_EVENTS, REWARD_EVENTS
-from referral.errors import localized_errors, localized_message
 from referral.forms import Form, WholeNumberField
 from referral.models import Campaign, RewardRule
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
@@ -123,18 +123,6 @@ class CouponForm(Form):
     )
 
 
-def attach_errors(form: Form, error: ValidationFailed) -> None:
-    """Show a service's field errors, translated, on the form's fields (or on top)."""
-    for name, messages in localized_errors(error).items():
-        field = getattr(form, name, None)
-        if field is not None and field.type != "HiddenField":
-            field.errors = [*field.errors, *messages]
-        else:
-            form.form_errors.extend(messages)
-    if not error.errors:
-        form.form_errors.append(localized_message(error))
-
-
 @bp.app_template_filter("money_minor")
 def money(amount: int | None, currency: str | None) -> str:
     """An amount in minor units (cents) as money in the page's language."""
@@ -181,20 +169,15 @@ def rules(campaign_id: int) -> Any:
 def add_rule(campaign_id: int) -> Any:
     found = owned_campaign(campaign_id)
     form = RuleForm()
-    if form.validate_on_submit():
-        try:
-            service.add_rule(
-                found,
-                form.values(),
-                marketer_id=current_user.id,
-                ip_hash=hash_ip(request.remote_addr),
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Reward rule added."), "success")
-            return redirect(url_for("admin.rules", campaign_id=found.id))
-    return _page(found, form=form, status=422)
+    return submit(
+        form,
+        lambda: service.add_rule(
+            found, form.values(), marketer_id=current_user.id, ip_hash=hash_ip(request.remote_addr)
+        ),
+        lambda status: _page(found, form=form, status=status),
+        _("Reward rule added."),
+        url_for("admin.rules", campaign_id=found.id),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/rules/<int:rule_id>/deactivate", methods=["POST"])

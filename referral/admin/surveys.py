@@ -19,9 +19,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.admin import bp
 from referral.admin.forms import ActionForm
-from referral.admin.rules import attach_errors
+from referral.admin.submit import submit
 from referral.domain import surveys as rules
-from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
+from referral.domain.errors import N_, Conflict, NotFound
 from referral.errors import localized_message
 from referral.extensions import talisman
 from referral.forms import Form, WholeNumberField
@@ -128,20 +128,14 @@ def survey(campaign_id: int) -> Any:
 def survey_settings(campaign_id: int) -> Any:
     campaign = _owned(campaign_id)
     form = SurveySettingsForm()
-    if form.validate_on_submit():
-        data = {
-            "anonymous": form.anonymous.data,
-            "quota": form.quota.data,
-            "intro": form.intro.data,
-        }
-        try:
-            builder.update_settings(campaign, data)
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Survey settings saved."), "success")
-            return redirect(url_for("admin.survey", campaign_id=campaign.id))
-    return _builder(campaign, settings=form, status=422)
+    data = {"anonymous": form.anonymous.data, "quota": form.quota.data, "intro": form.intro.data}
+    return submit(
+        form,
+        lambda: builder.update_settings(campaign, data),
+        lambda status: _builder(campaign, settings=form, status=status),
+        _("Survey settings saved."),
+        url_for("admin.survey", campaign_id=campaign.id),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/survey/questions", methods=["POST"])
@@ -149,18 +143,14 @@ def survey_settings(campaign_id: int) -> Any:
 def add_survey_question(campaign_id: int) -> Any:
     campaign = _owned(campaign_id)
     form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            builder.add_question(campaign, form.values())
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except Conflict as error:
-            form.form_errors.append(localized_message(error))
-            return _builder(campaign, question=form, status=409)
-        else:
-            flash(_("Question added."), "success")
-            return redirect(url_for("admin.survey", campaign_id=campaign.id) + "#questions")
-    return _builder(campaign, question=form, status=422)
+    return submit(
+        form,
+        lambda: builder.add_question(campaign, form.values()),
+        lambda status: _builder(campaign, question=form, status=status),
+        _("Question added."),
+        url_for("admin.survey", campaign_id=campaign.id) + "#questions",
+        refusals=(Conflict,),
+    )
 
 
 def _change(campaign_id: int, question_id: int, change: Any, done: str) -> Any:

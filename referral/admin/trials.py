@@ -15,8 +15,8 @@ from wtforms.validators import InputRequired
 from referral.admin import bp
 from referral.admin.context import of_kind, owned_campaign
 from referral.admin.forms import ActionForm
-from referral.admin.rules import attach_errors
-from referral.domain.errors import N_, Conflict, ValidationFailed
+from referral.admin.submit import submit
+from referral.domain.errors import N_, Conflict
 from referral.errors import localized_message
 from referral.forms import Form, WholeNumberField
 from referral.models import Campaign
@@ -82,15 +82,13 @@ def trials(campaign_id: int) -> Any:
 def trial_settings(campaign_id: int) -> Any:
     found = _trial_campaign(campaign_id, change=True)
     form = TrialSettingsForm()
-    if form.validate_on_submit():
-        try:
-            service.update_trial_settings(found, form.days.data, form.reminder_days.data)
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("Trial settings saved. Running trials keep their dates."), "success")
-            return redirect(url_for("admin.trials", campaign_id=found.id))
-    return _page(found, form=form, status=422)
+    return submit(
+        form,
+        lambda: service.update_trial_settings(found, form.days.data, form.reminder_days.data),
+        lambda status: _page(found, form=form, status=status),
+        _("Trial settings saved. Running trials keep their dates."),
+        url_for("admin.trials", campaign_id=found.id),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/trials/<int:participation_id>/convert", methods=["POST"])
