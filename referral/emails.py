@@ -8,6 +8,9 @@ request to take a host from).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
@@ -26,75 +29,96 @@ def recipient_locale(participation: Participation, customer: Customer) -> str:
     )
 
 
+def _mail(
+    template: str,
+    campaign_id: int,
+    participation: Participation,
+    customer: Customer,
+    subject: Callable[[Campaign], str],
+    links: Callable[[Campaign, str], dict[str, Any]],
+) -> Mail:
+    """``email/<template>.html`` and its text twin ``email/<template>_text.html`` in the
+    recipient's language, about the campaign, greeting the customer by first name.
+
+    ``subject`` words the subject in that language; ``links`` gives the rest of the
+    templates' context from the campaign and the public base address.
+    """
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None
+    context = {
+        "campaign": campaign,
+        "name": (customer.name or "").split(" ")[0],
+        **links(campaign, current_app.config["PUBLIC_BASE_URL"]),
+    }
+    locale = recipient_locale(participation, customer)
+    with force_locale(locale):
+        title = subject(campaign)
+        text = render_template(f"email/{template}_text.html", **context)
+        html = render_template(
+            f"email/{template}.html", subject=title, lang=locale.replace("_", "-"), **context
+        )
+    return Mail(subject=title, text=text, html=html)
+
+
 def confirmation(participation: Participation, customer: Customer, token: str) -> Mail:
     """The double opt-in message: a single-use link to ``/confirm/<token>`` (text + HTML).
 
     It also carries the address of the person's own page, which stays valid after the
     confirmation link is used.
     """
-    campaign = db.session.get(Campaign, participation.campaign_id)
-    assert campaign is not None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    context = {
-        "campaign": campaign,
-        "name": (customer.name or "").split(" ")[0],
-        "confirm_url": f"{base}/confirm/{token}",
-        "advocate_url": f"{base}/me/{advocate_token(participation)}",
-        "referral_url": referral_url(participation),
-    }
-    locale = recipient_locale(participation, customer)
-    with force_locale(locale):
-        subject = gettext(
+    return _mail(
+        "confirmation",
+        participation.campaign_id,
+        participation,
+        customer,
+        lambda campaign: gettext(
             "Please confirm your e-mail address for %(campaign)s", campaign=campaign.name
-        )
-        text = render_template("email/confirmation_text.html", **context)
-        html = render_template(
-            "email/confirmation.html", subject=subject, lang=locale.replace("_", "-"), **context
-        )
-    return Mail(subject=subject, text=text, html=html)
+        ),
+        lambda _campaign, base: {
+            "confirm_url": f"{base}/confirm/{token}",
+            "advocate_url": f"{base}/me/{advocate_token(participation)}",
+            "referral_url": referral_url(participation),
+        },
+    )
 
 
 def draw_winner(draw: Draw, participation: Participation, customer: Customer) -> Mail:
     """A winner's notice. Called only by ``services.draws`` with a stored draw record, so no
     "you have won" exists without a draw behind it; it links to the record's verify page."""
-    campaign = db.session.get(Campaign, draw.campaign_id)
-    assert campaign is not None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    rules = (campaign.settings or {}).get("rules") or {}
-    context = {
-        "campaign": campaign,
-        "name": (customer.name or "").split(" ")[0],
-        "verify_url": f"{base}/draws/{draw.id}/verify",
-        "advocate_url": f"{base}/me/{advocate_token(participation)}",
-        "claim_days": rules.get("claim_days"),
-        "sponsor": rules.get("sponsor", ""),
-    }
-    locale = recipient_locale(participation, customer)
-    with force_locale(locale):
-        subject = gettext("You were drawn as a winner of %(campaign)s", campaign=campaign.name)
-        text = render_template("email/draw_winner_text.html", **context)
-        html = render_template(
-            "email/draw_winner.html", subject=subject, lang=locale.replace("_", "-"), **context
-        )
-    return Mail(subject=subject, text=text, html=html)
+
+    def links(campaign: Campaign, base: str) -> dict[str, Any]:
+        rules = (campaign.settings or {}).get("rules") or {}
+        return {
+            "verify_url": f"{base}/draws/{draw.id}/verify",
+            "advocate_url": f"{base}/me/{advocate_token(participation)}",
+            "claim_days": rules.get("claim_days"),
+            "sponsor": rules.get("sponsor", ""),
+        }
+
+    return _mail(
+        "draw_winner",
+        draw.campaign_id,
+        participation,
+        customer,
+        lambda campaign: gettext(
+            "You were drawn as a winner of %(campaign)s", campaign=campaign.name
+        ),
+        links,
+    )
 
 
 def trial_ending(trial: Trial, participation: Participation, customer: Customer) -> Mail:
     """The reminder a few days before a free trial ends (sent once; see services.trials)."""
-    campaign = db.session.get(Campaign, trial.campaign_id)
-    assert campaign is not None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    context = {
-        "campaign": campaign,
-        "name": (customer.name or "").split(" ")[0],
-        "ends_at": trial.ends_at,
-        "trial_url": f"{base}/trial/{advocate_token(participation)}",
-    }
-    locale = recipient_locale(participation, customer)
-    with force_locale(locale):
-        subject = gettext("Your free trial of %(campaign)s ends soon", campaign=campaign.name)
-        text = render_template("email/trial_ending_text.html", **context)
-        html = render_template(
-            "email/trial_ending.html", subject=subject, lang=locale.replace("_", "-"), **context
-        )
-    return Mail(subject=subject, text=text, html=html)
+    return _mail(
+        "trial_ending",
+        trial.campaign_id,
+        participation,
+        customer,
+        lambda campaign: gettext(
+            "Your free trial of %(campaign)s ends soon", campaign=campaign.name
+        ),
+        lambda _campaign, base: {
+            "ends_at": trial.ends_at,
+            "trial_url": f"{base}/trial/{advocate_token(participation)}",
+        },
+    )
