@@ -84,24 +84,12 @@ def test_lang_in_the_query_switches_the_language_and_is_remembered(client: Any) 
     assert _heading(again) == "Anmelden"
 
 
-def test_the_lang_cookie_wins_over_the_browsers_languages(client: Any) -> None:
-    client.set_cookie("lang", "nl")
-    html = _page(client, "/login", **{"Accept-Language": "de"})
-    assert _html_lang(html) == "nl"
-    assert _heading(html) == "Inloggen"
-
-
+# Every tag and the order of ?lang=, the cookie and Accept-Language:
+# tests/unit/test_locale_negotiation.py. Here: the page comes in the chosen language.
 @pytest.mark.parametrize(
     ("accept", "html_lang", "heading"),
     [
         ("zh-TW", "zh-Hant", "登入"),
-        ("zh-HK", "zh-Hant", "登入"),
-        ("zh-Hant-TW", "zh-Hant", "登入"),
-        ("zh-CN", "zh-Hans", "登录"),
-        ("zh", "zh-Hans", "登录"),
-        ("zh-SG", "zh-Hans", "登录"),
-        ("de-AT", "de", "Anmelden"),
-        ("nl-BE", "nl", "Inloggen"),
         ("fr", "en", "Sign in"),
         ("fr-FR, de;q=0.5", "de", "Anmelden"),
     ],
@@ -134,9 +122,8 @@ def test_the_language_switch_sets_the_cookie_and_goes_back_to_the_page(client: A
     assert _html_lang(_page(client)) == "zh-Hant"
 
 
-@pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
-)
+# Every target off this site: tests/unit/test_locale_negotiation.py.
+@pytest.mark.parametrize("target", ["//evil.example/"])
 def test_the_language_switch_never_redirects_off_site(client: Any, target: str) -> None:
     response = client.get("/lang/de", query_string={"next": target})
     assert response.status_code == 302
