@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.extensions import db
-from referral.models import Campaign, RewardRule
+from referral.models import Campaign, RewardRule, Workspace
 from referral.services.campaigns import (
     CampaignClosed,
     campaign_overview,
@@ -52,6 +52,27 @@ def test_a_slug_made_from_a_taken_name_gets_a_suffix(factory: Factory) -> None:
     second = create_campaign(factory.workspace(), {"name": "Spring", "kind": "referral"})
     assert first.slug == "spring"
     assert second.slug.startswith("spring-") and second.slug != first.slug
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("Café Crème Week!", "cafe-creme-week"), ("  Spring   Bikes 2026 ", "spring-bikes-2026")],
+)
+def test_a_campaign_without_a_slug_gets_one_made_from_its_name(
+    factory: Factory, name: str, slug: str
+) -> None:
+    campaign = create_campaign(factory.workspace(), {"name": name, "kind": "referral", "slug": ""})
+    assert campaign.slug == slug
+
+
+def test_a_depth_above_the_ceiling_names_the_setting(factory: Factory) -> None:
+    """Does a marketer asking for 3 levels learn why not? The reason names the server's limit."""
+    with pytest.raises(ValidationFailed) as raised:
+        create_campaign(factory.workspace(), {"name": "x", "kind": "referral", "reward_depth": 3})
+    [reason] = raised.value.errors["reward_depth"]
+    assert "above this server's ceiling of 2 levels" in reason
+    assert "REFERRAL_MAX_REWARD_DEPTH" in reason
+    assert campaigns_stored() == 0
 
 
 def test_a_name_without_latin_letters_still_gets_a_slug(factory: Factory) -> None:
@@ -176,9 +197,23 @@ def test_the_depth_cannot_drop_below_a_rule_that_pays_deeper(factory: Factory) -
     with pytest.raises(ValidationFailed) as raised:
         update_campaign(campaign, {"reward_depth": 1, "name": "Half done?"})
     assert list(raised.value.errors) == ["reward_depth"]
+    assert "Some reward rules pay deeper than this" in raised.value.errors["reward_depth"][0]
     db.session.expire_all()
     assert campaign.reward_depth == 2
     assert campaign.name != "Half done?"
+
+
+def test_the_depth_may_drop_to_the_deepest_rule(factory: Factory) -> None:
+    campaign = factory.campaign(reward_depth=2)
+    db.session.add(
+        RewardRule(
+            campaign_id=campaign.id, event="signup_confirmed", level=1, reward="points", amount=5
+        )
+    )
+    db.session.commit()
+    update_campaign(campaign, {"reward_depth": 1})
+    db.session.expire_all()
+    assert campaign.reward_depth == 1
 
 
 def test_official_rules_are_frozen_once_published(factory: Factory) -> None:
@@ -255,6 +290,12 @@ def test_the_list_is_the_workspaces_newest_first_with_counts(factory: Factory) -
     factory.participation(older)
     rows = list_campaigns(workspace.id)
     assert [(c.id, n, k) for c, n, k in rows] == [(newer.id, 0, 0), (older.id, 2, 1)]
+
+
+def test_the_overview_of_an_empty_campaign_is_all_zeroes(factory: Factory) -> None:
+    campaign = factory.campaign()
+    factory.participation(factory.campaign(db.session.get(Workspace, campaign.workspace_id)))
+    assert set(campaign_overview(campaign).values()) == {0}
 
 
 def test_the_overview_counts_by_status_and_referral(factory: Factory) -> None:
