@@ -7,7 +7,8 @@ referrer). Referrers are picked from earlier participants, so rewards really pay
 
     .venv/bin/python bench/signup.py [--n 1000] [--pg postgresql+psycopg://root@127.0.0.1:5432/test]
 
-Prints sign-ups per second per database and the ratio PostgreSQL / SQLite.
+Prints sign-ups per second and SQL statements per sign-up (BEGIN, SAVEPOINT and COMMIT
+included) per database, and the ratio PostgreSQL / SQLite.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 import shop
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from referral import create_app
 from referral.config import test_config
@@ -54,6 +55,13 @@ def run(url: str, n: int) -> dict[str, float]:
         campaign_id = campaign.id
         rng = random.Random(7)
         codes: list[str] = []
+        statements = [0]
+
+        def count(*_args: object) -> None:
+            statements[0] += 1
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "commit", count)
         started = time.perf_counter()
         for i in range(n):
             code = rng.choice(codes) if codes and rng.random() < 0.85 else None
@@ -79,11 +87,19 @@ def run(url: str, n: int) -> dict[str, float]:
                 db.session.expunge_all()
                 campaign = db.session.get(Campaign, campaign_id)
         elapsed = time.perf_counter() - started
+        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(db.engine, "commit", count)
         paid = db.session.scalar(select(func.count()).select_from(LedgerEntry))
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
-    return {"signups": n, "seconds": elapsed, "per_second": n / elapsed, "ledger_lines": paid}
+    return {
+        "signups": n,
+        "seconds": elapsed,
+        "per_second": n / elapsed,
+        "ledger_lines": paid,
+        "statements": statements[0] / n,
+    }
 
 
 def main() -> None:
@@ -107,7 +123,8 @@ def main() -> None:
     for label, r in results.items():
         print(
             f"{label:10s} {r['signups']} joins+confirmations in {r['seconds']:.2f} s "
-            f"= {r['per_second']:.1f}/s  ({r['ledger_lines']} ledger lines)"
+            f"= {r['per_second']:.1f}/s, {r['statements']:.1f} statements each "
+            f"({r['ledger_lines']} ledger lines)"
         )
     ratio = results["postgresql"]["per_second"] / results["sqlite"]["per_second"]
     print(f"ratio postgresql/sqlite: {ratio:.2f}")

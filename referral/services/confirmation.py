@@ -13,14 +13,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
 from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, Participation
 from referral.models.base import utcnow
 from referral.services import lottery, outbox, trials, webhooks
-from referral.services.events import record_event
+from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
 from referral.services.tx import atomic
 
@@ -74,15 +73,13 @@ def record_confirmed(campaign: Campaign, participation: Participation) -> list[L
 
     A trial starts at confirmation. Confirmed concurrently, the other request pays.
     """
-    try:
-        with db.session.begin_nested():
-            event = record_event(
-                campaign.workspace_id,
-                participation,
-                "signup_confirmed",
-                external_id=f"confirm:{participation.id}",
-            )
-    except IntegrityError:
+    event = record_event_once(
+        campaign.workspace_id,
+        participation,
+        "signup_confirmed",
+        external_id=f"confirm:{participation.id}",
+    )
+    if event is None:
         return []
     people = chain_of(participation)
     if participation.referrer_id is not None:

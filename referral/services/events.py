@@ -15,6 +15,7 @@ from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
 from referral.services import journey_enrolment, rewards
+from referral.services.rows import insert_row_once
 from referral.services.tx import atomic
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
@@ -46,25 +47,58 @@ def record_event(
     ``occurred_at`` defaults to now. The unique (campaign, kind, ``external_id``) keeps a
     repeat out: a caller that may meet one adds the event inside a savepoint.
     """
-    if isinstance(whom, Participation):
-        customer_id, campaign_id, participation_id = whom.customer_id, whom.campaign_id, whom.id
-    else:
-        customer_id, campaign_id, participation_id = whom.id, None, None
     event = Event(
-        workspace_id=workspace_id,
-        customer_id=customer_id,
-        campaign_id=campaign_id,
-        participation_id=participation_id,
-        kind=kind,
-        amount=amount,
-        currency=currency,
-        external_id=external_id,
-        data=data or {},
-        occurred_at=occurred_at or utcnow(),
+        **_columns(workspace_id, whom, kind, amount, currency, external_id, data, occurred_at)
     )
     db.session.add(event)
     journey_enrolment.enrol_for_event(event)
     return event
+
+
+def record_event_once(
+    workspace_id: int,
+    participation: Participation,
+    kind: str,
+    *,
+    external_id: str,
+    data: dict[str, Any] | None = None,
+) -> Event | None:
+    """As :func:`record_event`, for an event that its (campaign, kind, ``external_id``)
+    makes unique; None when it is recorded already, also by a concurrent transaction
+    (``INSERT … ON CONFLICT DO NOTHING``: no savepoint needed)."""
+    values = _columns(workspace_id, participation, kind, None, None, external_id, data, None)
+    event = insert_row_once(Event, values, ("campaign_id", "kind", "external_id"))
+    if event is not None:
+        journey_enrolment.enrol_for_event(event)
+    return event
+
+
+def _columns(
+    workspace_id: int,
+    whom: Participation | Customer,
+    kind: str,
+    amount: int | None,
+    currency: str | None,
+    external_id: str | None,
+    data: dict[str, Any] | None,
+    occurred_at: datetime | None,
+) -> dict[str, Any]:
+    if isinstance(whom, Participation):
+        customer_id, campaign_id, participation_id = whom.customer_id, whom.campaign_id, whom.id
+    else:
+        customer_id, campaign_id, participation_id = whom.id, None, None
+    return {
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "campaign_id": campaign_id,
+        "participation_id": participation_id,
+        "kind": kind,
+        "amount": amount,
+        "currency": currency,
+        "external_id": external_id,
+        "data": data or {},
+        "occurred_at": occurred_at or utcnow(),
+    }
 
 
 @dataclass

@@ -277,17 +277,13 @@ def _milestone_reached(
 ) -> None:
     """On the advocate's timeline once per milestone rule (a journey trigger); a concurrent
     request that recorded it first keeps its row."""
-    try:
-        with db.session.begin_nested():
-            events.record_event(
-                campaign.workspace_id,
-                advocate,
-                "milestone_reached",
-                external_id=f"milestone:{rule.id}:{advocate.id}",
-                data={"milestone": rule.milestone, "rule_id": rule.id},
-            )
-    except IntegrityError:
-        pass
+    events.record_event_once(
+        campaign.workspace_id,
+        advocate,
+        "milestone_reached",
+        external_id=f"milestone:{rule.id}:{advocate.id}",
+        data={"milestone": rule.milestone, "rule_id": rule.id},
+    )
 
 
 def _nth_confirmed_referral(advocate: Participation, n: int) -> Event | None:
