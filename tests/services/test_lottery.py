@@ -18,6 +18,7 @@ from referral.models import (
     LotteryRulesVersion,
     RewardRule,
 )
+from referral.models.base import utcnow
 from referral.services import draws, lottery
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.joining import JoinRequest, Visitor, join_campaign
@@ -184,6 +185,25 @@ def test_eligibility_names_each_reason(factory: Factory, birth, region, fields) 
     with pytest.raises(ValidationFailed) as caught:
         lottery.check_eligibility(campaign, birth, region)
     assert set(caught.value.errors) == fields
+
+
+@pytest.mark.parametrize(
+    ("birth", "region", "reason"),
+    [
+        (date(utcnow().year - 15, 1, 1), "NL", "You must be at least 18 to enter."),
+        (None, "NL", "Give your date of birth."),
+        (date(1990, 1, 1), None, "This draw is open only to residents of NL."),
+        (date(1850, 1, 1), "NL", "Give a real date of birth."),
+    ],
+    ids=["too young", "no birth date", "another region", "not a real date"],
+)
+def test_an_ineligible_entry_is_refused_with_its_reason(
+    factory: Factory, birth: date | None, region: str | None, reason: str
+) -> None:
+    campaign = make_lottery(factory)
+    with pytest.raises(ValidationFailed) as caught:
+        lottery.check_eligibility(campaign, birth, region)
+    assert [str(m) for found in caught.value.errors.values() for m in found] == [reason]
 
 
 def test_an_adult_in_an_eligible_region_may_enter(factory: Factory) -> None:
