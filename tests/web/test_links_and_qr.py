@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +16,8 @@ from sqlalchemy import event, func, select, text
 
 from referral.extensions import db
 from referral.models import Campaign, Click, Customer, Participation
-from referral.models.base import utcnow
-from referral.public.cookies import ATTRIBUTION_COOKIE, Touch, Touches
+from referral.public.cookies import ATTRIBUTION_COOKIE
 from referral.security import hash_ip, keyed_hash
-from referral.services.clicks import UTM_KEYS
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
 from tests.web.conftest import IP, join_through_form
@@ -107,6 +104,10 @@ def test_a_sign_up_after_a_click_carries_the_channel_and_utm_of_the_click(
     assert friend.utm == {"utm_source": "group"}
 
 
+# A touch whose window has passed, a tampered cookie, the cookie's size:
+# tests/unit/test_attribution_cookie.py.
+
+
 def test_first_touch_wins_across_two_different_codes(
     client: FlaskClient, advocate: Participation, live: Campaign
 ) -> None:
@@ -120,27 +121,6 @@ def test_first_touch_wins_across_two_different_codes(
     friend = joined("friend@example.com")
     assert friend.referrer_id == advocate.id
     assert friend.channel == "link"
-
-
-def test_a_new_link_replaces_a_touch_whose_window_has_passed(
-    client: FlaskClient, advocate: Participation, live: Campaign
-) -> None:
-    other = join_campaign(live, JoinRequest(email="bob@example.com", confirmed=True)).participation
-    old = Touches({str(live.id): Touch(other.referral_code, utcnow() - timedelta(days=31))})
-    client.set_cookie(ATTRIBUTION_COOKIE, old.dumps())
-    client.get(f"/r/{advocate.referral_code}")
-    join_through_form(client, live, "friend@example.com")
-    assert joined("friend@example.com").referrer_id == advocate.id
-
-
-def test_a_tampered_attribution_cookie_is_ignored(
-    client: FlaskClient, advocate: Participation, live: Campaign
-) -> None:
-    forged = Touches({str(live.id): Touch(advocate.referral_code, utcnow())}).dumps()
-    client.set_cookie(ATTRIBUTION_COOKIE, forged[:-3] + "AAA")
-    join_through_form(client, live, "friend@example.com")
-    friend = joined("friend@example.com")
-    assert (friend.referrer_id, friend.referral_status) == (None, "none")
 
 
 def test_ref_in_the_landing_address_counts_as_a_touch(
@@ -352,17 +332,3 @@ def test_the_database_holds_no_clicks_for_pages_that_are_only_read(
     client.get(f"/q/{advocate.referral_code}/card")
     assert db.session.scalar(select(func.count()).select_from(Click)) == 0
     assert db.session.execute(text("SELECT 1")).scalar() == 1
-
-
-def test_the_attribution_cookie_stays_small_and_keeps_the_newest_touches(app: Flask) -> None:
-    touches = Touches({})
-    long_utm = {key: "v" * 200 for key in UTM_KEYS}
-    for n in range(20):
-        touch = Touch("abcdEFGH", utcnow() + timedelta(seconds=n), "link", long_utm)
-        assert touches.add(n, touch, window_days=30)
-    value = touches.dumps()
-    assert len(value) <= 3500
-    with app.test_request_context(headers={"Cookie": f"{ATTRIBUTION_COOKIE}={value}"}):
-        kept = Touches.from_request()
-    assert kept.get(19) is not None and kept.get(19).utm == long_utm
-    assert kept.get(0) is None
