@@ -127,18 +127,19 @@ def test_the_dashboard_shows_the_funnel_virality_and_top_advocates(
     assert "<script" not in html.split("</footer>")[0].split("<main")[1]
 
 
-@pytest.mark.parametrize("chart", CHARTS)
 def test_each_chart_is_an_svg_image_that_runs_nothing(
-    browser: Browser, viewer: tuple[Campaign, list[Participation]], chart: str
+    browser: Browser, viewer: tuple[Campaign, list[Participation]]
 ) -> None:
+    """What each chart draws: tests/services/test_spread_service.py."""
     campaign, _rows = viewer
-    response = browser.client.get(f"/admin/campaigns/{campaign.id}/dashboard/{chart}.svg")
-    assert response.status_code == 200
-    assert response.mimetype == "image/svg+xml"
-    body = response.get_data(as_text=True)
-    assert body.startswith("<svg") and "<script" not in body.lower()
-    policy = response.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in policy and "script-src" not in policy
+    for chart in CHARTS:
+        response = browser.client.get(f"/admin/campaigns/{campaign.id}/dashboard/{chart}.svg")
+        assert response.status_code == 200, chart
+        assert response.mimetype == "image/svg+xml"
+        body = response.get_data(as_text=True)
+        assert body.startswith("<svg") and "<script" not in body.lower()
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy
 
 
 def test_an_unknown_chart_is_not_found(
@@ -233,62 +234,49 @@ def test_search_answers_the_node_and_its_ancestors_or_404(
 # --- exports ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("kind", "filename", "mimetype"),
-    [
-        ("graphml", "spring-friends-spread.graphml", "application/graphml+xml"),
-        ("gexf", "spring-friends-spread.gexf", "application/gexf+xml"),
-        ("json", "spring-friends-spread.json", "application/json"),
-        ("csv", "spring-friends-spread.csv", "text/csv"),
-        ("participants", "spring-friends-participants.csv", "text/csv"),
-        ("ledger", "spring-friends-ledger.csv", "text/csv"),
-    ],
-)
-def test_every_export_downloads_with_its_file_name_and_is_logged(
-    browser: Browser, viewer: tuple[Campaign, list[Participation]], kind: str, filename: str,
-    mimetype: str,
-) -> None:  # fmt: skip
-    campaign, _rows = viewer
-    response = browser.client.get(f"/admin/campaigns/{campaign.id}/export/{kind}")
-    assert response.status_code == 200
-    assert response.mimetype == mimetype
-    assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
-    audit = db.session.query(AuditEntry).filter(AuditEntry.action != "auth.login").one()
-    assert audit.subject == f"campaign:{campaign.id}" and audit.action.startswith("export.")
+EXPORTS = {
+    "graphml": ("spring-friends-spread.graphml", "application/graphml+xml"),
+    "gexf": ("spring-friends-spread.gexf", "application/gexf+xml"),
+    "json": ("spring-friends-spread.json", "application/json"),
+    "csv": ("spring-friends-spread.csv", "text/csv"),
+    "participants": ("spring-friends-participants.csv", "text/csv"),
+    "ledger": ("spring-friends-ledger.csv", "text/csv"),
+}
 
 
-def test_an_unknown_export_is_not_found(
+def test_every_export_downloads_with_its_file_name_and_is_logged_and_no_other_exists(
     browser: Browser, viewer: tuple[Campaign, list[Participation]]
 ) -> None:
+    """What each export holds: tests/services/test_spread_view_and_exports.py."""
     campaign, _rows = viewer
+    for n, (kind, (filename, mimetype)) in enumerate(EXPORTS.items(), start=1):
+        response = browser.client.get(f"/admin/campaigns/{campaign.id}/export/{kind}")
+        assert response.status_code == 200, kind
+        assert response.mimetype == mimetype
+        assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+        db.session.expire_all()
+        audits = db.session.query(AuditEntry).filter(AuditEntry.action != "auth.login").all()
+        assert len(audits) == n
+        assert audits[-1].subject == f"campaign:{campaign.id}"
+        assert audits[-1].action.startswith("export.")
     assert browser.client.get(f"/admin/campaigns/{campaign.id}/export/xlsx").status_code == 404
 
 
 # --- the vendored browser libraries --------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["sigma.min.js", "graphology.umd.min.js", "graphology-library.min.js"]
-)
-def test_the_whitelisted_libraries_are_served_with_a_long_cache(
-    browser: Browser, login_as: Any, name: str
+def test_only_the_whitelisted_libraries_are_served_with_a_long_cache(
+    browser: Browser, login_as: Any
 ) -> None:
     login_as("viewer")
-    response = browser.client.get(f"/admin/vendor/{name}")
-    assert response.status_code == 200
-    assert response.mimetype == "text/javascript"
-    assert response.cache_control.max_age == 365 * 24 * 3600
-    assert len(response.data) > 10_000
-
-
-@pytest.mark.parametrize(
-    "name", ["package.json", "..%2Fpackage.json", "sigma.js", "swagger-ui.css"]
-)
-def test_nothing_outside_the_whitelist_is_served(
-    browser: Browser, login_as: Any, name: str
-) -> None:
-    login_as("viewer")
-    assert browser.client.get(f"/admin/vendor/{name}").status_code == 404
+    for name in ("sigma.min.js", "graphology.umd.min.js", "graphology-library.min.js"):
+        response = browser.client.get(f"/admin/vendor/{name}")
+        assert response.status_code == 200, name
+        assert response.mimetype == "text/javascript"
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        assert len(response.data) > 10_000
+    for name in ("package.json", "..%2Fpackage.json", "sigma.js", "swagger-ui.css"):
+        assert browser.client.get(f"/admin/vendor/{name}").status_code == 404, name
 
 
 def test_missing_node_modules_answer_404_with_how_to_install_them(
