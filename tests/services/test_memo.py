@@ -87,9 +87,7 @@ def test_a_released_savepoint_keeps_and_a_rolled_back_one_forgets(
     assert _urls(workspace) == []
 
 
-def test_another_transactions_change_is_seen_by_the_next_transaction(
-    app, factory: Factory
-) -> None:
+def test_another_transactions_change_is_seen_by_the_next_transaction(app, factory: Factory) -> None:
     workspace = factory.workspace()
     db.session.commit()
     assert _urls(workspace) == []
