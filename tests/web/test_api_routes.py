@@ -262,9 +262,9 @@ def test_the_docs_page_loads_swagger_ui_from_this_server_only(client: FlaskClien
         asset.close()
 
 
-@pytest.mark.parametrize("name", ["package.json", "index.html", "..%2Fpackage.json", "x.js"])
-def test_only_the_listed_swagger_files_are_served(client: FlaskClient, name: str) -> None:
-    assert client.get(f"{API}/docs/vendor/{name}").status_code == 404
+def test_only_the_listed_swagger_files_are_served(client: FlaskClient) -> None:
+    for name in ("package.json", "index.html", "..%2Fpackage.json", "x.js"):
+        assert client.get(f"{API}/docs/vendor/{name}").status_code == 404, name
 
 
 def test_a_missing_swagger_install_says_how_to_install_it(

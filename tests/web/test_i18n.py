@@ -134,12 +134,15 @@ def test_the_language_switch_refuses_an_unknown_language(client: Any) -> None:
     assert client.get("/lang/xx?next=/").status_code == 404
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_the_login_page_is_translated_in_every_locale(client: Any, locale: str) -> None:
-    html = _page(client, f"/login?lang={locale}")
-    assert _html_lang(html) == locale.replace("_", "-")
-    assert _heading(html) == SIGN_IN[locale]
-    assert f"<title>{SIGN_IN[locale]} · referral</title>" in html
+def test_the_login_page_is_translated_in_every_locale(
+    client: Any, subtests: pytest.Subtests
+) -> None:
+    for locale in LOCALES:
+        with subtests.test(locale=locale):
+            html = _page(client, f"/login?lang={locale}")
+            assert _html_lang(html) == locale.replace("_", "-")
+            assert _heading(html) == SIGN_IN[locale]
+            assert f"<title>{SIGN_IN[locale]} · referral</title>" in html
 
 
 # --- translated errors ---------------------------------------------------------------------

@@ -205,24 +205,24 @@ OPEN_REDIRECTS = [
 ]
 
 
-@pytest.mark.parametrize("path", OPEN_REDIRECTS)
 def test_a_referral_link_never_redirects_off_site(
-    client: FlaskClient, advocate: Participation, path: str
+    client: FlaskClient, advocate: Participation, subtests: pytest.Subtests
 ) -> None:
     """Does any crafted /r/ address send the visitor somewhere other than /c/<slug>?"""
-    url = path.format(code=advocate.referral_code)
-    response = client.get(url)
-    for _ in range(5):
-        if response.status_code not in (301, 302, 303, 307, 308):
-            break
-        location = response.headers["Location"]
-        parts = urlsplit(location)
-        assert parts.netloc in ("", "localhost"), location
-        assert not location.startswith("//") and "\\" not in location
-        response = client.get(location)
-    assert response.status_code in (200, 404)
-    if response.status_code == 200:
-        assert response.request.path == "/c/summer"
+    for path in OPEN_REDIRECTS:
+        with subtests.test(path=path):
+            response = client.get(path.format(code=advocate.referral_code))
+            for _ in range(5):
+                if response.status_code not in (301, 302, 303, 307, 308):
+                    break
+                location = response.headers["Location"]
+                parts = urlsplit(location)
+                assert parts.netloc in ("", "localhost"), location
+                assert not location.startswith("//") and "\\" not in location
+                response = client.get(location)
+            assert response.status_code in (200, 404)
+            if response.status_code == 200:
+                assert response.request.path == "/c/summer"
 
 
 # --- the hot path ----------------------------------------------------------------------------

@@ -194,25 +194,26 @@ def test_saving_the_preferences_records_each_change(client: FlaskClient, factory
     assert "Your choices are saved." in page
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"birthday": "y", "birthday_month": "2", "birthday_day": "30"},
-        {"birthday": "y", "birthday_month": "", "birthday_day": ""},
-        {"birthday": "y", "birthday_month": "13", "birthday_day": "1"},
-    ],
-)
+BAD_BIRTHDAYS = [
+    {"birthday": "y", "birthday_month": "2", "birthday_day": "30"},
+    {"birthday": "y", "birthday_month": "", "birthday_day": ""},
+    {"birthday": "y", "birthday_month": "13", "birthday_day": "1"},
+]
+
+
 def test_a_birthday_without_a_real_day_re_renders_the_form_with_422(
-    client: FlaskClient, factory: Factory, data: dict[str, str]
+    client: FlaskClient, factory: Factory, subtests: pytest.Subtests
 ) -> None:
     customer = _subscribed(factory)
-    answer = client.post(
-        _preferences_path(customer),
-        data={"csrf_token": _form(client, customer), "marketing": "y", **data},
-    )
-    assert answer.status_code == 422
-    assert 'role="alert"' in answer.get_data(as_text=True)
-    assert _rows(customer) == []
+    for data in BAD_BIRTHDAYS:
+        with subtests.test(data=data):
+            answer = client.post(
+                _preferences_path(customer),
+                data={"csrf_token": _form(client, customer), "marketing": "y", **data},
+            )
+            assert answer.status_code == 422
+            assert 'role="alert"' in answer.get_data(as_text=True)
+            assert _rows(customer) == []
 
 
 def test_the_preference_form_needs_its_csrf_token(client: FlaskClient, factory: Factory) -> None:
@@ -221,25 +222,21 @@ def test_the_preference_form_needs_its_csrf_token(client: FlaskClient, factory: 
     assert _rows(customer) == [("marketing", "given", "")]
 
 
-@pytest.mark.parametrize(
-    ("locale", "february"),
-    [
-        ("en", "February"),
-        ("de", "Februar"),
-        ("nl", "februari"),
-        ("zh_Hans", "二月"),
-        ("zh_Hant", "2月"),
-    ],
-)
+FEBRUARY = {"en": "February", "de": "Februar", "nl": "februari", "zh_Hans": "二月",
+            "zh_Hant": "2月"}  # fmt: skip
+
+
 def test_the_pages_render_in_every_locale(
-    client: FlaskClient, factory: Factory, locale: str, february: str
+    client: FlaskClient, factory: Factory, subtests: pytest.Subtests
 ) -> None:
     customer = _subscribed(factory, "marketing")
-    page = client.get(f"{_preferences_path(customer)}?lang={locale}")
-    assert page.status_code == 200
-    assert f'<html lang="{locale.replace("_", "-")}"' in page.get_data(as_text=True)
-    assert february in page.get_data(as_text=True)
-    assert client.get(f"{_unsubscribe_path(customer)}?lang={locale}").status_code == 200
+    for locale, february in FEBRUARY.items():
+        with subtests.test(locale=locale):
+            page = client.get(f"{_preferences_path(customer)}?lang={locale}")
+            assert page.status_code == 200
+            assert f'<html lang="{locale.replace("_", "-")}"' in page.get_data(as_text=True)
+            assert february in page.get_data(as_text=True)
+            assert client.get(f"{_unsubscribe_path(customer)}?lang={locale}").status_code == 200
 
 
 def test_a_withdrawal_from_the_pages_fires_the_consent_withdrawn_webhook(
