@@ -89,33 +89,37 @@ def test_an_unexpected_error_shows_a_friendly_500_page_without_details(app: Flas
     assert "secret internals" not in str(problem)
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        OperationalError("SELECT 1", {}, Exception("database is locked")),
-        OperationalError("SELECT 1", {}, Exception("connection refused")),
-        PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),
-    ],
-    ids=["locked", "down", "pool"],
-)
-def test_a_busy_or_absent_database_answers_503_with_retry_after(app: Flask, error: Any) -> None:
+BUSY = {
+    "locked": OperationalError("SELECT 1", {}, Exception("database is locked")),
+    "down": OperationalError("SELECT 1", {}, Exception("connection refused")),
+    "pool": PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),
+}
+
+
+def test_a_busy_or_absent_database_answers_503_with_retry_after(
+    app: Flask, subtests: pytest.Subtests
+) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    raised: list[Exception] = []
 
     def busy() -> Any:
-        raise error
+        raise raised[-1]
 
     app.add_url_rule("/busy-for-test", "busy_page", busy)
     app.add_url_rule(f"{API}/busy-for-test", "busy_api", busy)
 
-    page = app.test_client().get("/busy-for-test")
-    html = assert_friendly_page(page, 503)
-    assert page.headers["Retry-After"] == "5"
-    assert "locked" not in html and "refused" not in html
+    for name, error in BUSY.items():
+        with subtests.test(error=name):
+            raised.append(error)
+            page = app.test_client().get("/busy-for-test")
+            html = assert_friendly_page(page, 503)
+            assert page.headers["Retry-After"] == "5"
+            assert "locked" not in html and "refused" not in html
 
-    api = app.test_client().get(f"{API}/busy-for-test")
-    problem = assert_problem(api, 503)
-    assert api.headers["Retry-After"] == "5"
-    assert "try again" in problem["detail"]
+            api = app.test_client().get(f"{API}/busy-for-test")
+            problem = assert_problem(api, 503)
+            assert api.headers["Retry-After"] == "5"
+            assert "try again" in problem["detail"]
 
 
 # --- problem+json under /api/ ----------------------------------------------------------------
