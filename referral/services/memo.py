@@ -4,9 +4,10 @@ endpoints).
 
 ``remember(key, load)`` keeps ``load()``'s result in the session until the transaction
 ends: a commit or a rollback (also a savepoint's) forgets it, and so does any write to a
-watched model in the same session (a flush of one, or an ORM ``UPDATE``/``DELETE``; like a
-query, ``remember`` autoflushes first), so a transaction always sees its own changes.
-Another transaction's change is seen by the next transaction, as with a fresh query.
+watched model in the same session (a flush of one, or an ORM ``UPDATE``/``DELETE``; as a
+query would, ``remember`` first flushes pending changes to a watched model), so a
+transaction always sees its own changes. Another transaction's change is seen by the next
+transaction, as with a fresh query.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ _watched: set[type[Any]] = set()
 def remember(key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, read once per transaction under ``key``."""
     session = db.session()
-    if session.autoflush:
-        session.flush()  # as the query would: pending writes to a watched model forget
+    if session.autoflush and _writes_watched(session):
+        session.flush()  # as the query would: the flush of a watched model forgets
     store: dict[Hashable, Any] = session.info.setdefault(KEY, {})
     if key in store:
         value: T = store[key]
@@ -52,10 +53,12 @@ def _after_commit(session: Session) -> None:
         forget(session)
 
 
+def _writes_watched(session: Session) -> bool:
+    return any(type(row) in _watched for row in chain(session.new, session.dirty, session.deleted))
+
+
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    if KEY in session.info and any(
-        type(row) in _watched for row in chain(session.new, session.dirty, session.deleted)
-    ):
+    if KEY in session.info and _writes_watched(session):
         forget(session)
 
 
