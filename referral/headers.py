@@ -27,6 +27,15 @@ CHART_CSP: dict[str, str] = {
     "style-src": "'unsafe-inline'",
     "frame-ancestors": "'none'",
 }
+# A message's HTML part in the admin's preview frame: its own inline styles and images, no
+# script, no form, a unique origin (sandbox), framed by our own pages only.
+MAIL_PREVIEW_CSP: dict[str, str] = {
+    "default-src": "'none'",
+    "style-src": "'unsafe-inline'",
+    "img-src": "data: https:",
+    "frame-ancestors": "'self'",
+    "sandbox": "",
+}
 # A redirect has nothing to load at all.
 REDIRECT_CSP = "default-src 'none'; frame-ancestors 'none'"
 REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +23,9 @@ from referral.domain.campaigns import LOCALES
 from referral.domain.errors import NotFound, ValidationFailed
 from referral.domain.message_templates import CONTEXT_FIELDS, SUBJECT_MAX, TemplateFailed
 from referral.errors import localized_errors, localized_message
+from referral.extensions import talisman
 from referral.forms import Form
+from referral.headers import MAIL_PREVIEW_CSP
 from referral.i18n import LANGUAGE_NAMES
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import journey_admin as admin
@@ -139,6 +141,23 @@ def journey_message(key: str, locale: str) -> Any:
         customers=admin.preview_customers(g.workspace.id),
         action=ActionForm(),
     )
+
+
+@bp.route("/journeys/messages/<key>/<locale>/preview.html")
+@talisman(content_security_policy=MAIL_PREVIEW_CSP, frame_options="SAMEORIGIN")
+@role_required(*READ_ROLES)
+def journey_message_html(key: str, locale: str) -> Any:
+    """The HTML part as the customer would see it, for the preview's sandboxed frame."""
+    row = admin.find_template(g.workspace.id, key, locale)
+    if row is None:
+        raise NotFound(admin.NO_TEMPLATE, params={"key": key})
+    try:
+        preview = admin.preview_message(g.workspace.id, key, locale, _customer_id())
+    except TemplateFailed as error:
+        return Response(localized_message(error), 422, mimetype="text/plain")
+    if not preview.html:
+        raise NotFound(admin.NO_TEMPLATE, params={"key": key})
+    return Response(preview.html, mimetype="text/html")
 
 
 @bp.route("/journeys/messages/<key>/<locale>/test", methods=["POST"])

@@ -72,4 +72,17 @@ def test_a_marketer_builds_a_journey_from_a_starter_and_sees_its_figures(
 
     page.goto(live_server(f"/admin/customers/{anna.id}"))
     expect(page.get_by_test_id("journey-timeline")).to_contain_text("message sent")
+
+    # The message gets an HTML part; its preview for Anna shows it rendered, in a sandbox.
+    page.goto(live_server("/admin/journeys/messages/welcome/en"))
+    page.get_by_role("link", name="Edit").click()
+    page.locator("#html").fill('<h1 style="color: #3346d3">Hello {{ customer.first_name }}</h1>')
+    page.get_by_role("button", name="Save").click()
+    page.locator("#customer").select_option(str(anna.id))
+    page.get_by_role("button", name="Show preview").click()
+    frame = page.frame_locator("[data-testid=preview-html]")
+    expect(frame.locator("h1")).to_have_text("Hello Anna")
+    sandbox = page.get_by_test_id("preview-html").get_attribute("sandbox")
+    assert sandbox == ""  # no script, no same origin, no form
+    _no_sideways_scroll(page)
     assert_clean(page_errors)

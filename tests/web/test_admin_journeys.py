@@ -17,6 +17,7 @@ from referral.services import survey_builder
 from referral.services.journey_admin import preview_message
 from referral.services.journey_runner import run_due
 from referral.services.journey_starters import STARTERS
+from referral.services.journey_templates import save_template
 from tests.conftest import Browser
 from tests.factories import Factory
 from tests.services.journey_setup import T0, Shop, end, make_shop, send
@@ -219,6 +220,38 @@ def test_the_preview_is_written_for_the_chosen_customer(
     other = factory.customer(factory.workspace())
     foreign = browser.client.get(f"{PAGE}/messages/welcome/en?customer={other.id}")
     assert foreign.status_code == 404
+
+
+def test_the_html_part_is_served_for_a_sandboxed_frame_of_our_own_pages_only(
+    browser: Browser, factory: Factory, login_as: Any
+) -> None:
+    shop = signed_in_shop(factory, login_as, role="viewer")
+    anna = shop.person(name="Anna Jansen")
+    frame = f"{PAGE}/messages/welcome/en/preview.html?customer={anna.customer_id}"
+    assert browser.client.get(frame).status_code == 404  # the message has no HTML part yet
+    save_template(
+        shop.workspace_id,
+        "welcome",
+        "en",
+        "Welcome",
+        "Hi",
+        "<p>Hello {{ customer.first_name }}</p>",
+    )
+    db.session.commit()
+    response = browser.client.get(frame)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert response.get_data(as_text=True) == "<p>Hello Anna</p>"
+    policy = response.headers["Content-Security-Policy"]
+    assert "sandbox" in policy and "frame-ancestors 'self'" in policy
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    page = browser.client.get(f"{PAGE}/messages/welcome/en?customer={anna.customer_id}")
+    assert 'data-testid="preview-html"' in page.get_data(as_text=True)
+    assert page.headers["X-Frame-Options"] == "DENY"  # the admin page itself is never framed
+    other = factory.customer(factory.workspace())
+    foreign = f"{PAGE}/messages/welcome/en/preview.html?customer={other.id}"
+    assert browser.client.get(foreign).status_code == 404
 
 
 def test_send_me_a_test_queues_one_outbox_mail_to_the_marketer(
