@@ -6,11 +6,12 @@ import csv
 import io
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from referral.domain.errors import N_, Message, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, CouponCode
+from referral.models.base import utcnow
+from referral.services.rows import insert_all_once
 from referral.services.tx import retry_on_contention
 
 CODE_MAX = 64
@@ -78,29 +79,17 @@ def add_coupons(campaign: Campaign, codes: list[str]) -> int:
     Codes are trimmed and de-duplicated, both within the upload and against the pool (the
     same code is never handed out twice). A code that is already in the pool is skipped,
     not an error, so uploading the same file twice adds nothing the second time. When any
-    code is malformed nothing is stored. Two uploads racing on the same code: the unique key
-    refuses the loser's insert and its upload is run again against the new pool.
+    code is malformed nothing is stored. Two uploads racing on the same code store it once:
+    each insert skips the codes the other stored (``INSERT … ON CONFLICT DO NOTHING``).
 
     :raise ValidationFailed: no codes, too many, or a code too long (see ``_check``).
     """
     wanted = _check(codes)
-    for _attempt in range(3):
-        known = set(
-            db.session.scalars(
-                select(CouponCode.code).where(
-                    CouponCode.campaign_id == campaign.id, CouponCode.code.in_(wanted)
-                )
-            )
-        )
-        new = [c for c in wanted if c not in known]
-        try:
-            db.session.add_all(CouponCode(campaign_id=campaign.id, code=c) for c in new)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            continue
-        return len(new)
-    raise ValidationFailed.on("codes", N_("The pool changed while uploading; try again."))
+    now = utcnow()
+    rows = [{"campaign_id": campaign.id, "code": c, "created_at": now} for c in wanted]
+    added = insert_all_once(CouponCode, rows, ("campaign_id", "code"))
+    db.session.commit()
+    return added
 
 
 def coupon_counts(campaign: Campaign) -> dict[str, int]:

@@ -50,3 +50,24 @@ def insert_row_once(model: type[M], values: dict[str, Any], unique: Sequence[str
     statement = _insert_ignoring(model, values, unique).returning(model)
     row: M | None = db.session.scalars(statement).first()
     return row
+
+
+def insert_all_once(
+    model: type[Any], rows: list[dict[str, Any]], unique: Sequence[str], chunk: int = 500
+) -> int:
+    """Insert ``rows``, skipping each whose ``unique`` columns exist (also rows a concurrent
+    transaction is inserting: it waits for it); how many were inserted. Multi-row
+    ``INSERT … ON CONFLICT DO NOTHING``, ``chunk`` rows a statement."""
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(model)
+            .values(part)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(model.id)
+        )
+        inserted += len(db.session.execute(statement).all())
+    return inserted
