@@ -30,10 +30,14 @@ def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
 M = TypeVar("M")
 
 
-def _insert_ignoring(model: type[Any], values: dict[str, Any], unique: Sequence[str]) -> Any:
+def _insert_ignoring(
+    model: type[Any], values: dict[str, Any] | list[dict[str, Any]], unique: Sequence[str]
+) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` of one row or of several, in the
+    session's dialect."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    return insert(model).values(values).on_conflict_do_nothing(index_elements=list(unique))
 
 
 def insert_once(model: type[Any], values: dict[str, Any], unique: Sequence[str]) -> int | None:
@@ -60,14 +64,6 @@ def insert_all_once(
     ``INSERT … ON CONFLICT DO NOTHING``, ``chunk`` rows a statement."""
     inserted = 0
     for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(model)
-            .values(part)
-            .on_conflict_do_nothing(index_elements=list(unique))
-            .returning(model.id)
-        )
-        inserted += len(db.session.execute(statement).all())
+        statement = _insert_ignoring(model, rows[start : start + chunk], unique)
+        inserted += len(db.session.execute(statement.returning(model.id)).all())
     return inserted

@@ -27,12 +27,11 @@ KILL_AFTER = 8  # messages the runner has committed when it is killed
 # The runner of the journeys in a process of its own, slowed down after each step's effect
 # (inside the enrolment's transaction), so that it is killed half-way, most likely inside a
 # transaction that has queued a message and not committed it.
-RUNNER = """
+SLOW_EFFECTS = """
 import sys, time
-from datetime import datetime
 from referral import create_app
 from referral.config import test_config
-from referral.services import journey_effects, journey_runner
+from referral.services import journey_effects
 
 applied = journey_effects.apply
 
@@ -43,9 +42,17 @@ def slowly(*args, **kwargs):
 
 journey_effects.apply = slowly
 app = create_app(test_config(sys.argv[1]))
+"""
+RUNNER = (
+    SLOW_EFFECTS
+    + """
+from datetime import datetime
+from referral.services import journey_runner
+
 with app.app_context():
     journey_runner.run_due(datetime.fromisoformat(sys.argv[2]), limit=1000)
 """
+)
 
 
 def _count(query: Select[Any]) -> int:

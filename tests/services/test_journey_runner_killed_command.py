@@ -23,6 +23,7 @@ from referral.models.journey import JourneyEnrolment, JourneyStepLog
 from referral.services import webhooks
 from referral.services.journey_runner import LEASE, run_due
 from tests.services.journey_setup import Shop, end, enrolments, send
+from tests.services.test_journey_runner_killed import SLOW_EFFECTS
 
 CUSTOMERS = 30
 KILL_AFTER = 6  # enrolments the command has finished when it is killed
@@ -31,25 +32,15 @@ APPLICATION = "killed-journey-runner"
 # The command in a process of its own, slowed down after each step's effect (inside the
 # enrolment's transaction), so that it is killed half-way, most likely with a grant, a
 # message or a webhook written and not committed.
-COMMAND = """
-import sys, time
-from referral import create_app
+COMMAND = (
+    SLOW_EFFECTS
+    + """
 from referral.cli import run_journeys_command
-from referral.config import test_config
-from referral.services import journey_effects
 
-applied = journey_effects.apply
-
-def slowly(*args, **kwargs):
-    outcome = applied(*args, **kwargs)
-    time.sleep(0.05)
-    return outcome
-
-journey_effects.apply = slowly
-app = create_app(test_config(sys.argv[1]))
 with app.app_context():
     run_journeys_command.main(["--limit", "1000"], standalone_mode=False)
 """
+)
 
 STEPS: list[dict[str, Any]] = [
     {"id": "gift", "type": "grant", "reward": "points", "amount": 5},
