@@ -47,7 +47,8 @@ def decide(
 
 
 def _still_flagged(workspace_id: int, participation_ids: list[int]) -> list[Participation]:
-    """Those of ``participation_ids`` in the workspace that are still flagged."""
+    """Those of ``participation_ids`` in the workspace that are still flagged, by id (the
+    order their decisions are applied and logged in, and rows locked in)."""
     return list(
         db.session.scalars(
             select(Participation)
@@ -57,6 +58,7 @@ def _still_flagged(workspace_id: int, participation_ids: list[int]) -> list[Part
                 Participation.id.in_(participation_ids),
                 Participation.status == "flagged",
             )
+            .order_by(Participation.id)
         ).all()
     )
 
