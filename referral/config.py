@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from limits import parse_many
+
 from referral import ratelimits
 from referral.domain.depth import DEFAULT_CEILING, operator_ceiling
 
@@ -35,6 +37,36 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     if not raw.isdigit() or len(raw) > 9:
         return default
     return min(max(int(raw), low), high)
+
+
+# Every rate limit an operator may set in the environment (``flask-limiter`` notation, e.g.
+# ``10 per minute;60 per hour``); the defaults are in DEFAULTS.
+RATE_LIMITS = (
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_IP_RATE_LIMIT",
+    "JOIN_RATE_LIMIT",
+    "JOIN_CAMPAIGN_RATE_LIMIT",
+    "CONFIRM_RATE_LIMIT",
+    "PLAY_RATE_LIMIT",
+)
+
+
+def rate_limit(name: str) -> str:
+    """The limit ``name`` from the environment, else its default.
+
+    A limit that does not parse stops the start: flask-limiter would otherwise skip it at
+    every request, leaving the form it guards without any limit.
+
+    :raise ValueError: when the variable is set to something that is not a limit.
+    """
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return str(DEFAULTS[name])
+    try:
+        parse_many(raw)
+    except ValueError as error:
+        raise ValueError(f"{name}={raw!r} is not a rate limit such as '10 per minute'") from error
+    return raw
 
 
 def login_cookies(*, secure: bool, production: bool) -> dict[str, object]:
@@ -85,8 +117,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "MAIL_URL": env("MAIL_URL") or "",
         "MAIL_FROM": env("MAIL_FROM") or "referral@localhost",
         **login_cookies(secure=secure_cookies, production=not development),
-        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or DEFAULTS["LOGIN_RATE_LIMIT"],
-        "LOGIN_IP_RATE_LIMIT": env("LOGIN_IP_RATE_LIMIT") or DEFAULTS["LOGIN_IP_RATE_LIMIT"],
+        **{name: rate_limit(name) for name in RATE_LIMITS},
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False),
         "REFERRAL_SPREAD_VIEW_MAX_NODES": _whole(
             "REFERRAL_SPREAD_VIEW_MAX_NODES", 5_000, 100, 50_000
@@ -115,6 +146,12 @@ DEFAULTS: dict[str, object] = {
     # Refused sign-ins per client address and e-mail, and per client address alone.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "LOGIN_IP_RATE_LIMIT": "30 per minute;200 per hour",
+    # Join-form posts per client address and per campaign, confirmation links opened per
+    # address, instant-win plays per address.
+    "JOIN_RATE_LIMIT": "10 per minute;60 per hour",
+    "JOIN_CAMPAIGN_RATE_LIMIT": "300 per minute",
+    "CONFIRM_RATE_LIMIT": "30 per minute;300 per hour",
+    "PLAY_RATE_LIMIT": "60 per minute",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "JSON_SORT_KEYS": False,
     # /r/<code>: cache code lookups briefly and write clicks in batches (services.clicks).

@@ -124,3 +124,35 @@ def test_the_login_limits_come_from_the_environment(
     assert defaults["LOGIN_RATE_LIMIT"] == "10 per minute;50 per hour"
     tuned = _settings(monkeypatch, tmp_path, LOGIN_IP_RATE_LIMIT="100 per minute")
     assert tuned["LOGIN_IP_RATE_LIMIT"] == "100 per minute"
+
+
+def test_the_sign_up_confirmation_and_play_limits_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    for name in config.RATE_LIMITS:
+        monkeypatch.delenv(name, raising=False)
+    defaults = _settings(monkeypatch, tmp_path)
+    assert defaults["JOIN_RATE_LIMIT"] == "10 per minute;60 per hour"
+    assert defaults["JOIN_CAMPAIGN_RATE_LIMIT"] == "300 per minute"
+    assert defaults["CONFIRM_RATE_LIMIT"] == "30 per minute;300 per hour"
+    assert defaults["PLAY_RATE_LIMIT"] == "60 per minute"
+    tuned = _settings(
+        monkeypatch,
+        tmp_path,
+        JOIN_RATE_LIMIT="100000 per minute",
+        JOIN_CAMPAIGN_RATE_LIMIT="5000 per second",
+        CONFIRM_RATE_LIMIT=" 7 per hour ",
+    )
+    assert tuned["JOIN_RATE_LIMIT"] == "100000 per minute"
+    assert tuned["JOIN_CAMPAIGN_RATE_LIMIT"] == "5000 per second"
+    assert tuned["CONFIRM_RATE_LIMIT"] == "7 per hour"
+    assert tuned["PLAY_RATE_LIMIT"] == "60 per minute"
+
+
+@pytest.mark.parametrize("name", ["JOIN_RATE_LIMIT", "LOGIN_RATE_LIMIT", "CONFIRM_RATE_LIMIT"])
+def test_a_rate_limit_that_does_not_parse_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, name: str
+) -> None:
+    """Would a typo leave the form without any limit? No: the start fails, naming it."""
+    with pytest.raises(ValueError, match=name):
+        _settings(monkeypatch, tmp_path, **{name: "lots"})

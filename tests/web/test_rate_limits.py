@@ -127,3 +127,22 @@ def test_guessing_confirmation_links_is_throttled(workers: list[Flask]) -> None:
     assert statuses == [404] * 5 + [429] * 3
     other = workers[0].test_client().get("/confirm/x", environ_base={"REMOTE_ADDR": "192.0.2.1"})
     assert other.status_code == 404
+
+
+def test_the_sign_up_limit_set_in_the_environment_governs_the_form(
+    app: Flask, factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator who sets ``JOIN_RATE_LIMIT`` gets that limit on the join form."""
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("JOIN_RATE_LIMIT", "2 per minute")
+    environment = settings.from_environment(str(tmp_path))
+    limits = {name: environment[name] for name in settings.RATE_LIMITS}
+    worker = create_app({**settings.test_config(app.config["SQLALCHEMY_DATABASE_URI"]), **limits})
+    campaign = factory.campaign(status="live", slug="tuned")
+    db.session.commit()
+    statuses = [
+        join_through_form(worker.test_client(), campaign, f"t{i}@example.com").status_code
+        for i in range(3)
+    ]
+    assert statuses == [303, 303, 429]
+    assert joined() == 2
