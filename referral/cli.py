@@ -18,6 +18,7 @@ from referral.services import journey_occasions, journey_runner, outbox, trials
 from referral.services.accounts import check_password_strength, create_admin, find_workspace
 from referral.services.api_keys import create_api_key
 from referral.services.campaigns import find_campaign
+from referral.services.counters import reconcile
 from referral.services.draws import run_draw
 from referral.services.idempotency import prune
 from referral.services.outbox import deliver_pending
@@ -205,6 +206,24 @@ def draw_command(campaign_id: int, winners: int, alternates: int | None, beacon:
     click.echo(f"Verify: /draws/{draw.id}/verify")
 
 
+@click.command("reconcile-counters")
+@click.option("--campaign", "campaign_id", type=int, default=None, help="Only this campaign.")
+@with_appcontext
+def reconcile_counters_command(campaign_id: int | None) -> None:
+    """Recount the clicks, sign-up and referral counters from their rows and correct each
+    one that differed (every campaign, or one). Safe while the site runs."""
+    if campaign_id is not None and find_campaign(campaign_id) is None:
+        raise click.ClickException(f"No campaign {campaign_id}.")
+    drifts = reconcile(campaign_id)
+    for drift in drifts:
+        whose = f"participant {drift.participation_id}" if drift.participation_id else "campaign"
+        click.echo(
+            f"campaign {drift.campaign_id}, {whose}, {drift.name}: "
+            f"counted {drift.counted}, actual {drift.actual}"
+        )
+    click.echo(f"{len(drifts)} counter(s) corrected.")
+
+
 COMMANDS = (
     create_admin_command,
     create_api_key_command,
@@ -217,6 +236,7 @@ COMMANDS = (
     run_journeys_command,
     verify_draw_command,
     draw_command,
+    reconcile_counters_command,
 )
 
 

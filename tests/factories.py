@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import socket
+from datetime import datetime
 from typing import Any
 
 from referral.domain.codes import new_code
@@ -12,12 +13,14 @@ from referral.extensions import db
 from referral.models import (
     ApiKey,
     Campaign,
+    Click,
     Customer,
     Marketer,
     Membership,
     Participation,
     Workspace,
 )
+from referral.services import counters
 from referral.services.accounts import hash_password
 from referral.services.api_keys import create_api_key
 
@@ -102,6 +105,8 @@ class Factory:
             **kw,
         )
         db.session.add(row)
+        db.session.flush()
+        counters.joined(row)  # as joining counts it
         db.session.commit()
         return row
 
@@ -129,3 +134,16 @@ def seed_live_campaign(app: Any, slug: str) -> tuple[int, str]:
         db.session.remove()
         db.engine.dispose()
     return campaign_id, secret
+
+
+def add_click(participation: Participation, created_at: datetime) -> Click:
+    """A click on ``participation``'s link, counted as the click writer counts it (added to
+    the session, not committed)."""
+    row = Click(
+        campaign_id=participation.campaign_id,
+        participation_id=participation.id,
+        created_at=created_at,
+    )
+    db.session.add(row)
+    counters.clicked([{"campaign_id": row.campaign_id, "participation_id": row.participation_id}])
+    return row

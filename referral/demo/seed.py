@@ -21,7 +21,7 @@ from referral.demo.surveys import seed_demo_survey
 from referral.extensions import db
 from referral.models import Campaign, Workspace
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
-from referral.services import webhooks
+from referral.services import counters, webhooks
 from referral.services.accounts import create_admin
 
 DEMO_WORKSPACE = "demo"
@@ -89,6 +89,16 @@ def _seed_referral_campaign(
     return count
 
 
+def _recount(workspace_id: int) -> None:
+    """The demo writes its rows directly (not through the join and click paths, which keep
+    the counters): its campaigns' counters are recounted from those rows."""
+    ids = db.session.scalars(
+        select(Campaign.id).where(Campaign.workspace_id == workspace_id).order_by(Campaign.id)
+    ).all()
+    for campaign_id in ids:
+        counters.reconcile(campaign_id)
+
+
 def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lambda f: None) -> str:
     """Create (or refresh the login of) the demo workspace. Returns a one-line summary."""
     workspace = _logins()
@@ -97,10 +107,12 @@ def seed_demo(participants: int = 2500, progress: Callable[[float], None] = lamb
     existing = _campaign_count(workspace_id)
     if existing:
         _seed_parts(workspace_id)
+        _recount(workspace_id)
         progress(1.0)
         return f"Demo workspace already seeded ({existing} campaigns); login refreshed."
     count = _seed_referral_campaign(workspace, participants, progress)
     _seed_parts(workspace_id)
+    _recount(workspace_id)
     progress(1.0)
     seeded = _campaign_count(workspace_id)
     return f"Seeded {seeded} campaigns and a cascade of {count} participants."

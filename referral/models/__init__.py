@@ -3,6 +3,7 @@
 from referral.domain.surveys import QUESTION_KINDS
 from referral.models import journey  # noqa: F401 (the journey tables, see models/journey.py)
 from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardRule
+from referral.models.counter import COUNTER_SLOTS, Counter
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event
 from referral.models.instant_win import InstantWinPlay, InstantWinPrize
@@ -54,6 +55,8 @@ __all__ = [
     "OutboxMessage",
     "Campaign",
     "Click",
+    "COUNTER_SLOTS",
+    "Counter",
     "ConsentRecord",
     "Customer",
     "Draw",

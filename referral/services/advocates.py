@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from referral.domain import gamification
 from referral.domain.emails import mask_email
 from referral.extensions import db
-from referral.models import Campaign, Click, Customer, LedgerEntry, Participation, RewardRule
+from referral.models import Campaign, Customer, LedgerEntry, Participation, RewardRule
+from referral.services import counters
 from referral.services.participant_links import participant_of, participant_token
 from referral.services.rewards import balances, points
 
@@ -125,13 +126,6 @@ def rank_of(participation: Participation, confirmed: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def _clicks(participation: Participation) -> int:
-    return (
-        db.session.scalar(select(func.count()).where(Click.participation_id == participation.id))
-        or 0
-    )
-
-
 def _friends(participation: Participation) -> list[Friend]:
     """The latest 200 people the advocate referred, newest first."""
     rows = db.session.execute(
@@ -170,12 +164,16 @@ def _latest_rewards(participation: Participation) -> list[LedgerEntry]:
 
 
 def advocate_view(participation: Participation) -> dict[str, Any]:
-    """Everything the advocate page shows, in a handful of queries."""
+    """Everything the advocate page shows, in a handful of queries: clicks, friends joined
+    (whatever became of them) and confirmed from the advocate's counters
+    (``services.counters``), the latest 200 friends themselves from their rows."""
     campaign = db.session.get(Campaign, participation.campaign_id)
     customer = db.session.get(Customer, participation.customer_id)
-    clicks = _clicks(participation)
+    kept = counters.participation_counts(participation.campaign_id, [participation.id])
+    mine = kept[participation.id]
+    referrals = counters.by_status(mine, "referrals")
+    confirmed = referrals["confirmed"]
     friends = _friends(participation)
-    confirmed = sum(1 for f in friends if f.counted)
     milestones = _milestones(participation.campaign_id)
     entries = _latest_rewards(participation)
     return {
@@ -183,8 +181,8 @@ def advocate_view(participation: Participation) -> dict[str, Any]:
         "campaign": campaign,
         "customer": customer,
         "referral_url": referral_url(participation),
-        "clicks": clicks,
-        "joined": len(friends),
+        "clicks": mine.get(counters.CLICKS, 0),
+        "joined": sum(referrals.values()),
         "confirmed": confirmed,
         "friends": friends,
         "rewards": entries,

@@ -16,7 +16,7 @@ from referral.domain.slugs import slugify
 from referral.extensions import db
 from referral.models import Campaign, Participation, Workspace
 from referral.models.base import utcnow
-from referral.services import audit, lottery
+from referral.services import audit, counters, lottery
 from referral.services.cursors import CursorPage, page
 from referral.services.tx import atomic
 
@@ -304,24 +304,15 @@ def list_campaigns(workspace_id: int) -> list[tuple[Campaign, int, int]]:
 
 
 def campaign_overview(campaign: Campaign) -> dict[str, int]:
-    """Headline counts for the campaign page."""
-    counts = dict(
-        db.session.execute(
-            select(Participation.status, func.count())
-            .where(Participation.campaign_id == campaign.id)
-            .group_by(Participation.status)
-        ).all()
-    )
-    referred = db.session.scalar(
-        select(func.count()).where(
-            Participation.campaign_id == campaign.id, Participation.referrer_id.is_not(None)
-        )
-    )
+    """Headline counts for the campaign page, from the campaign's counters
+    (``services.counters``): participants by status, and how many came through a link."""
+    kept = counters.campaign_counts(campaign.id)
+    status = counters.by_status(kept, "status")
     return {
-        "participants": sum(counts.values()),
-        "confirmed": counts.get("confirmed", 0),
-        "pending": counts.get("pending", 0),
-        "flagged": counts.get("flagged", 0),
-        "rejected": counts.get("rejected", 0),
-        "referred": referred or 0,
+        "participants": sum(status.values()),
+        "confirmed": status["confirmed"],
+        "pending": status["pending"],
+        "flagged": status["flagged"],
+        "rejected": status["rejected"],
+        "referred": sum(counters.by_status(kept, "referred").values()),
     }

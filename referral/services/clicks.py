@@ -6,7 +6,8 @@ codes never change owner, and a campaign that is closed or renamed is seen withi
 default outside tests) the insert leaves the request's critical path: clicks are queued in
 memory and written in batches by a background thread every ``CLICK_FLUSH_SECONDS``, and at
 process exit, so a graceful stop loses none (a hard kill can lose the last fraction of a
-second).
+second). The clicks of each campaign and of each link are counted in the same transaction
+(``services.counters``): one multi-row upsert per batch, a row per counter it touches.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from referral.extensions import db
 from referral.hashing import hash_ip, keyed_hash
 from referral.models import Campaign, Click, Participation
 from referral.models.base import utcnow
+from referral.services import counters
 
 # Where a link was shared. Anything else is counted as a plain ``link``.
 CHANNELS = ("link", "qr", "whatsapp", "email", "x", "line", "wechat", "copy")
@@ -145,6 +147,7 @@ def record_click(
         ClickWriter.for_app(current_app._get_current_object()).put(row)  # type: ignore[attr-defined]
         return
     db.session.execute(insert(Click), [row])
+    counters.clicked([row])
     db.session.commit()
 
 
@@ -196,6 +199,7 @@ class ClickWriter:
         try:
             with self.app.app_context():
                 db.session.execute(insert(Click), rows)
+                counters.clicked(rows)
                 db.session.commit()
                 db.session.remove()
         except Exception:

@@ -18,7 +18,7 @@ from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
 from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, Participation
 from referral.models.base import utcnow
-from referral.services import lottery, outbox, trials, webhooks
+from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
 from referral.services.tx import atomic
@@ -106,7 +106,8 @@ def _tell_the_referrer(
 
 
 def _confirm(participation: Participation) -> list[LedgerEntry]:
-    db.session.refresh(participation)
+    # Locked: a concurrent confirmation waits, then finds it confirmed (counted once).
+    db.session.refresh(participation, with_for_update=True)
     if participation.status == "rejected":
         raise Conflict(N_("This participation was rejected and cannot be confirmed."))
     if participation.confirmed_at is not None:
@@ -117,6 +118,7 @@ def _confirm(participation: Participation) -> list[LedgerEntry]:
     participation.confirmed_at = utcnow()
     if participation.status == "pending":
         participation.status = "confirmed"
+        counters.moved([(participation, "pending", "confirmed")])
     return record_confirmed(campaign, participation)
 
 

@@ -1,8 +1,9 @@
 """The campaign dashboard: its numbers and its pygal charts.
 
-Numbers come from ``services.spread.campaign_metrics`` (cached per fingerprint), plus a few
-cheap grouped queries the graph does not hold: clicks, conversions and ``utm_source``. The
-spread view's data is in ``services.spread_view``, the admin exports in ``services.exports``.
+Numbers come from ``services.spread.campaign_metrics`` (cached per fingerprint), the
+campaign's counters (clicks, participants by status: ``services.counters``) and a few cheap
+grouped queries the graph does not hold: conversions and ``utm_source``. The spread view's
+data is in ``services.spread_view``, the admin exports in ``services.exports``.
 Charts are pygal SVG documents rendered here and served as images: an ``<img>`` runs no
 script, so the page keeps its strict Content-Security-Policy.
 """
@@ -23,12 +24,11 @@ from referral.domain.errors import NotFound
 from referral.extensions import db
 from referral.models import (
     Campaign,
-    Click,
     Customer,
     Event,
     Participation,
 )
-from referral.services import campaigns, spread
+from referral.services import campaigns, counters, spread
 
 CONVERSION_EVENTS = ("trial_converted", "purchase")
 CHARTS = ("funnel", "growth", "generations", "channels", "sources")
@@ -74,16 +74,14 @@ def dashboard(campaign: Campaign) -> dict[str, Any]:
 def funnel(campaign: Campaign, metrics: dict[str, Any] | None = None) -> dict[str, int]:
     """Visits → joins → confirmed → converted.
 
-    ``visits`` counts clicks on referral links and QR codes (people who come straight to the
-    landing page join without one, so joins may outnumber visits); ``joins`` and
-    ``confirmed`` are the spread graph's ``size`` and ``confirmed`` (rejected sign-ups never
-    count); ``converted`` counts participants of the graph with a converted trial or a
-    purchase, each once.
+    ``visits`` counts clicks on referral links and QR codes, read from the campaign's
+    counter (people who come straight to the landing page join without one, so joins may
+    outnumber visits); ``joins`` and ``confirmed`` are the spread graph's ``size`` and
+    ``confirmed`` (rejected sign-ups never count); ``converted`` counts participants of the
+    graph with a converted trial or a purchase, each once.
     """
     metrics = metrics or spread.campaign_metrics(campaign)
-    visits = db.session.scalar(
-        select(func.count()).select_from(Click).where(Click.campaign_id == campaign.id)
-    )
+    visits = counters.campaign_counts(campaign.id).get(counters.CLICKS, 0)
     converted = db.session.scalar(
         select(func.count(distinct(Event.participation_id)))
         .join(Participation, Participation.id == Event.participation_id)

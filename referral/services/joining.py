@@ -27,7 +27,7 @@ from referral.models import (
     Workspace,
 )
 from referral.models.base import utcnow
-from referral.services import lottery
+from referral.services import counters, lottery
 from referral.services.confirmation import (
     Composer,
     awaits_confirmation,
@@ -272,6 +272,7 @@ def join_campaign(
     stored, created = _inserted(campaign, _new_participation(campaign, customer, request, visitor))
     if not created:
         return JoinResult(stored, created=False)
+    counters.joined(stored)
     return _entered(campaign, customer, stored, request, visitor, compose)
 
 

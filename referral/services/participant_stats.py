@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
 from referral.models import Campaign, LedgerEntry, Participation
+from referral.services import counters
 from referral.services.cursors import CursorPage, page
 from referral.services.lottery import EntryInfo, entry_of
 from referral.services.rewards import balances
@@ -75,17 +76,13 @@ def participant_of(campaign: Campaign, ident: int | None) -> Participation:
     return found
 
 
-def _stats(ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Confirmed referrals and points (approved + pending) of each participation, in two
-    grouped queries however many there are."""
+def _stats(campaign_id: int, ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Confirmed referrals (from the counters, ``services.counters``) and points (approved +
+    pending) of each participation of ``campaign_id``, in two grouped queries however many
+    there are."""
     ids = list(ids)
     if not ids:
         return {}, {}
-    confirmed = db.session.execute(
-        select(Participation.referrer_id, func.count())
-        .where(Participation.referrer_id.in_(ids), Participation.status == "confirmed")
-        .group_by(Participation.referrer_id)
-    ).all()
     points = db.session.execute(
         select(LedgerEntry.participation_id, func.sum(LedgerEntry.amount))
         .where(
@@ -95,13 +92,14 @@ def _stats(ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
         )
         .group_by(LedgerEntry.participation_id)
     ).all()
-    referrals = {k: int(v) for k, v in confirmed if k is not None}  # k is in ids, never None
+    confirmed = counters.participation_counts(campaign_id, ids)
+    referrals = {k: counts.get("referrals:confirmed", 0) for k, counts in confirmed.items()}
     return referrals, {k: int(v or 0) for k, v in points}
 
 
 def standing(participation: Participation) -> Standing:
     """One participant with their numbers; in a prize draw also their entry."""
-    confirmed, points = _stats([participation.id])
+    confirmed, points = _stats(participation.campaign_id, [participation.id])
     campaign = db.session.get(Campaign, participation.campaign_id)
     lottery = campaign is not None and campaign.kind == "lottery"
     return Standing(
@@ -128,7 +126,7 @@ def participant_page(
     if status:
         query = query.where(Participation.status == status)
     found = page(query, Participation.id, limit, cursor)
-    confirmed, points = _stats(p.id for p in found.items)
+    confirmed, points = _stats(campaign.id, (p.id for p in found.items))
     items = [Standing(p, confirmed.get(p.id, 0), points.get(p.id, 0)) for p in found.items]
     return CursorPage(items, found.next_cursor)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from referral.extensions import db
 from referral.models import (
     Campaign,
-    Click,
     ConsentRecord,
     Customer,
     Event,
@@ -22,7 +21,7 @@ from referral.models import (
     Participation,
     RewardRule,
 )
-from referral.services import advocates
+from referral.services import advocates, counters
 
 PER_PAGE = 50
 TIMELINE_MAX = 1000
@@ -159,21 +158,14 @@ def list_participants(
 
 def referral_stats(campaign: Campaign) -> dict[str, int]:
     """Clicks on referral links, sign-ups that came through one, and how many of those
-    confirmed (rejected sign-ups are not counted)."""
-    clicks = db.session.scalar(
-        select(func.count()).select_from(Click).where(Click.campaign_id == campaign.id)
-    )
-    joins, confirmed = db.session.execute(
-        select(
-            func.count(Participation.id),
-            func.coalesce(func.sum(case((Participation.status == "confirmed", 1), else_=0)), 0),
-        ).where(
-            Participation.campaign_id == campaign.id,
-            Participation.referrer_id.is_not(None),
-            Participation.status != "rejected",
-        )
-    ).one()
-    return {"clicks": int(clicks or 0), "joins": int(joins or 0), "confirmed": int(confirmed)}
+    confirmed (rejected sign-ups are not counted), from the campaign's counters."""
+    kept = counters.campaign_counts(campaign.id)
+    referred = counters.by_status(kept, "referred")
+    return {
+        "clicks": kept.get(counters.CLICKS, 0),
+        "joins": sum(referred.values()) - referred["rejected"],
+        "confirmed": referred["confirmed"],
+    }
 
 
 def leaderboard(campaign: Campaign, limit: int = 10) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
 from referral.models import AuditEntry, Campaign, Event, LedgerEntry, Marketer, Participation
 from referral.models.base import utcnow
+from referral.services import counters
 
 DECISIONS = ("approve", "reject")
 
@@ -42,13 +43,15 @@ def decide(
     for row in rows:
         _apply(row, decision, ledger_reason, now)
         _log_decision(workspace_id, marketer, decision, row, reason)
+    counters.moved([(row, "flagged", row.status) for row in rows])
     db.session.commit()
     return len(rows)
 
 
 def _still_flagged(workspace_id: int, participation_ids: list[int]) -> list[Participation]:
     """Those of ``participation_ids`` in the workspace that are still flagged, by id (the
-    order their decisions are applied and logged in, and rows locked in)."""
+    order their decisions are applied and logged in, and rows locked in). Locked: a
+    concurrent decision on the same row waits, then finds it decided and leaves it."""
     return list(
         db.session.scalars(
             select(Participation)
@@ -59,6 +62,7 @@ def _still_flagged(workspace_id: int, participation_ids: list[int]) -> list[Part
                 Participation.status == "flagged",
             )
             .order_by(Participation.id)
+            .with_for_update(of=Participation)
         ).all()
     )
 

@@ -16,7 +16,6 @@ from referral.domain.errors import ValidationFailed
 from referral.extensions import db
 from referral.models import AuditEntry, Campaign, LedgerEntry, Participation, Workspace
 from referral.models.messaging import CouponCode
-from referral.models.participation import Click
 from referral.services.coupons import add_coupons, coupon_counts
 from referral.services.participants import (
     customer_view,
@@ -29,7 +28,7 @@ from referral.services.review import decide, void_entry
 from referral.services.review_queue import recent_decisions, review_queue
 from referral.services.rules import add_rule
 from tests.concurrency import race
-from tests.factories import Factory
+from tests.factories import Factory, add_click
 from tests.scenarios import device_burst, join, referred_buyer, three_friends
 
 NOW = datetime.now(UTC)
@@ -175,9 +174,7 @@ def test_the_referral_counts_and_the_top_advocates(
     campaign: Campaign, spread: dict[str, Participation]
 ) -> None:
     for _n in range(3):
-        db.session.add(
-            Click(campaign_id=campaign.id, participation_id=spread["anna"].id, created_at=NOW)
-        )
+        add_click(spread["anna"], NOW)
     db.session.commit()
     assert referral_stats(campaign) == {"clicks": 3, "joins": 3, "confirmed": 2}
     top = leaderboard(campaign)[0]

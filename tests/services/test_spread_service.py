@@ -20,7 +20,6 @@ from referral.extensions import db
 from referral.models import (
     AuditEntry,
     Campaign,
-    Click,
     Event,
     LedgerEntry,
     Participation,
@@ -28,7 +27,7 @@ from referral.models import (
     Workspace,
 )
 from referral.services import dashboard, exports, spread, spread_view
-from tests.factories import Factory
+from tests.factories import Factory, add_click
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -161,8 +160,7 @@ def test_another_campaigns_participations_leave_the_cache_alone(tree, factory: F
 def test_the_funnel_counts_visits_joins_confirmed_and_conversions(tree) -> None:
     campaign, rows = tree
     for hours in (1, 1.5, 4):
-        db.session.add(Click(campaign_id=campaign.id, participation_id=rows["anna"].id,
-                             created_at=at(hours)))  # fmt: skip
+        add_click(rows["anna"], at(hours))
     for name, kind in (("ben", "purchase"), ("ben", "trial_converted"), ("cat", "refund"),
                        ("fay", "purchase")):  # fmt: skip
         db.session.add(Event(workspace_id=campaign.workspace_id, campaign_id=campaign.id,

@@ -18,7 +18,6 @@ from referral.extensions import db
 from referral.models import (
     AuditEntry,
     Campaign,
-    Click,
     CouponCode,
     LedgerEntry,
     Participation,
@@ -27,7 +26,7 @@ from referral.models import (
 )
 from referral.services.rules import add_rule
 from tests.conftest import Browser
-from tests.factories import Factory
+from tests.factories import Factory, add_click
 from tests.scenarios import device_burst, join, referred_buyer, three_friends
 
 NOW = datetime.now(UTC)
@@ -384,9 +383,7 @@ def test_the_participants_page_shows_top_advocates_and_referral_counts(
 ) -> None:
     _, campaign = editor
     for _n in range(3):
-        db.session.add(
-            Click(campaign_id=campaign.id, participation_id=spread["anna"].id, created_at=NOW)
-        )
+        add_click(spread["anna"], NOW)
     db.session.commit()
     page = text_of(browser.client.get(f"/admin/campaigns/{campaign.id}/participants"))
     assert re.search(r'data-testid="stat-clicks">3<', page)

@@ -228,23 +228,23 @@ def test_a_referral_link_never_redirects_off_site(
 # --- the hot path ----------------------------------------------------------------------------
 
 
-def test_a_click_costs_one_lookup_and_one_insert(
+def test_a_click_costs_one_lookup_one_insert_and_one_counter_upsert(
     app: Flask, client: FlaskClient, advocate: Participation
 ) -> None:
     code = advocate.referral_code
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        verb = statement.split()[0].upper()
-        if verb not in ("BEGIN", "COMMIT", "ROLLBACK"):  # transaction control, not queries
-            statements.append(verb)
+        words = statement.split()
+        if words[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):  # not queries
+            statements.append(" ".join(words[:3]) if words[0] == "INSERT" else words[0])
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         client.get(f"/r/{code}")
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    assert statements == ["SELECT", "INSERT"]
+    assert statements == ["SELECT", "INSERT INTO clicks", "INSERT INTO counters"]
 
 
 # --- QR codes --------------------------------------------------------------------------------
