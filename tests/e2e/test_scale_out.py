@@ -63,7 +63,7 @@ def _needs(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _until(condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+def _until(condition: Callable[[], Any], what: str, seconds: float = 60) -> Any:
     """Poll ``condition`` until it returns something true; fail after ``seconds``."""
     deadline = time.monotonic() + seconds
     while True:
