@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from referral.models import partitions
 from referral.models.base import Model, Timestamped, UTCDateTime
 from referral.models.keys import parent_key
 
@@ -100,9 +101,14 @@ def _referrer_is_immutable(mapper: Any, connection: Any, target: Participation) 
 
 
 class Click(Model):
-    """A visit through a referral link or QR code. The IP is kept only as a keyed hash."""
+    """A visit through a referral link or QR code. The IP is kept only as a keyed hash.
+
+    Append-only and the fastest-growing table: partitioned by month of ``created_at`` on
+    PostgreSQL (``models/partitions.py``), so old months are dropped whole.
+    """
 
     __tablename__ = "clicks"
+    __table_args__ = partitions.by_month("created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = parent_key("campaigns")
@@ -112,3 +118,6 @@ class Click(Model):
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     visitor_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+partitions.register(Click.__table__)
