@@ -247,8 +247,8 @@ def _seed(database: str) -> tuple[Any, int, str]:
 
 @pytest.fixture
 def shop(database: str, redis_url: str, sink: tuple[Sink, int], tmp_path: Path) -> Iterator[Shop]:
-    """Two app nodes (gunicorn) and two huey consumers, all with the same settings."""
-    app, campaign_id, secret = _seed(database)
+    """Two app nodes (gunicorn) and two huey consumers, all with the same settings; the
+    shop's campaign is seeded while they start."""
     env = {
         **os.environ,
         "DATABASE_URL": database,
@@ -263,6 +263,7 @@ def shop(database: str, redis_url: str, sink: tuple[Sink, int], tmp_path: Path) 
         "LOGIN_RATE_LIMIT": f"{SIGN_IN_LIMIT} per minute",
     }
     processes: list[subprocess.Popen[bytes]] = []
+    app = None
     try:
         ports = [free_port(), free_port()]
         servers = []
@@ -278,6 +279,7 @@ def shop(database: str, redis_url: str, sink: tuple[Sink, int], tmp_path: Path) 
             command = [str(BIN / "huey_consumer"), "referral.tasks.huey", "-w", "1", "-k", "thread"]
             processes.append(_start(command, env, log))
             consumers.append(log)
+        app, campaign_id, secret = _seed(database)
         for base, process, log in servers:
             _until(lambda b=base, p=process, lg=log: _healthy(b, p, lg), f"{base}/healthz", 60)
         for log in consumers:
@@ -285,8 +287,9 @@ def shop(database: str, redis_url: str, sink: tuple[Sink, int], tmp_path: Path) 
         yield Shop([base for base, _, _ in servers], campaign_id, secret, app)
     finally:
         _stop(processes)
-        with app.app_context():
-            db.engine.dispose()
+        if app is not None:
+            with app.app_context():
+                db.engine.dispose()
 
 
 # --- the test --------------------------------------------------------------------------------
