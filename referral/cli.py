@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -14,13 +13,12 @@ from referral import emails
 from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from referral.domain.draws import verify_record
 from referral.domain.errors import DomainError
-from referral.services import journey_occasions, journey_runner, outbox, trials
+from referral.services import journey_occasions, journey_runner, outbox, retention, trials
 from referral.services.accounts import check_password_strength, create_admin, find_workspace
 from referral.services.api_keys import create_api_key
 from referral.services.campaigns import find_campaign
 from referral.services.counters import reconcile
 from referral.services.draws import run_draw
-from referral.services.idempotency import prune
 from referral.services.outbox import deliver_pending
 from referral.services.rewards import approve_due
 from referral.services.webhook_delivery import deliver_due
@@ -121,12 +119,20 @@ def send_webhooks_command(limit: int) -> None:
 
 @click.command("prune")
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 @with_appcontext
-def prune_command(days: int) -> None:
-    """Forget API idempotency keys older than DAYS (a replay after that runs anew). Run it
-    daily from cron."""
+def prune_command(days: int, dry_run: bool) -> None:
+    """Forget API idempotency keys older than DAYS (a replay after that runs anew), create
+    the coming months' partitions, drop the months past RETENTION_CLICKS_DAYS and delete
+    finished mail, webhook deliveries, journey logs and audit entries past their
+    RETENTION_* days. Run it daily from cron (the worker does it every night)."""
 
-    click.echo(f"{prune(timedelta(days=days))} idempotency record(s) removed.")
+    done = retention.prune(dry_run=dry_run, idempotency_days=days)
+    verb = "would be" if dry_run else "were"
+    click.echo(f"Partitions created: {', '.join(done.created) or 'none'}.")
+    click.echo(f"Partitions dropped: {', '.join(done.dropped) or 'none'}.")
+    for name, count in done.deleted.items():
+        click.echo(f"{name}: {count} row(s) {verb} deleted.")
 
 
 @click.command("approve-rewards")

@@ -69,6 +69,26 @@ def rate_limit(name: str) -> str:
     return raw
 
 
+# Days each growing table keeps its rows (docs/SCALING.md, "Tables that grow"): the default
+# and the least a setting may say; 0 keeps them forever.
+RETENTION = {
+    "RETENTION_CLICKS_DAYS": (0, 1),
+    "RETENTION_OUTBOX_DAYS": (90, 7),
+    "RETENTION_WEBHOOKS_DAYS": (90, 7),
+    "RETENTION_JOURNEY_LOG_DAYS": (0, 91),
+    "RETENTION_AUDIT_DAYS": (0, 30),
+}
+
+
+def retention_days(name: str) -> int:
+    """Days to keep the rows ``name`` is about, from the environment: 0 (or its default of
+    0) keeps them forever; a number below the least allowed counts as the least (a
+    journey's mail cap looks 90 days back, so its log is kept longer)."""
+    default, least = RETENTION[name]
+    days = _whole(name, default, 0, 36_500)
+    return days and max(days, least)
+
+
 def login_cookies(*, secure: bool, production: bool) -> dict[str, object]:
     """The session and remember-me cookies: Secure, HttpOnly, SameSite=Lax (see DEFAULTS).
 
@@ -126,6 +146,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
             "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 100, 3_600_000
         ),
         "HEALTH_SLOW_DATABASE_MS": _whole("HEALTH_SLOW_DATABASE_MS", 500, 1, 60_000),
+        **{name: retention_days(name) for name in RETENTION},
         "REFERRAL_ENV": "development" if development else "production",
     }
 
@@ -158,6 +179,7 @@ DEFAULTS: dict[str, object] = {
     "CLICK_BUFFER": True,
     "CLICK_FLUSH_SECONDS": 0.25,
     "CODE_CACHE_SECONDS": 5.0,
+    **{name: default for name, (default, _least) in RETENTION.items()},
     # APIFlask: our error handlers decide the format per blueprint (problem+json under /api).
     "AUTO_404_RESPONSE": False,
 }

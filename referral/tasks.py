@@ -1,7 +1,8 @@
 """Background jobs (huey): mail delivery, woken by the requests that queue mail (and every
 minute as a safety net), the trial reminder job, every ten minutes, and the journey runner,
 woken after an event enrolled someone (and every minute), with the sweep for birthdays,
-anniversaries and silences every quarter hour (``referral run-journeys`` does both).
+anniversaries and silences every quarter hour (``referral run-journeys`` does both), and
+the nightly pruning of the tables that grow (``referral prune``).
 
 Storage: Redis when ``REDIS_URL`` is set, otherwise a SQLite file in the instance folder
 (``HUEY_SQLITE`` overrides the path), so a single server needs nothing more. Run the worker
@@ -21,7 +22,7 @@ from flask import current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from referral import emails
-from referral.services import journey_occasions, journey_runner, outbox, trials, wakeups
+from referral.services import journey_occasions, journey_runner, outbox, retention, trials, wakeups
 
 log = logging.getLogger("referral.tasks")
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -45,6 +46,15 @@ def send_reminders_task() -> tuple[int, int]:
     reminders, then deliver the outbox. Returns (reminders queued, messages handled)."""
     with _worker_app().app_context():
         return trials.send_reminders(emails.trial_ending), outbox.deliver_pending()
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def prune_daily() -> tuple[int, int, int]:
+    """Every night, the same as ``referral prune``: the coming months' partitions, the old
+    ones dropped, expired rows deleted. Returns (partitions created, dropped, rows deleted)."""
+    with _worker_app().app_context():
+        done = retention.prune()
+        return len(done.created), len(done.dropped), sum(done.deleted.values())
 
 
 _app = None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
 
 from referral.domain import draws
 from referral.extensions import db
 from referral.models import LedgerEntry, OutboxMessage
+from referral.models.base import utcnow
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.outbox import Mail
 from referral.services.rules import add_rule
@@ -118,7 +121,33 @@ def test_prune_forgets_old_answered_idempotency_keys_only(runner, factory: Facto
     db.session.commit()
     result = runner.invoke(args=["prune", "--days", "7"])
     assert result.exit_code == 0, result.output
-    assert "1 idempotency record(s) removed." in result.output
+    assert "idempotency_records: 1 row(s) were deleted." in result.output
     db.session.expire_all()
     kept = sorted(db.session.scalars(select(IdempotencyRecord.key)))
     assert kept == ["new-done", "old-running"]
+
+
+def test_prune_dry_run_says_what_would_go_and_deletes_nothing(runner, factory: Factory) -> None:
+    workspace = factory.workspace()
+    for status in ("sent", "queued"):
+        db.session.add(
+            OutboxMessage(
+                workspace_id=workspace.id,
+                kind="confirm",
+                to_address="ann@example.com",
+                subject="Hello",
+                body_text="Hello",
+                status=status,
+                created_at=utcnow() - timedelta(days=120),
+            )
+        )
+    db.session.commit()
+    result = runner.invoke(args=["prune", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "outbox_messages: 1 row(s) would be deleted." in result.output
+    db.session.expire_all()
+    assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 2
+    result = runner.invoke(args=["prune"])
+    assert "outbox_messages: 1 row(s) were deleted." in result.output
+    db.session.expire_all()
+    assert db.session.scalars(select(OutboxMessage.status)).all() == ["queued"]

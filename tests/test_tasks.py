@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from huey import RedisHuey, SqliteHuey
@@ -10,6 +11,7 @@ import referral
 from referral import tasks
 from referral.extensions import db
 from referral.models import OutboxMessage
+from referral.models.base import utcnow
 from referral.services import trials
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
@@ -67,3 +69,27 @@ def test_a_queue_that_is_away_does_not_fail_the_request(monkeypatch) -> None:
     tasks.wake_mailer()  # logs and returns: the periodic job delivers later
     periodic = [type(task) for task in tasks.huey._registry.periodic_tasks]
     assert tasks.deliver_outbox_periodically.task_class in periodic
+
+
+def test_the_nightly_job_prunes_what_is_past_its_retention(
+    app, factory: Factory, monkeypatch
+) -> None:
+    periodic = [type(task) for task in tasks.huey._registry.periodic_tasks]
+    assert tasks.prune_daily.task_class in periodic
+    workspace = factory.workspace()
+    db.session.add(
+        OutboxMessage(
+            workspace_id=workspace.id,
+            kind="confirm",
+            to_address="ann@example.com",
+            subject="Hello",
+            body_text="Hello",
+            status="logged",
+            created_at=utcnow() - timedelta(days=91),
+        )
+    )
+    db.session.commit()
+    monkeypatch.setattr(tasks, "_app", app)
+    assert tasks.prune_daily.call_local()[2] == 1
+    db.session.rollback()
+    assert db.session.query(OutboxMessage).count() == 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral.domain.errors import N_, Conflict
@@ -198,12 +198,13 @@ def prune(older_than: timedelta, now: datetime | None = None) -> int:
     Claims still in progress are kept whatever their age: ``claim`` takes stale ones over.
     Returns how many records were removed.
     """
-    cutoff = (now or utcnow()) - older_than
     result = db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.created_at < cutoff,
-            IdempotencyRecord.status_code != IN_PROGRESS,
-        )
+        delete(IdempotencyRecord).where(forgettable((now or utcnow()) - older_than))
     )
     db.session.commit()
     return affected_rows(result)
+
+
+def forgettable(cutoff: datetime) -> ColumnElement[bool]:
+    """The records ``prune`` forgets: answered before ``cutoff``."""
+    return and_(IdempotencyRecord.created_at < cutoff, IdempotencyRecord.status_code != IN_PROGRESS)

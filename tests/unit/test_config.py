@@ -156,3 +156,28 @@ def test_a_rate_limit_that_does_not_parse_stops_the_start(
     """Would a typo leave the form without any limit? No: the start fails, naming it."""
     with pytest.raises(ValueError, match=name):
         _settings(monkeypatch, tmp_path, **{name: "lots"})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("RETENTION_CLICKS_DAYS", None, 0),
+        ("RETENTION_CLICKS_DAYS", "400", 400),
+        ("RETENTION_OUTBOX_DAYS", None, 90),
+        ("RETENTION_OUTBOX_DAYS", "0", 0),
+        ("RETENTION_OUTBOX_DAYS", "2", 7),
+        ("RETENTION_WEBHOOKS_DAYS", "soon", 90),
+        ("RETENTION_JOURNEY_LOG_DAYS", "30", 91),
+        ("RETENTION_AUDIT_DAYS", None, 0),
+        ("RETENTION_AUDIT_DAYS", "730", 730),
+    ],
+)
+def test_retention_days_come_from_the_environment_zero_keeping_forever(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, name: str, raw: str | None, expected: int
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x")
+    if raw is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, raw)
+    assert from_environment(str(tmp_path))[name] == expected
