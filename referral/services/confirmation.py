@@ -107,7 +107,7 @@ def _tell_the_referrer(
 
 def _confirm(participation: Participation) -> list[LedgerEntry]:
     # Locked: a concurrent confirmation waits, then finds it confirmed (counted once).
-    db.session.refresh(participation, with_for_update=True)
+    db.session.refresh(participation, with_for_update={"of": Participation})
     if participation.status == "rejected":
         raise Conflict(N_("This participation was rejected and cannot be confirmed."))
     if participation.confirmed_at is not None:
