@@ -4,8 +4,9 @@ A page that shows how many clicks a link had must not count ten million click ro
 time it is viewed. Each count lives in ``counters`` as up to :data:`COUNTER_SLOTS` rows
 (slots) and is read as their sum. The writes that change what is counted add to the count
 in the same transaction, with one multi-row ``INSERT … ON CONFLICT DO UPDATE SET value =
-value + excluded.value`` for every counter they touch; a writer thread always uses the same
-slot, so writers running at once rarely wait on one row and never lose an increment.
+value + excluded.value`` (a row for each counter they touch); a writer thread always uses
+the same slot, so writers running at once rarely wait on one row and never lose an
+increment.
 
 The counts, per campaign (``participation_id`` 0) and per participation:
 
@@ -18,9 +19,10 @@ The counts, per campaign (``participation_id`` 0) and per participation:
 
 They are exact while every write goes through the functions below: the click writer
 (``services.clicks``), joining, confirming and review decisions. Erasure keeps every row it
-counts, so it changes none. Rows written another way (the demo's seeding, a hand-made fix
-in the database) are brought back in line by :func:`reconcile`, also run as ``referral
-reconcile-counters``.
+counts, so it changes none. Rows written or removed another way (the demo's seeding, a fix
+by hand in the database, clicks dropped with an old partition) are brought back in line by
+:func:`reconcile`, also run as ``referral reconcile-counters``: the counts then follow the
+rows that are there.
 """
 
 from __future__ import annotations
