@@ -20,9 +20,9 @@ The counts, per campaign (``participation_id`` 0) and per participation:
 They are exact while every write goes through the functions below: the click writer
 (``services.clicks``), joining, confirming and review decisions. Erasure keeps every row it
 counts, so it changes none. Rows written or removed another way (the demo's seeding, a fix
-by hand in the database, clicks dropped with an old partition) are brought back in line by
-:func:`reconcile`, also run as ``referral reconcile-counters``: the counts then follow the
-rows that are there.
+by hand in the database, clicks past their retention, which ``services.retention`` prunes)
+are brought back in line by :func:`reconcile`, also run as ``referral reconcile-counters``
+and by the pruning that removed clicks: the counts then follow the rows that are there.
 """
 
 from __future__ import annotations

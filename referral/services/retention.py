@@ -27,7 +27,7 @@ from referral.models import AuditEntry, Click, IdempotencyRecord, OutboxMessage,
 from referral.models import partitions as parts
 from referral.models.base import utcnow
 from referral.models.journey import JourneyStepLog
-from referral.services import idempotency
+from referral.services import counters, idempotency
 from referral.services.rows import affected_rows
 
 MONTHS_AHEAD = 2
@@ -117,7 +117,15 @@ def prune(
     done.deleted[IdempotencyRecord.__tablename__] = _delete_batches(
         _table(IdempotencyRecord), idempotency.forgettable(cutoff), dry_run, batch
     )
+    if not dry_run and _clicks_went(done):
+        counters.reconcile()  # the click counts follow the clicks that are kept
     return done
+
+
+def _clicks_went(done: Pruned) -> bool:
+    name = Click.__tablename__
+    dropped = any(parts.partition_month(name, partition) for partition in done.dropped)
+    return dropped or bool(done.deleted.get(name))
 
 
 def _partitioned_here() -> dict[str, str]:

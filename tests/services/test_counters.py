@@ -4,13 +4,16 @@ under concurrent writers too, and repaired by reconciling when rows were written
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, update
 
 from referral.extensions import db
 from referral.models import Campaign, Counter, Participation
-from referral.services import counters
+from referral.models.base import utcnow
+from referral.services import counters, retention
 from referral.services.advocates import advocate_view
 from referral.services.campaigns import campaign_overview
 from referral.services.clicks import ClickWriter, record_click, resolve_code
@@ -20,7 +23,7 @@ from referral.services.participants import referral_stats
 from referral.services.review import decide
 from referral.services.tx import atomic
 from tests.concurrency import race
-from tests.factories import Factory
+from tests.factories import Factory, add_click
 from tests.scenarios import SAME_DEVICE, join
 
 
@@ -192,3 +195,19 @@ def test_concurrent_joins_and_confirmations_of_one_person_are_counted_once(
     assert counted(campaign_id) == {k: v for k, v in counters.truth(campaign_id).items() if v}
     status = counters.by_status(counters.campaign_counts(campaign_id), "status")
     assert (status["confirmed"], status["pending"]) == (2, 1)
+
+
+def test_clicks_past_their_retention_leave_the_counts_with_their_rows(
+    app: Flask, campaign: Campaign
+) -> None:
+    advocate = join(campaign, "ada@example.com", confirmed=True)
+    now = utcnow()
+    for age in (400, 300, 2):
+        add_click(advocate, now - timedelta(days=age))
+    db.session.commit()
+    app.config["RETENTION_CLICKS_DAYS"] = 30
+    retention.prune(now)
+    mine = counters.participation_counts(campaign.id, [advocate.id])[advocate.id]
+    assert mine[counters.CLICKS] == 1
+    assert counters.campaign_counts(campaign.id)[counters.CLICKS] == 1
+    assert counters.reconcile(campaign.id) == []
