@@ -180,6 +180,9 @@ DEFAULTS: dict[str, object] = {
     "CLICK_FLUSH_SECONDS": 0.25,
     "CODE_CACHE_SECONDS": 5.0,
     **{name: default for name, (default, _least) in RETENTION.items()},
+    # After a commit that queued work, a thread of the process wakes the worker
+    # (services.wakeups.Coalesced); off: the committing request enqueues the job itself.
+    "WAKE_IN_BACKGROUND": True,
     # APIFlask: our error handlers decide the format per blueprint (problem+json under /api).
     "AUTO_404_RESPONSE": False,
 }
@@ -204,4 +207,5 @@ def test_config(database_url: str | None = None) -> dict[str, object]:
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "CLICK_BUFFER": False,
         "CODE_CACHE_SECONDS": 0.0,
+        "WAKE_IN_BACKGROUND": False,
     }

@@ -89,10 +89,16 @@ def deliver_outbox_periodically() -> int:
 
 def init_app(app: Any) -> None:
     """Wake the worker after each commit that queued mail or made a journey step due
-    (``services.wakeups``): the request only enqueues, the worker does the work."""
+    (``services.wakeups``): the request only enqueues, the worker does the work. With
+    ``WAKE_IN_BACKGROUND`` (the default outside tests) a thread of the process enqueues, so
+    a commit does not wait for the queue either (``wakeups.Coalesced``)."""
     wakeups.on_commit("mail", _mail_queued)
-    wakeups.on_commit("journeys", wake_journeys)
+    wakeups.on_commit("journeys", _journeys_due)
     wakeups.listen()
+
+
+def _in_background() -> bool:
+    return has_app_context() and bool(current_app.config.get("WAKE_IN_BACKGROUND"))
 
 
 def _mail_queued() -> None:
@@ -100,7 +106,18 @@ def _mail_queued() -> None:
     whose job delivers the outbox itself when it ends."""
     if has_app_context() and current_app.config.get("WORKER_DELIVERS_MAIL"):
         return
-    wake_mailer()
+    if _in_background():
+        _wake_mailer_soon()
+    else:
+        wake_mailer()
+
+
+def _journeys_due() -> None:
+    """After a commit that enrolled someone or woke an enrolment: wake the journey runner."""
+    if _in_background():
+        _wake_journeys_soon()
+    else:
+        wake_journeys()
 
 
 def wake_mailer() -> None:
@@ -156,3 +173,7 @@ def wake_journeys() -> None:
         run_journeys_task()
     except Exception:  # noqa: BLE001 (the enrolments are due either way)
         log.warning("could not wake the journey worker; the periodic job will run", exc_info=True)
+
+
+_wake_mailer_soon = wakeups.Coalesced(wake_mailer, "mail")
+_wake_journeys_soon = wakeups.Coalesced(wake_journeys, "journeys")

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
@@ -21,6 +21,7 @@ from referral.models.base import utcnow
 from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
+from referral.services.rows import insert
 from referral.services.tx import atomic
 
 TOKEN_TTL = timedelta(days=7)
@@ -50,12 +51,13 @@ def send_link(participation: Participation, customer: Customer, compose: Compose
     """A new single-use link for ``participation``, queued in the outbox through
     ``compose`` (None: only the link is made), in the caller's transaction."""
     token = secrets.token_urlsafe(24)
-    db.session.add(
-        ConfirmationToken(
-            participation_id=participation.id,
-            token_hash=_digest(token),
-            expires_at=utcnow() + TOKEN_TTL,
-        )
+    insert(
+        ConfirmationToken,
+        {
+            "participation_id": participation.id,
+            "token_hash": _digest(token),
+            "expires_at": utcnow() + TOKEN_TTL,
+        },
     )
     if compose is not None:
         outbox.queue(
@@ -105,15 +107,26 @@ def _tell_the_referrer(
     )
 
 
-def _confirm(participation: Participation) -> list[LedgerEntry]:
-    # Locked: a concurrent confirmation waits, then finds it confirmed (counted once).
-    db.session.refresh(participation, with_for_update={"of": Participation})
+def _current(participation_id: int) -> tuple[Participation, Campaign]:
+    """The participation as stored now (a concurrent change included) and its campaign, in
+    one query. Locked: a concurrent confirmation waits, then finds it confirmed (counted
+    once)."""
+    query = (
+        select(Participation, Campaign)
+        .join(Campaign, Campaign.id == Participation.campaign_id)
+        .where(Participation.id == participation_id)
+        .with_for_update(of=Participation)
+        .execution_options(populate_existing=True)
+    )
+    participation, campaign = db.session.execute(query).one()
+    return participation, campaign
+
+
+def _confirm(participation: Participation, campaign: Campaign) -> list[LedgerEntry]:
     if participation.status == "rejected":
         raise Conflict(N_("This participation was rejected and cannot be confirmed."))
     if participation.confirmed_at is not None:
         return []
-    campaign = db.session.get(Campaign, participation.campaign_id)
-    assert campaign is not None
     lottery.check_entries_open(campaign)  # a late confirmation would change frozen entries
     participation.confirmed_at = utcnow()
     if participation.status == "pending":
@@ -131,7 +144,9 @@ def confirm_participation(participation: Participation) -> tuple[Participation, 
 
     :raise Conflict: for a rejected participation.
     """
-    return participation, _confirm(participation)
+    identity = inspect(participation).identity  # the id, without loading an expired row
+    participation, campaign = _current(identity[0] if identity else participation.id)
+    return participation, _confirm(participation, campaign)
 
 
 @atomic
@@ -141,21 +156,26 @@ def confirm_by_token(token: str) -> tuple[Participation, bool]:
 
     :raise NotFound: unknown token.  :raise LinkExpired: (a Conflict) expired token.
     """
-    query = select(ConfirmationToken).where(ConfirmationToken.token_hash == _digest(token or ""))
-    row = db.session.scalar(query)
-    if row is None:
+    query = (
+        select(ConfirmationToken, Participation, Campaign)
+        .join(Participation, Participation.id == ConfirmationToken.participation_id)
+        .join(Campaign, Campaign.id == Participation.campaign_id)
+        .where(ConfirmationToken.token_hash == _digest(token or ""))
+        .with_for_update(of=(ConfirmationToken, Participation))  # as in _current
+        .execution_options(populate_existing=True)
+    )
+    found = db.session.execute(query).first()
+    if found is None:
         raise NotFound(N_("This confirmation link is not valid."))
-    participation = db.session.get(Participation, row.participation_id)
-    assert participation is not None
+    row, participation, campaign = found
     if row.used_at is not None:
         return participation, False
     if row.expires_at < utcnow():
         raise LinkExpired(
-            N_("This confirmation link has expired. Join again to get a new one."),
-            participation.campaign,
+            N_("This confirmation link has expired. Join again to get a new one."), campaign
         )
     row.used_at = utcnow()
-    _confirm(participation)
+    _confirm(participation, campaign)
     return participation, True
 
 

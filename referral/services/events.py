@@ -15,7 +15,7 @@ from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
 from referral.services import journey_enrolment, rewards
-from referral.services.rows import insert_row_once
+from referral.services.rows import insert_row, insert_row_once
 from referral.services.tx import atomic
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
@@ -41,16 +41,14 @@ def record_event(
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> Event:
-    """Put ``kind`` on a customer's timeline and add it to the session (the caller's
-    transaction): for a participation, in its campaign; for a customer, outside any.
+    """Put ``kind`` on a customer's timeline, written at once in the caller's transaction:
+    for a participation, in its campaign; for a customer, outside any.
 
     ``occurred_at`` defaults to now. The unique (campaign, kind, ``external_id``) keeps a
-    repeat out: a caller that may meet one adds the event inside a savepoint.
+    repeat out: a caller that may meet one records the event inside a savepoint.
     """
-    event = Event(
-        **_columns(workspace_id, whom, kind, amount, currency, external_id, data, occurred_at)
-    )
-    db.session.add(event)
+    values = _columns(workspace_id, whom, kind, amount, currency, external_id, data, occurred_at)
+    event = insert_row(Event, values)
     journey_enrolment.enrol_for_event(event)
     return event
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select
 
 from referral.domain import fraud
 from referral.extensions import db
@@ -16,29 +16,54 @@ from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.services.identity import is_disposable
 
-
-def _same_device(campaign: Campaign, ip: str | None, agent: str | None, now: datetime) -> int:
-    """Sign-ups of the last day from the same hashed address and browser."""
-    if not ip:
-        return 0
-    query = select(func.count()).where(
-        Participation.campaign_id == campaign.id,
-        Participation.ip_hash == ip,
-        Participation.agent_hash == agent,
-        Participation.created_at > now - timedelta(days=1),
+# Built once (the sign-up path runs them with its values as parameters).
+_SAME_DEVICE = (
+    select(func.count())
+    .where(
+        Participation.campaign_id == bindparam("campaign_id"),
+        Participation.ip_hash == bindparam("ip"),
+        Participation.agent_hash.is_not_distinct_from(bindparam("agent")),
+        Participation.created_at > bindparam("day_ago"),
     )
-    return db.session.scalar(query) or 0
-
-
-def _referrer_burst(referrer_id: int | None, now: datetime) -> int:
-    """Friends the referrer brought in during the last hour."""
-    if not referrer_id:
-        return 0
-    query = select(func.count()).where(
-        Participation.referrer_id == referrer_id,
-        Participation.created_at > now - timedelta(hours=1),
+    .scalar_subquery()
+)
+_BURST = (
+    select(func.count())
+    .where(
+        Participation.referrer_id == bindparam("referrer_id"),
+        Participation.created_at > bindparam("hour_ago"),
     )
-    return db.session.scalar(query) or 0
+    .scalar_subquery()
+)
+_BOTH = select(_SAME_DEVICE, _BURST)
+_DEVICE_ONLY = select(_SAME_DEVICE, literal(0))
+_BURST_ONLY = select(literal(0), _BURST)
+
+
+def _counts(
+    campaign: Campaign, ip: str | None, agent: str | None, referrer_id: int | None, now: datetime
+) -> tuple[int, int]:
+    """Sign-ups of the last day from the same hashed address and browser, and friends the
+    referrer brought in during the last hour (each 0 when there is nothing to compare);
+    both in one query."""
+    if ip and referrer_id:
+        query = _BOTH
+    elif ip:
+        query = _DEVICE_ONLY
+    elif referrer_id:
+        query = _BURST_ONLY
+    else:
+        return 0, 0
+    values = {
+        "campaign_id": campaign.id,
+        "ip": ip,
+        "agent": agent,
+        "day_ago": now - timedelta(days=1),
+        "referrer_id": referrer_id,
+        "hour_ago": now - timedelta(hours=1),
+    }
+    same_device, burst = db.session.execute(query, values).one()
+    return int(same_device), int(burst)
 
 
 def flag_reasons(
@@ -49,10 +74,6 @@ def flag_reasons(
     ``ip`` and ``agent`` are keyed hashes; ``referrer_id`` is the participation the
     attribution chose, or None.
     """
-    now = utcnow()
-    signals = fraud.Signals(
-        is_disposable(email),
-        _same_device(campaign, ip, agent, now),
-        _referrer_burst(referrer_id, now),
-    )
+    same_device, burst = _counts(campaign, ip, agent, referrer_id, utcnow())
+    signals = fraud.Signals(is_disposable(email), same_device, burst)
     return fraud.flag_reasons(signals)

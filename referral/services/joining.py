@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from referral.domain import attribution
 from referral.domain.codes import new_code
@@ -44,7 +44,7 @@ from referral.services.identity import (
     find_or_create_customer,
 )
 from referral.services.privacy import clip_user_agent
-from referral.services.rows import insert_row_once
+from referral.services.rows import insert, insert_row_once
 from referral.services.tx import atomic
 
 
@@ -115,18 +115,26 @@ def brand_name(campaign: Campaign) -> str:
     return workspace.name if workspace is not None else campaign.name
 
 
+# Built once: the sign-up path runs them with its values as parameters.
+_BY_CODE = select(Participation).where(Participation.referral_code == bindparam("code"))
+_OF_CUSTOMER = select(Participation).where(
+    Participation.campaign_id == bindparam("campaign_id"),
+    Participation.customer_id == bindparam("customer_id"),
+)
+
+
 def find_by_code(code: str | None) -> Participation | None:
     if not code or len(code) > 32:
         return None
-    return db.session.scalar(select(Participation).where(Participation.referral_code == code))
+    found: Participation | None = db.session.scalar(_BY_CODE, {"code": code})
+    return found
 
 
 def _existing(campaign: Campaign, customer_id: int) -> Participation | None:
-    return db.session.scalar(
-        select(Participation).where(
-            Participation.campaign_id == campaign.id, Participation.customer_id == customer_id
-        )
+    found: Participation | None = db.session.scalar(
+        _OF_CUSTOMER, {"campaign_id": campaign.id, "customer_id": customer_id}
     )
+    return found
 
 
 def _attribute(
@@ -199,18 +207,19 @@ def _record_consent(
     """The consent exactly as it was shown, when the request carries one (append-only)."""
     if not request.consent_text:
         return
-    db.session.add(
-        ConsentRecord(
-            customer_id=participation.customer_id,
-            campaign_id=campaign.id,
-            purpose=request.consent_purpose,
-            text=request.consent_text,
-            version=request.consent_version or "1",
-            page=visitor.page[:500],
-            ip_hash=participation.ip_hash,
-            given_at=utcnow(),
-            user_agent=clip_user_agent(visitor.user_agent),
-        )
+    insert(
+        ConsentRecord,
+        {
+            "customer_id": participation.customer_id,
+            "campaign_id": campaign.id,
+            "purpose": request.consent_purpose,
+            "text": request.consent_text,
+            "version": request.consent_version or "1",
+            "page": visitor.page[:500],
+            "ip_hash": participation.ip_hash,
+            "given_at": utcnow(),
+            "user_agent": clip_user_agent(visitor.user_agent),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from referral.domain.journeys import Definition, entry_key, triggered_by
 from referral.extensions import db
@@ -105,14 +105,15 @@ def started_journeys(workspace_id: int) -> list[Journey]:
     only theirs can hold unfinished enrolments), read once per transaction."""
     return memo.remember(
         ("journeys", workspace_id),
-        lambda: list(
-            db.session.scalars(
-                select(Journey)
-                .where(Journey.workspace_id == workspace_id, Journey.status.in_(STARTED))
-                .order_by(Journey.id)
-            )
-        ),
+        lambda: list(db.session.scalars(_STARTED, {"workspace_id": workspace_id})),
     )
+
+
+_STARTED = (
+    select(Journey)
+    .where(Journey.workspace_id == bindparam("workspace_id"), Journey.status.in_(STARTED))
+    .order_by(Journey.id)
+)
 
 
 def participation_in(customer_id: int, campaign_id: int | None) -> int | None:

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from referral.extensions import db
 from referral.models import OutboxMessage
 from referral.models.base import utcnow
-from referral.services import subscriptions, wakeups
+from referral.services import rows, subscriptions, wakeups
 from referral.services.rows import affected_rows
 from referral.services.tx import retry_on_contention
 
@@ -57,23 +57,23 @@ def queue(
     customer_id: int | None = None,
     key: str | None = None,
 ) -> OutboxMessage:
-    """Add a message to the outbox (no commit: it belongs to the caller's transaction).
+    """Put a message in the outbox, written at once in the caller's transaction (no commit).
 
     ``key`` names a message that must exist once (``journey:<enrolment>:<step>:<visit>``):
     a second row with the same key fails on its unique index with ``IntegrityError``, so a
-    caller that may meet one adds it inside a savepoint.
+    caller that may meet one queues it inside a savepoint.
     """
-    message = OutboxMessage(
-        workspace_id=workspace_id,
-        customer_id=customer_id,
-        kind=kind,
-        to_address=to,
-        subject=mail.subject[:200],
-        body_text=mail.text,
-        body_html=mail.html,
-        dedupe_key=key,
-    )
-    db.session.add(message)
+    values = {
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "kind": kind,
+        "to_address": to,
+        "subject": mail.subject[:200],
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "dedupe_key": key,
+    }
+    message = rows.insert_row(OutboxMessage, values)
     wakeups.due("mail")
     return message
 

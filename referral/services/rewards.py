@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral.domain import rewards as rules_domain
@@ -36,10 +36,16 @@ def _rules(campaign: Campaign) -> list[rules_domain.Rule]:
     return memo.remember(("reward_rules", campaign.id), lambda: _load_rules(campaign.id))
 
 
+_ACTIVE_RULES = (
+    select(RewardRule)
+    .where(RewardRule.campaign_id == bindparam("campaign_id"), RewardRule.active.is_(True))
+    .order_by(RewardRule.id)
+)
+_PEOPLE = select(Participation).where(Participation.id.in_(bindparam("ids", expanding=True)))
+
+
 def _load_rules(campaign_id: int) -> list[rules_domain.Rule]:
-    rows = db.session.scalars(
-        select(RewardRule).where(RewardRule.campaign_id == campaign_id, RewardRule.active.is_(True))
-    )
+    rows = db.session.scalars(_ACTIVE_RULES, {"campaign_id": campaign_id})
     return [
         rules_domain.Rule(r.id, r.event, r.milestone, r.level, r.reward, r.amount) for r in rows
     ]
@@ -135,8 +141,7 @@ def _insert(
 def chain_of(actor: Participation) -> dict[int, Participation]:
     """The actor and the people up their referral chain, by id (one query)."""
     people = chain(actor.id, actor.path)
-    query = select(Participation).where(Participation.id.in_(people))
-    return {p.id: p for p in db.session.scalars(query)}
+    return {p.id: p for p in db.session.scalars(_PEOPLE, {"ids": people})}
 
 
 def pay_for_event(

@@ -8,6 +8,10 @@ nothing, and a request never waits for the work itself (docs/ARCHITECTURE.md).
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import event
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from referral.extensions import db
 
+log = logging.getLogger("referral.wakeups")
 KEY = "referral.due"
 _hooks: dict[str, Callable[[], None]] = {}
 
@@ -50,3 +55,56 @@ def listen() -> None:
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+
+
+class Coalesced:
+    """``send`` (a job's enqueue) run by a background thread of the process, for the many
+    commits that ask for it: a commit only sets a flag, and the thread sends once for every
+    request that arrived since its last send.
+
+    Nothing is lost: the thread clears the flag *before* it sends, so a commit made before
+    the clear is covered by that send (the job reads the database after it), and a commit
+    made after it sets the flag again for the next one. Under a burst the sends follow one
+    another as fast as one takes, each covering all the commits made meanwhile; when the
+    process exits, a pending request is sent. The thread starts on first use in each
+    process (so also in each forked server worker).
+    """
+
+    def __init__(self, send: Callable[[], None], name: str) -> None:
+        self.send = send
+        self.name = name
+        self.asked = threading.Event()
+        self._pid: int | None = None
+        self._guard = threading.Lock()
+
+    def __call__(self) -> None:
+        if self._pid != os.getpid():
+            self._start()
+        self.asked.set()
+
+    def _start(self) -> None:
+        with self._guard:
+            if self._pid == os.getpid():
+                return
+            self.asked = threading.Event()  # a forked child starts with its own
+            thread = threading.Thread(target=self._run, name=f"wake-{self.name}", daemon=True)
+            thread.start()
+            if self._pid is None:
+                atexit.register(self.drain)
+            self._pid = os.getpid()
+
+    def _run(self) -> None:
+        asked = self.asked
+        while True:
+            asked.wait()
+            self.drain()
+
+    def drain(self) -> None:
+        """Send now if a commit asked since the last send."""
+        if not self.asked.is_set():
+            return
+        self.asked.clear()
+        try:
+            self.send()
+        except Exception:  # the thread must survive; the periodic jobs cover the work
+            log.warning("waking the worker for %s failed", self.name, exc_info=True)

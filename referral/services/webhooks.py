@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from referral.domain import webhooks as domain
 from referral.domain.errors import N_, ValidationFailed
@@ -145,15 +145,18 @@ def active_endpoints(workspace_id: int) -> list[WebhookEndpoint]:
     """The workspace's active endpoints, read once per transaction."""
     return memo.remember(
         ("webhook_endpoints", workspace_id),
-        lambda: list(
-            db.session.scalars(
-                select(WebhookEndpoint).where(
-                    WebhookEndpoint.workspace_id == workspace_id,
-                    WebhookEndpoint.active.is_(True),
-                )
-            )
-        ),
+        lambda: list(db.session.scalars(_ACTIVE_ENDPOINTS, {"workspace_id": workspace_id})),
     )
+
+
+_ACTIVE_ENDPOINTS = (
+    select(WebhookEndpoint)
+    .where(
+        WebhookEndpoint.workspace_id == bindparam("workspace_id"),
+        WebhookEndpoint.active.is_(True),
+    )
+    .order_by(WebhookEndpoint.id)
+)
 
 
 def _queue_once(

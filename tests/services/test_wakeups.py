@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from referral import tasks
 from referral.extensions import db
 from referral.models.journey import JourneyEnrolment
-from referral.services import outbox
+from referral.services import outbox, wakeups
 from referral.services.events import record_event
 from referral.services.tx import atomic
 from tests.factories import Factory
@@ -95,3 +97,61 @@ def test_recording_an_event_enrols_its_journeys_and_wakes_the_runner_after_commi
         select(JourneyEnrolment.customer_id).where(JourneyEnrolment.journey_id == journey.id)
     ).all()
     assert enrolled == [anna.customer_id]
+
+
+def test_in_the_background_a_commit_that_queued_mail_wakes_the_worker_from_a_thread(
+    app, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    woke = threading.Event()
+    threads: list[str] = []
+
+    def enqueue() -> None:
+        threads.append(threading.current_thread().name)
+        woke.set()
+
+    monkeypatch.setattr(tasks, "deliver_outbox_task", enqueue)
+    app.config["WAKE_IN_BACKGROUND"] = True
+    workspace = factory.workspace()
+    db.session.commit()
+    _queue(workspace.id)
+    db.session.commit()
+    assert woke.wait(10)
+    assert threads == ["wake-mail"]
+
+
+def test_coalesced_wakes_cover_every_request_made_before_each_send() -> None:
+    """Requests made while a send runs are covered by one more send, and the last send
+    comes after the last request: none is lost, and a burst costs few sends."""
+    requested = 0
+    seen: list[int] = []
+    release = threading.Event()
+    done = threading.Event()
+
+    def send() -> None:
+        seen.append(requested)  # what this send covers: the job reads after it
+        release.wait(10)  # a slow enqueue: requests pile up meanwhile
+        if seen[-1] == 50:
+            done.set()
+
+    wake = wakeups.Coalesced(send, "test")
+    for _ in range(50):
+        requested += 1
+        wake()
+        if requested == 1:
+            while not seen:  # the first send is under way, holding the thread
+                threading.Event().wait(0.001)
+    release.set()
+    assert done.wait(10)
+    assert seen[0] >= 1
+    assert seen[-1] == 50
+    assert len(seen) <= 3  # the 49 made during the first send: one send, maybe two
+
+
+def test_coalesced_drain_sends_only_when_asked() -> None:
+    sent: list[int] = []
+    wake = wakeups.Coalesced(lambda: sent.append(1), "test")
+    wake.drain()
+    assert sent == []
+    wake.asked.set()  # asked, and the thread has not run yet
+    wake.drain()
+    assert sent == [1]
