@@ -164,6 +164,10 @@ DEFAULTS: dict[str, object] = {
     "LANGUAGES": LOCALES,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_ENABLED": True,
+    # Redis (the shared counters) unreachable: each process counts in memory until it is
+    # back, and a counter that still fails lets the request through; never a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     # Refused sign-ins per client address and e-mail, and per client address alone.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "LOGIN_IP_RATE_LIMIT": "30 per minute;200 per hour",

@@ -146,3 +146,20 @@ def test_the_sign_up_limit_set_in_the_environment_governs_the_form(
     ]
     assert statuses == [303, 303, 429]
     assert joined() == 2
+
+
+def test_with_the_shared_counters_unreachable_limits_hold_per_process_and_nothing_fails(
+    app: Flask,
+) -> None:
+    """Redis down (here: nothing listens on its port) answers no 500: the process counts
+    in memory until the storage is back."""
+    config = {
+        **settings.test_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+        "CONFIRM_RATE_LIMIT": "5 per minute",
+    }
+    worker = create_app(config)
+    env: Any = {"REMOTE_ADDR": "198.51.100.8"}
+    client = worker.test_client()
+    statuses = [client.get(f"/confirm/guess-{i}", environ_base=env).status_code for i in range(8)]
+    assert statuses == [404] * 5 + [429] * 3
