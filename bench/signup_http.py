@@ -19,9 +19,11 @@ visitors. Each visitor has its own cookies and user agent and does what a browse
    with the CSRF token, the address, the consent box ticked and the honeypot left empty,
    answered 303, and the ``GET`` of the "check your inbox" page it redirects to;
 3. ``GET /confirm/<token>`` with the link of the confirmation mail. The mail waits in the
-   outbox table for the worker (no worker runs here, so none leaves): one thread in this
-   process reads new confirmation mails from ``outbox_messages`` (ids in order) as a mailbox
-   would receive them, and takes the link out of the text.
+   outbox table for the worker (no worker runs here: the wake-ups are queued in a huey
+   SQLite file of the run, and no mail leaves): one thread in this process plays the
+   mailbox, reading the confirmation mails of the visitors waiting for one from
+   ``outbox_messages`` and taking the link out of the text (a visitor whose mail has not
+   come after 60 s is counted as a failure).
 A thread never sits idle through step 2: it shows the form to the next visitors meanwhile.
 
 Then the same threads drive ``bench/bare_form_app.py`` under the same gunicorn settings: its
@@ -45,6 +47,7 @@ import http.client
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +72,7 @@ ON_PAGE = 2.1  # seconds between showing the form and sending it (the app wants 
 REFERRED = 0.85
 MAX_FRIENDS = 9  # the fraud signals flag a referrer's 10th friend within an hour
 CODE_PATIENCE = 10.0  # seconds a referred visitor waits for the first codes to exist
+MAIL_PATIENCE = 60.0  # seconds a visitor waits for the confirmation mail
 HIGH = "1000000 per minute"
 PG_NAME = "referral_bench_signup_http"
 
@@ -109,7 +113,8 @@ class Visitor:
     cookies: dict[str, str] = field(default_factory=dict)
     form: dict[str, str] = field(default_factory=dict)
     code: str | None = None
-    since: float = 0.0
+    since: float = 0.0  # waiting for a code to refer with, then for the mail, since
+    floor: int = 0
     shown: float = 0.0
 
 
@@ -148,7 +153,8 @@ class Load:
     codes: list[str] = field(default_factory=list)
     friends: Counter[str] = field(default_factory=Counter)
     mailbox: dict[str, str] = field(default_factory=dict)
-    awaiting: int = 0
+    awaited: dict[str, int] = field(default_factory=dict)  # address: newest mail id before
+    newest_mail: int = 0
     done: bool = False
     completed: int = 0
     in_flight: int = 0
@@ -216,20 +222,42 @@ class Load:
             self.latencies.setdefault(kind, []).append(seconds)
             self.statuses.setdefault(kind, Counter())[status] += 1
 
-    def deliver(self, messages: list[tuple[str, str]]) -> None:
+    def expect_mail(self, person: Visitor) -> None:
         with self.mail:
-            self.mailbox.update(messages)
+            self.awaited[person.email] = person.floor
+            person.since = time.monotonic()
+
+    def mail_floor(self) -> int | None:
+        """The outbox id above which every awaited mail lies, None when none is awaited."""
+        with self.mail:
+            return min(self.awaited.values()) if self.awaited else None
+
+    def deliver(self, rows: list[tuple[int, str, str]]) -> None:
+        with self.mail:
+            for mail_id, address, body in rows:
+                self.newest_mail = max(self.newest_mail, mail_id)
+                link = CONFIRM_LINK.search(body)
+                if address in self.awaited and link:
+                    self.mailbox[address] = link.group(1)
             self.mail.notify_all()
 
     def take_mail(self, waiting: list[Visitor]) -> tuple[Visitor, str] | None:
+        """A waiting visitor's confirmation link, once it has arrived; one who has waited
+        MAIL_PATIENCE seconds in vain is given up on (and counted as a failure)."""
         with self.mail:
             for person in waiting:
                 token = self.mailbox.pop(person.email, None)
-                if token is not None:
+                late = token is None and time.monotonic() - person.since > MAIL_PATIENCE
+                if token is not None or late:
                     waiting.remove(person)
-                    self.awaiting -= 1
-                    return person, token
-        return None
+                    del self.awaited[person.email]
+                    break
+            else:
+                return None
+        if token is None:
+            self.record("confirm GET", None, 0.0, f"no confirmation mail for {person.email}")
+            return None
+        return person, token
 
 
 class Client:
@@ -282,6 +310,8 @@ class Client:
 
     def submit(self, person: Visitor) -> bool:
         form = {**person.form, "email": person.email, "consent": "y", "website": ""}
+        with self.load.mail:  # the mail will have a later id: it is inserted after this
+            person.floor = self.load.newest_mail
         answer = self.send("join POST", person, f"/c/{SLUG}", form)
         if answer is None or answer[0] != 303:
             return False
@@ -334,8 +364,7 @@ class Thread:
             self.load.finish()
             return
         self.waiting.append(person)
-        with self.load.mail:
-            self.load.awaiting += 1
+        self.load.expect_mail(person)
 
     def run(self) -> None:
         self.upcoming = self.load.next_visitor()
@@ -350,26 +379,20 @@ class Thread:
 
 
 def read_mail(load: Load, url: str) -> None:
-    """The mailbox: new confirmation mails from the outbox, as they are committed."""
+    """The mailbox: the confirmation mails of the visitors waiting for one. Each lies above
+    the newest id seen before its form was sent (ids are handed out in order, but the
+    transactions that take them commit in any order, so a high-water mark would miss some)."""
     engine = create_engine(url)
-    last = 0
     query = text(
         "SELECT id, to_address, body_text FROM outbox_messages"
-        " WHERE id > :last AND kind = 'confirmation' ORDER BY id"
+        " WHERE id > :floor AND kind = 'confirmation' ORDER BY id"
     )
     while not load.done:
-        if load.awaiting:
+        floor = load.mail_floor()
+        if floor is not None:
             with engine.connect() as connection:
-                rows = connection.execute(query, {"last": last}).all()
-            if rows:
-                last = rows[-1][0]
-                load.deliver(
-                    [
-                        (to, link.group(1))
-                        for _, to, body in rows
-                        if (link := CONFIRM_LINK.search(body))
-                    ]
-                )
+                rows = connection.execute(query, {"floor": floor}).all()
+            load.deliver([(int(i), str(to), str(body)) for i, to, body in rows])
         time.sleep(0.01)
     engine.dispose()
 
@@ -379,7 +402,9 @@ def generate(load: Load, port: int, concurrency: int, url: str) -> float:
     mailbox = threading.Thread(target=read_mail, args=(load, url), daemon=True)
     if load.confirms:
         mailbox.start()
-    threads = [threading.Thread(target=Thread(load, port).run) for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=Thread(load, port).run, daemon=True) for _ in range(concurrency)
+    ]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -587,6 +612,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg", default="", help="PostgreSQL admin URL (default: SQLite)")
     args = parser.parse_args()
+    # Stopped from outside, it still stops its servers and drops its files and database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with (
         tempfile.TemporaryDirectory(prefix="signup-http-") as tmp,
         database(args.pg, Path(tmp)) as url,
