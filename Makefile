@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Exported: with PUBLIC_BASE_URL unset, links, QR codes and mail point at this host and port.
+export HOST PORT
 # Two workers: the machine this runs on has two cores.
 PYTEST_ARGS ?= -n 2
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from email.headerregistry import Address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -89,6 +92,39 @@ def retention_days(name: str) -> int:
     return days and max(days, least)
 
 
+def public_base_url() -> str:
+    """The address people reach the service at: ``PUBLIC_BASE_URL``, else the host and port
+    the server listens on (``HOST``, ``PORT``, as ``make run`` passes them), so the links
+    and QR codes of a server started on another port lead to it. A server listening on every
+    interface is reached at 127.0.0.1."""
+    configured = (os.environ.get("PUBLIC_BASE_URL") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    host = (os.environ.get("HOST") or "").strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::"}:  # noqa: S104  (an address to link to, not one to bind)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host.strip('[]')}]"
+    port = (os.environ.get("PORT") or "").strip()
+    port = port if port.isdigit() and 0 < int(port) < 65_536 else "5000"
+    return f"http://{host}:{port}"
+
+
+def default_sender(base_url: str) -> str:
+    """``referral@<host of the public address>``: mail then comes from the site it links to.
+    An address without a domain name (an IP address, ``localhost``) gives
+    ``referral@localhost``."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        host = ""
+    except ValueError:
+        pass
+    if not host or "." not in host:
+        host = "localhost"
+    return str(Address(username="referral", domain=host))
+
+
 def login_cookies(*, secure: bool, production: bool) -> dict[str, object]:
     """The session and remember-me cookies: Secure, HttpOnly, SameSite=Lax (see DEFAULTS).
 
@@ -121,11 +157,12 @@ def from_environment(instance_path: str) -> dict[str, object]:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     development = env("FLASK_DEBUG") == "1" or env("REFERRAL_ENV", "development") == "development"
     redis_url = env("REDIS_URL") or None
+    base_url = public_base_url()
     secure_cookies = _bool("SESSION_COOKIE_SECURE", not development)
     return {
         "SECRET_KEY": env("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": base_url,
         "REDIS_URL": redis_url,
         # Counters every worker shares: Redis when there is one, else a file beside the data.
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI")
@@ -135,7 +172,7 @@ def from_environment(instance_path: str) -> dict[str, object]:
             env("REFERRAL_MAX_REWARD_DEPTH", str(DEFAULT_CEILING))
         ),
         "MAIL_URL": env("MAIL_URL") or "",
-        "MAIL_FROM": env("MAIL_FROM") or "referral@localhost",
+        "MAIL_FROM": env("MAIL_FROM") or default_sender(base_url),
         **login_cookies(secure=secure_cookies, production=not development),
         **{name: rate_limit(name) for name in RATE_LIMITS},
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False),

@@ -6,10 +6,11 @@ Chinese, so Chinese tags are mapped by region and script here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, request
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 COOKIE = "lang"
@@ -71,8 +72,26 @@ def html_lang(locale: str) -> str:
     return locale.replace("_", "-")
 
 
+# Babel's short and medium formats of a moment leave the zone out; these get it added.
+ZONELESS_FORMATS = ("short", "medium")
+
+
+def datetime_with_zone(value: datetime | None, format: str | None = None) -> str:
+    """``|datetimeformat`` that always says which zone a time is in: the short and medium
+    formats (and none) get the zone's abbreviation ("Dec 7, 2026, 2:56:00 AM UTC"); long,
+    full and explicit patterns are Babel's own."""
+    if value is None:
+        return ""
+    shown = format_datetime(value, format)
+    if format is None or format in ZONELESS_FORMATS:
+        return f"{shown} {format_datetime(value, 'zzz')}"
+    return shown
+
+
 def init_app(app: Any) -> None:
-    """Template globals every page needs: the language switch and translated labels."""
+    """Template globals every page needs: the language switch and translated labels; and
+    times with their zone (``|datetimeformat``)."""
+    app.jinja_env.filters["datetimeformat"] = datetime_with_zone
 
     @app.context_processor
     def inject() -> dict[str, Any]:

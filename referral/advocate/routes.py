@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, render_template, url_for
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_currency, format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from referral.advocate import bp
 from referral.models import LedgerEntry
-from referral.services import advocates, lottery, surveys
+from referral.services import advocates, joining, lottery, surveys
+from referral.services.advocates import RewardWhy
 
 # Why a friend did or did not count (keys from services.advocates._friend).
 REASON_NAMES = {
@@ -25,6 +26,13 @@ BADGE_NAMES = {
     "champion": _l("Champion"),
     "legend": _l("Legend"),
 }
+# What a friend or the advocate did that paid a reward (the kinds of domain.rewards).
+EVENT_WORDS = {
+    "purchase": _l("a purchase"),
+    "trial_converted": _l("a free trial turns into a paid plan"),
+    "survey_completed": _l("a completed survey"),
+    "lottery_entered": _l("an entry to the prize draw"),
+}
 LEDGER_STATUS_NAMES = {
     "pending": _l("pending"),
     "approved": _l("approved"),
@@ -37,6 +45,27 @@ def amount_text(entry: LedgerEntry) -> str:
     if entry.reward == "cash" and entry.currency:
         return format_currency(entry.amount / 100, entry.currency)
     return format_decimal(entry.amount)
+
+
+def reason_text(why: RewardWhy | None, brand: str) -> str:
+    """Why a reward was paid, in the reader's words ("friend Anna B. confirmed")."""
+    if why is None:
+        return ""
+    if why.kind == "gift":
+        return gettext("a gift from %(brand)s", brand=brand)
+    if why.kind == "milestone":
+        return ngettext(
+            "milestone of %(num)s friend", "milestone of %(num)s friends", why.milestone
+        )
+    if why.kind == "deeper":
+        return gettext("level %(level)s referral", level=why.level)
+    signup = why.event == "signup_confirmed"
+    event = str(EVENT_WORDS.get(why.event, why.event))
+    if why.kind == "own":
+        return gettext("for your own sign-up") if signup else event
+    if signup:
+        return gettext("friend %(name)s confirmed", name=why.name)
+    return gettext("%(name)s: %(event)s", name=why.name, event=event)
 
 
 def _survey_url(participation: Any) -> str | None:
@@ -54,12 +83,15 @@ def page(token: str) -> Any:
     """
     participation = advocates.from_token(token[:200])
     view = advocates.advocate_view(participation)
+    brand = joining.brand_name(view["campaign"]) if view["campaign"] else ""
+    reasons = view["reward_reasons"]
     page = render_template(
         "advocate/page.html",
         reason_names=REASON_NAMES,
         badge_names=BADGE_NAMES,
         ledger_status_names=LEDGER_STATUS_NAMES,
         amounts={entry.id: amount_text(entry) for entry in view["rewards"]},
+        why_paid={entry.id: reason_text(reasons.get(entry.id), brand) for entry in view["rewards"]},
         survey_url=_survey_url(participation),
         lottery_entry=lottery.entry_of(participation),
         **view,

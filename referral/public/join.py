@@ -26,7 +26,15 @@ from referral.public import bp
 from referral.public.cookies import Touch, Touches, keep_new_visitor, visitor_id
 from referral.public.forms import OTHER_REGION, JoinForm, join_form
 from referral.security import hash_ip
-from referral.services import advocates, clicks, confirmation, joining, lottery, surveys
+from referral.services import (
+    advocates,
+    clicks,
+    confirmation,
+    draws,
+    joining,
+    lottery,
+    surveys,
+)
 
 log = logging.getLogger("referral.public")
 
@@ -102,15 +110,20 @@ def consent_for(campaign: Campaign) -> tuple[str, str]:
 # --- pages -----------------------------------------------------------------------------------
 
 
-def _landing(campaign: Campaign, form: JoinForm, status: int = 200, notice: str = "") -> Any:
+def _landing(
+    campaign: Campaign, form: JoinForm, status: int = 200, notice: str = "", inviter: str = ""
+) -> Any:
     form.consent.label.text = consent_for(campaign)[0]
-    page = render_template("public/campaign.html", campaign=campaign, form=form, notice=notice)
+    page = render_template(
+        "public/campaign.html", campaign=campaign, form=form, notice=notice, inviter=inviter
+    )
     return page, status
 
 
 def _closed(campaign: Campaign, status: int = 200) -> Any:
     upcoming = campaign.status == "live" and campaign.starts_at and utcnow() < campaign.starts_at
-    page = render_template("public/closed.html", campaign=campaign, upcoming=upcoming)
+    draw = draws.draw_of(campaign) if campaign.kind == "lottery" else None
+    page = render_template("public/closed.html", campaign=campaign, upcoming=upcoming, draw=draw)
     return page, status
 
 
@@ -125,6 +138,18 @@ def _touch_from_query(campaign: Campaign) -> tuple[Touches, str]:
     clicks.record_click(target, channel, utm, request.remote_addr, visitor_id())
     touches.add(campaign.id, Touch(target.code, utcnow(), channel, utm), campaign.attribution_days)
     return touches, target.code
+
+
+def _inviter(campaign: Campaign, touches: Touches) -> str:
+    """The public name of the person whose link counts for this visitor (the first touch),
+    or "" when there is none or they gave no name."""
+    touch = touches.get(campaign.id)
+    if touch is None or touch.expired(campaign.attribution_days, utcnow()):
+        return ""
+    target = clicks.resolve_code(touch.code)
+    if target is None or target.campaign_id != campaign.id:
+        return ""
+    return advocates.inviter_name(target.participation_id) or ""
 
 
 @bp.route("/c/<slug>", methods=["GET", "POST"])
@@ -145,9 +170,12 @@ def campaign(slug: str) -> Any:
     form = _form(found, formdata=None)
     form.started.data = form_stamp(found.id)
     form.ref.data = code
-    page, status = _landing(found, form)
+    inviter = _inviter(found, touches)
+    page, status = _landing(found, form, inviter=inviter)
     response = current_app.make_response((page, status))
     touches.save(response, found.attribution_days)
+    if inviter:  # names a person: not for shared caches
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

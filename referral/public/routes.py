@@ -15,10 +15,11 @@ from flask import (
     request,
 )
 
+from referral.demo.seed import DEMO_WORKSPACE
 from referral.i18n import COOKIE, canonical_locale
 from referral.public import bp
 from referral.security import is_local_url
-from referral.services import health
+from referral.services import health, showcase
 
 
 @bp.after_app_request
@@ -31,7 +32,11 @@ def remember_locale(response: Any) -> Any:
 
 @bp.route("/")
 def index() -> Any:
-    return render_template("public/index.html")
+    """The home page; on a development server it also lists the demo's open campaigns, so
+    a newcomer finds a landing page to try (a production server shows none)."""
+    development = current_app.config.get("REFERRAL_ENV") == "development"
+    demo = showcase.open_campaigns(DEMO_WORKSPACE) if development else []
+    return render_template("public/index.html", demo_campaigns=demo)
 
 
 @bp.route("/healthz")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from referral.domain import gamification
 from referral.domain.emails import mask_email
 from referral.extensions import db
-from referral.models import Campaign, Customer, LedgerEntry, Participation, RewardRule
+from referral.models import Campaign, Customer, Event, LedgerEntry, Participation, RewardRule
 from referral.services import counters
 from referral.services.participant_links import participant_of, participant_token
 from referral.services.rewards import balances, points
@@ -41,18 +41,97 @@ class Friend:
     status: str
     counted: bool
     reason: str
+    flagged: bool = False
 
 
 def _friend(row: Participation, customer: Customer) -> Friend:
-    """A referral and why it did or did not count (yet)."""
+    """A referral and why it did or did not count (yet).
+
+    A flagged friend who has not confirmed their address yet is first of all waiting for
+    that confirmation (and also under review); once confirmed, only the review is left.
+    """
     reasons = {
         "confirmed": "counted",
         "pending": "waiting_for_confirmation",
-        "flagged": "under_review",
+        "flagged": "under_review" if row.confirmed_at else "waiting_for_confirmation",
         "rejected": "not_eligible",
     }
     first = (customer.name or "").split(" ")[0] or mask_email(customer.email)
-    return Friend(first, row.created_at, row.status, row.status == "confirmed", reasons[row.status])
+    counted = row.status == "confirmed"
+    flagged = row.status == "flagged"
+    return Friend(first, row.created_at, row.status, counted, reasons[row.status], flagged)
+
+
+@dataclass(frozen=True)
+class RewardWhy:
+    """Why a ledger line was paid, from its level, rule and source event.
+
+    ``kind`` is ``own`` (the advocate's own action, ``event`` its kind), ``friend`` (a
+    friend's action one level down, ``name`` that friend), ``milestone`` (``milestone``
+    confirmed friends reached), ``deeper`` (a friend of a friend, ``level`` levels down) or
+    ``gift`` (a journey's grant, paid without a rule).
+    """
+
+    kind: str
+    event: str = ""
+    name: str = ""
+    level: int = 0
+    milestone: int = 0
+
+
+def _why(level: int, rule_id: int | None, milestone: int | None, kind: str, name: str) -> RewardWhy:
+    if rule_id is None:
+        return RewardWhy("gift")
+    if milestone:
+        return RewardWhy("milestone", level=level, milestone=milestone)
+    if level == 0:
+        return RewardWhy("own", event=kind)
+    if level == 1:
+        return RewardWhy("friend", event=kind, name=name, level=1)
+    return RewardWhy("deeper", event=kind, level=level)
+
+
+def reward_reasons(entries: list[LedgerEntry]) -> dict[int, RewardWhy]:
+    """Why each of ``entries`` was paid, by entry id, in one query. A friend is named as on
+    public lists (``public_name``), never by their address."""
+    if not entries:
+        return {}
+    actor = Participation.__table__.alias("actor")
+    rows = db.session.execute(
+        select(
+            LedgerEntry.id,
+            LedgerEntry.level,
+            LedgerEntry.rule_id,
+            RewardRule.milestone,
+            Event.kind,
+            Customer.name,
+            Customer.email,
+        )
+        .join(Event, Event.id == LedgerEntry.source_event_id)
+        .outerjoin(RewardRule, RewardRule.id == LedgerEntry.rule_id)
+        .outerjoin(actor, actor.c.id == Event.participation_id)
+        .outerjoin(Customer, Customer.id == actor.c.customer_id)
+        .where(LedgerEntry.id.in_([entry.id for entry in entries]))
+        .order_by(LedgerEntry.id)
+    ).all()
+    return {
+        ident: _why(level, rule_id, milestone, kind, public_name(name, email or ""))
+        for ident, level, rule_id, milestone, kind, name, email in rows
+    }
+
+
+def inviter_name(participation_id: int) -> str | None:
+    """How the owner of a referral link is named to the friend who opened it: their
+    public name (``public_name``); None when they gave no name (their address is never
+    shown, not even masked) or when they can no longer refer anyone (rejected)."""
+    row = db.session.execute(
+        select(Customer.name, Customer.email, Participation.status)
+        .join(Participation, Participation.customer_id == Customer.id)
+        .where(Participation.id == participation_id)
+    ).first()
+    if row is None or not (row.name or "").strip() or row.status == "rejected":
+        return None
+    return public_name(row.name, row.email)
 
 
 def public_name(name: str | None, email: str) -> str:
@@ -186,6 +265,7 @@ def advocate_view(participation: Participation) -> dict[str, Any]:
         "confirmed": confirmed,
         "friends": friends,
         "rewards": entries,
+        "reward_reasons": reward_reasons(entries),
         "balances": balances(participation.id),
         "points": points(participation.id),
         "progress": gamification.progress(confirmed, milestones),

@@ -57,7 +57,8 @@ def advocate(live: Campaign) -> Participation:
     [
         ("confirmed", True, "counted"),
         ("pending", False, "waiting_for_confirmation"),
-        ("flagged", False, "under_review"),
+        # flagged before confirming: waiting for the confirmation first (and under review)
+        ("flagged", False, "waiting_for_confirmation"),
         ("rejected", False, "not_eligible"),
     ],
 )
