@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         keys,
         lottery,
         members,
+        outbox,
         participants,
         review,
         rules,

@@ -18,13 +18,14 @@ from referral.models import (
     Campaign,
     InstantWinPrize,
     Membership,
+    OutboxMessage,
     Participation,
     RewardRule,
 )
 from referral.models.base import utcnow
 from referral.models.journey import Journey
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
-from referral.services import journeys, survey_builder, webhooks
+from referral.services import journeys, outbox, survey_builder, webhooks
 from tests.conftest import Browser
 from tests.factories import Factory
 
@@ -347,7 +348,13 @@ def rows_of(workspace: Any, factory: Factory, status: str) -> dict[str, dict[str
         },
         status="running",
     )
+    message = outbox.queue(
+        workspace.id, "alpha@example.com", "confirmation", outbox.Mail("Alpha", "T", "<p>H</p>")
+    )
+    message.status = "failed"
+    db.session.commit()
     shared = {
+        "message_id": message.id,
         "journey_id": journey.id,
         "key_id": key.id,
         "endpoint_id": endpoint.id,
@@ -425,6 +432,12 @@ def snapshot(workspace_id: int) -> list[Any]:
         sorted(
             (j.id, j.name, j.status, j.version)
             for j in db.session.scalars(select(Journey).where(Journey.workspace_id == workspace_id))
+        ),
+        sorted(
+            (m.id, m.status, m.next_attempt_at)
+            for m in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.workspace_id == workspace_id)
+            )
         ),
         sorted(
             (m.id, m.role, m.disabled_at, m.marketer.session_token)

@@ -10,7 +10,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral.extensions import db
-from referral.models import Campaign, Customer, Event, LedgerEntry, Participation, RewardRule
+from referral.models import (
+    Campaign,
+    Customer,
+    Event,
+    LedgerEntry,
+    OutboxMessage,
+    Participation,
+    RewardRule,
+)
 from referral.models.journey import CustomerTag, Journey
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
@@ -47,6 +55,8 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/journeys/{j}/pause", None),
     ("POST", "/journeys/{j}/resume", None),
     ("GET", "/journeys/{j}/stats", None),
+    ("GET", "/outbox/{m}", None),
+    ("POST", "/outbox/{m}/retry", None),
 ]
 JOURNEY = {
     "trigger": {"type": "tag_added", "tag": "vip"},
@@ -57,6 +67,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/campaigns", {"name": "New", "kind": "referral"}),
     ("GET", "/journeys", None),
     ("POST", "/journeys", {"name": "New", "definition": JOURNEY}),
+    ("GET", "/outbox", None),
     *ID_ROUTES,
 ]
 
@@ -72,6 +83,14 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
     customer = db.session.get(Participation, int(participant["id"]))
     assert customer is not None
     ids = {"c": campaign["id"], "p": participant["id"], "d": "0", "u": str(customer.customer_id)}
+    if "{m}" in path:  # the participant's confirmation mail, given up on
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.customer_id == customer.customer_id)
+        )
+        assert message is not None
+        message.status = "failed"
+        db.session.commit()
+        ids["m"] = str(message.id)
     if "{j}" in path:
         body = {"name": "Mine", "definition": JOURNEY, "status": "running"}
         ids["j"] = owner.ok("POST", "/journeys", 201, json=body)["id"]
@@ -105,7 +124,12 @@ def snapshot() -> tuple[Any, ...]:
     statuses = tuple(db.session.execute(select(Participation.status)).all())
     people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
     journeys = tuple(db.session.execute(select(Journey.name, Journey.status, Journey.version)))
-    return counts, states, statuses, people, journeys
+    mail = tuple(
+        db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status).order_by(OutboxMessage.id)
+        )
+    )
+    return counts, states, statuses, people, journeys, mail
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -124,6 +148,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("draw_id", "d"),
             ("customer_id", "u"),
             ("journey_id", "j"),
+            ("message_id", "m"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
@@ -187,6 +212,9 @@ NEW_OPERATIONS = {
     ("/journeys/{journey_id}/pause", "post"): ("200", {401, 404, 409, 422}),
     ("/journeys/{journey_id}/resume", "post"): ("200", {401, 404, 409, 422}),
     ("/journeys/{journey_id}/stats", "get"): ("200", {401, 404}),
+    ("/outbox", "get"): ("200", {401, 422}),
+    ("/outbox/{message_id}", "get"): ("200", {401, 404}),
+    ("/outbox/{message_id}/retry", "post"): ("200", {401, 404, 409, 422}),
 }
 
 
