@@ -1,4 +1,5 @@
-"""Campaign pages: list, create, edit, overview, publish, close."""
+"""Campaign pages: list, create, edit, overview, publish, close (after a confirmation),
+duplicate."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from referral.admin import bp
 from referral.admin.context import owned_campaign
 from referral.admin.forms import ActionForm, CampaignForm
 from referral.admin.rules import EVENT_NAMES
+from referral.domain.campaigns import closing_effects
 from referral.domain.errors import DomainError, ValidationFailed
 from referral.errors import localized_errors, localized_message
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
+from referral.services import campaign_copies, trials
 from referral.services import campaigns as service
-from referral.services import trials
 
 # The official-rules fields a prize draw must publish, named for the "Still missing" notice;
 # in English by their API names, since the rules are sent through the API.
@@ -80,11 +82,8 @@ def new_campaign() -> Any:
     return render_template("admin/campaign_form.html", form=form, campaign=None), status
 
 
-@bp.route("/campaigns/<int:campaign_id>")
-@role_required(*READ_ROLES)
-def campaign(campaign_id: int) -> Any:
-    found = owned_campaign(campaign_id)
-    return render_template(
+def _overview(found: Any, status: int = 200) -> Any:
+    page = render_template(
         "admin/campaign.html",
         campaign=found,
         counts=service.campaign_overview(found),
@@ -92,6 +91,13 @@ def campaign(campaign_id: int) -> Any:
         event_names=EVENT_NAMES,
         trial_funnel=trials.funnel(found) if found.kind == "trial" else None,
     )
+    return page, status
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@role_required(*READ_ROLES)
+def campaign(campaign_id: int) -> Any:
+    return _overview(owned_campaign(campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -138,10 +144,52 @@ def _transition(campaign_id: int, action: Any, done: str) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/publish", methods=["POST"])
 @role_required(*EDIT_ROLES)
 def publish_campaign(campaign_id: int) -> Any:
-    return _transition(campaign_id, service.publish_campaign, _("The campaign is live."))
+    """A draft goes live; one that lacks what it needs (official rules, questions, a prize)
+    stays a draft and its page comes again (422) saying what is missing."""
+    found = owned_campaign(campaign_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.campaign", campaign_id=found.id))
+    try:
+        service.publish_campaign(found)
+    except ValidationFailed as error:
+        flash(localized_message(error), "error")
+        if any(name.startswith("rules.") for name in error.errors):
+            flash(_("Still missing: %(fields)s", fields=_missing(error)), "error")
+        return _overview(owned_campaign(campaign_id), error.status)
+    except DomainError as error:
+        flash(localized_message(error), "error")
+    else:
+        flash(_("The campaign is live."), "success")
+    return redirect(url_for("admin.campaign", campaign_id=found.id))
 
 
-@bp.route("/campaigns/<int:campaign_id>/close", methods=["POST"])
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["GET", "POST"])
 @role_required(*EDIT_ROLES)
 def close_campaign(campaign_id: int) -> Any:
-    return _transition(campaign_id, service.close_campaign, _("The campaign is closed."))
+    """GET: what closing this campaign does, and the button that closes it. POST: close."""
+    if request.method == "POST":
+        return _transition(campaign_id, service.close_campaign, _("The campaign is closed."))
+    found = owned_campaign(campaign_id)
+    return render_template(
+        "admin/campaign_close.html",
+        campaign=found,
+        counts=service.campaign_overview(found),
+        effects=[_(effect) for effect in closing_effects(found.kind)],
+        action=ActionForm(),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/duplicate", methods=["POST"])
+@role_required(*EDIT_ROLES)
+def duplicate_campaign(campaign_id: int) -> Any:
+    """A new draft set up like this campaign, without its people; opens the copy."""
+    found = owned_campaign(campaign_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.campaign", campaign_id=found.id))
+    try:
+        copy = campaign_copies.duplicate_campaign(found, **_who())
+    except DomainError as error:
+        flash(localized_message(error), "error")
+        return redirect(url_for("admin.campaign", campaign_id=found.id))
+    flash(_("Campaign “%(name)s” created as a draft.", name=copy.name), "success")
+    return redirect(url_for("admin.campaign", campaign_id=copy.id))

@@ -1,4 +1,4 @@
-"""Campaign endpoints: create, list, read, change, publish, close."""
+"""Campaign endpoints: create, list, read, change, publish, close, duplicate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from referral.api.auth import caller
 from referral.api.lookup import owned_campaign
 from referral.api.operations import acts, changes, created, creates, lists, reads
 from referral.api.schemas import CampaignIn, CampaignOut, CampaignPage, CampaignPatch
+from referral.services import campaign_copies
 from referral.services import campaigns as service
 
 
@@ -67,7 +68,9 @@ def patch_campaign(campaign_id: str, data: dict[str, Any]) -> Any:
     CampaignOut,
     "The campaign, now live.",
     description="The campaign goes live. A prize draw needs complete official rules: each "
-    "missing one is named in `errors` (`rules.sponsor`, ...). Only a draft can be published.",
+    "missing one is named in `errors` (`rules.sponsor`, ...); a survey needs a question "
+    "(`questions`) and an instant-win game a prize that is switched on and in stock "
+    "(`prizes`). Only a draft can be published.",
     errors=(401, 404, 409, 422),
 )
 def publish_campaign(campaign_id: str) -> Any:
@@ -86,3 +89,21 @@ def publish_campaign(campaign_id: str) -> Any:
 )
 def close_campaign(campaign_id: str) -> Any:
     return service.close_campaign(owned_campaign(campaign_id))
+
+
+@acts(
+    "POST /campaigns/<campaign_id>/duplicate",
+    "duplicateCampaign",
+    "Duplicate a campaign",
+    CampaignOut,
+    "The copy, a new draft.",
+    status=201,
+    description='A new draft set up like the campaign (of any status): named "... (copy)" '
+    "at the first free slug of `<slug>-copy`, `<slug>-copy-2`, ...; with its settings, "
+    "official rules, reward rules, survey questions and instant-win prizes (in full stock). "
+    "Never its participants, clicks, events, rewards, entries, draw or coupon codes. The new "
+    "campaign's address is in `Location`.",
+)
+def duplicate_campaign(campaign_id: str) -> Any:
+    copy = campaign_copies.duplicate_campaign(owned_campaign(campaign_id), **caller())
+    return created(copy, "api.get_campaign", campaign_id=str(copy.id))

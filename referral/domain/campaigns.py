@@ -185,16 +185,35 @@ def missing_lottery_rules(rules: dict[str, Any] | None) -> list[str]:
     return [name for name in LOTTERY_RULE_FIELDS if rules.get(name) in (None, "", [], {})]
 
 
-def check_publishable(kind: str, status: str, settings: dict[str, Any]) -> None:
-    """A draft may go live; a lottery only with complete official rules.
+def check_publishable(
+    kind: str,
+    status: str,
+    settings: dict[str, Any],
+    *,
+    questions: int | None = None,
+    prizes: int | None = None,
+) -> None:
+    """A draft may go live; a lottery only with complete official rules, a survey only with
+    a question to answer, an instant-win game only with a prize that can be won (switched on
+    and in stock). ``questions`` and ``prizes`` are those counts (``None``: not counted).
 
     :raise Conflict: when the campaign is not a draft.
-    :raise ValidationFailed: naming each missing rules field of a lottery.
+    :raise ValidationFailed: naming each missing rules field of a lottery (``rules.…``), on
+        ``questions`` for a survey without any, on ``prizes`` for a game without a prize.
     """
     if status != "draft":
         raise Conflict(
             N_("Only a draft can be published; this campaign is %(status)s."),
             params={"status": status},
+        )
+    if kind == "survey" and questions == 0:
+        raise ValidationFailed.on(
+            "questions", N_("A survey needs at least one question before it goes live.")
+        )
+    if kind == "instant_win" and prizes == 0:
+        raise ValidationFailed.on(
+            "prizes",
+            N_("An instant-win game needs a prize that can be won before it goes live."),
         )
     if kind == "lottery":
         missing = missing_lottery_rules(settings.get("rules"))
@@ -213,3 +232,37 @@ def check_closable(status: str) -> None:
             N_("Only a live campaign can be closed; this campaign is %(status)s."),
             params={"status": status},
         )
+
+
+# What closing does, said on the page that asks to confirm it. Each line is what the services
+# do with a closed campaign: ``services.joining.is_open`` lets no one join,
+# ``services.campaigns.check_editable`` refuses every change, ``services.lottery``
+# freezes a draw's entries (confirmed participations only) and ``services.rewards`` pays no
+# entries after it, ``services.surveys`` and ``services.instant_win`` take no answers or
+# plays; rewards, reviews and running trials carry on.
+CLOSING_EFFECTS = (
+    N_("No one can join any more: the landing page says the campaign is closed."),
+    N_("A closed campaign can no longer be changed."),
+)
+CLOSING_EFFECTS_BY_KIND = {
+    "lottery": (
+        N_(
+            "The entries freeze: each confirmed participant keeps the entries they hold now, "
+            "the digest of the entries is published, and no bonus entries are paid after it."
+        ),
+        N_("Sign-ups held for review or not yet confirmed get no entry."),
+        N_("Close the campaign to freeze the entries; then you can draw the winners."),
+    ),
+    "survey": (N_("No more answers are taken."),),
+    "instant_win": (N_("The game is closed."),),
+    "trial": (N_("Free trials already running go on to their end, reminders included."),),
+}
+CLOSING_KEEPS = N_(
+    "Rewards already earned stay as they are: pending ones are approved when their hold "
+    "period ends, and sign-ups held for review still wait for your decision."
+)
+
+
+def closing_effects(kind: str) -> tuple[str, ...]:
+    """What closing a campaign of ``kind`` does, as untranslated messages, in reading order."""
+    return (*CLOSING_EFFECTS, *CLOSING_EFFECTS_BY_KIND.get(kind, ()), CLOSING_KEEPS)

@@ -47,6 +47,7 @@ def lottery_rules(slug: str) -> Any:
         versions=lottery.rules_versions(campaign),
         draw=draw,
         period=(_local(campaign.starts_at, rules), _local(campaign.ends_at, rules)),
+        held=lottery.held_for_review(campaign) if campaign.status == "live" else 0,
     )
 
 

@@ -14,7 +14,14 @@ from referral.domain.depth import above_ceiling
 from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
 from referral.domain.slugs import slugify
 from referral.extensions import db
-from referral.models import Campaign, Participation, Workspace
+from referral.models import (
+    Campaign,
+    InstantWinPrize,
+    Participation,
+    Survey,
+    SurveyQuestion,
+    Workspace,
+)
 from referral.models.base import utcnow
 from referral.services import audit, counters, lottery
 from referral.services.cursors import CursorPage, page
@@ -250,14 +257,38 @@ def update_campaign(
     return campaign
 
 
+def _engagement_counts(campaign: Campaign) -> dict[str, int]:
+    """What a survey or an instant-win game needs to go live, counted: its questions, or
+    its prizes that can be won (switched on, in stock)."""
+    if campaign.kind == "survey":
+        questions = (
+            select(func.count(SurveyQuestion.id))
+            .join(Survey, Survey.id == SurveyQuestion.survey_id)
+            .where(Survey.campaign_id == campaign.id)
+        )
+        return {"questions": db.session.scalar(questions) or 0}
+    if campaign.kind == "instant_win":
+        prizes = select(func.count(InstantWinPrize.id)).where(
+            InstantWinPrize.campaign_id == campaign.id,
+            InstantWinPrize.active.is_(True),
+            InstantWinPrize.remaining > 0,
+        )
+        return {"prizes": db.session.scalar(prizes) or 0}
+    return {}
+
+
 @atomic
 def publish_campaign(campaign: Campaign) -> Campaign:
     """Open a draft: it goes live and its landing page takes part.
 
-    :raise Conflict: when not a draft.  :raise ValidationFailed: lottery rules missing.
+    :raise Conflict: when not a draft.
+    :raise ValidationFailed: a lottery's official rules missing (``rules.…``), a survey
+        without questions (``questions``), a game without a prize to win (``prizes``).
     """
     lock(campaign)
-    rules.check_publishable(campaign.kind, campaign.status, campaign.settings)
+    rules.check_publishable(
+        campaign.kind, campaign.status, campaign.settings, **_engagement_counts(campaign)
+    )
     campaign.status = "live"
     campaign.published_at = utcnow()
     if campaign.kind == "lottery":

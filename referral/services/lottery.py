@@ -32,6 +32,7 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.base import utcnow
+from referral.services import counters
 
 DEFAULT_MIN_AGE = 18
 
@@ -114,6 +115,13 @@ def amend_rules(campaign: Campaign, rules: dict[str, Any], reason: str) -> Lotte
     campaign.settings = {**(campaign.settings or {}), "rules": rules}
     db.session.commit()
     return version
+
+
+def held_for_review(campaign: Campaign) -> int:
+    """How many sign-ups of the draw are flagged and wait for a review: they hold no entry
+    (:func:`current_entries` counts confirmed participations only) until one approves them.
+    Read from the campaign's counters (``services.counters``), not by counting rows."""
+    return counters.by_status(counters.campaign_counts(campaign.id), "status")["flagged"]
 
 
 def check_entries_open(campaign: Campaign) -> None:

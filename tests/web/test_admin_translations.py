@@ -21,8 +21,9 @@ def test_a_refused_publish_names_the_missing_rules_in_german(
     rules = {k: v for k, v in LOTTERY_RULES.items() if k not in ("sponsor", "free_entry_method")}
     campaign = factory.campaign(workspace, kind="lottery", settings={"rules": rules})
     browser.client.set_cookie("lang", "de")
-    assert browser.post(f"/admin/campaigns/{campaign.id}/publish").status_code == 302
-    page = _text(browser.client.get(f"/admin/campaigns/{campaign.id}"))
+    response = browser.post(f"/admin/campaigns/{campaign.id}/publish")
+    assert response.status_code == 422
+    page = _text(response)
     assert "Ein Gewinnspiel braucht offizielle Teilnahmebedingungen" in page
     assert (
         "Es fehlt noch: Veranstalter (sponsor), kostenlose Teilnahmemöglichkeit (free_entry_method)"
