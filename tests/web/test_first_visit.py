@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from referral import emails
 from referral.config import default_sender, from_environment
+from referral.demo.seed import seed_demo
 from referral.extensions import db
 from referral.models import Campaign, OutboxMessage, Participation
 from referral.models.base import utcnow
@@ -24,7 +25,7 @@ from referral.services import draws
 from referral.services.advocates import advocate_token
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.events import report_event
-from referral.services.joining import JoinRequest, Visitor, join_campaign
+from referral.services.joining import JoinRequest, Visitor, is_open, join_campaign
 from referral.services.outbox import build_email
 from referral.services.rules import add_rule
 from tests.factories import LOTTERY_RULES, Factory
@@ -184,6 +185,20 @@ def test_in_development_the_home_page_lists_the_open_demo_campaigns(
     for slug in ("demo-draft", "demo-closed", "not-demo"):
         assert f"/c/{slug}" not in page
     assert 'href="/login"' in page
+
+
+def test_the_seeded_demos_open_landing_pages_are_on_the_development_home_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    seed_demo(participants=20)
+    app.config["REFERRAL_ENV"] = "development"
+    page = text_of(client.get("/"))
+    demo = db.session.scalars(select(Campaign).order_by(Campaign.id)).all()
+    listed = {c.slug for c in demo if f'href="/c/{c.slug}"' in page}
+    assert "demo-coffee-friends" in listed and "demo-espresso-draw" in listed
+    assert listed == {c.slug for c in demo if is_open(c)}
+    for slug in listed:
+        assert client.get(f"/c/{slug}").status_code == 200
 
 
 def test_in_production_the_home_page_lists_no_campaigns(
