@@ -27,6 +27,7 @@ from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.events import report_event
 from referral.services.joining import JoinRequest, Visitor, is_open, join_campaign
 from referral.services.outbox import build_email
+from referral.services.rewards import grant
 from referral.services.rules import add_rule
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import join_through_form, text_of
@@ -301,6 +302,24 @@ def test_each_reward_on_the_advocate_page_says_why_it_was_paid(
     assert "level 2 referral" in page
     assert "grace@example.com" not in page
     assert "for your own sign-up" in advocate_page(client, grace)
+
+
+def test_a_journeys_gift_and_purchases_say_so_on_the_advocate_page(
+    client: FlaskClient, factory: Factory
+) -> None:
+    brand = factory.workspace(name="Bean Brothers")
+    campaign = factory.campaign(brand, status="live", slug="beans", name="Beans")
+    add_rule(campaign, {"event": "purchase", "level": 0, "reward": "points", "amount": 3})
+    add_rule(campaign, {"event": "purchase", "level": 1, "reward": "points", "amount": 4})
+    ada = join(campaign, "ada@example.com", "Ada Lovelace")
+    grace = join(campaign, "grace@example.com", "Grace Hopper", ada.referral_code)
+    report_event(campaign, grace, "purchase", amount=900, external_id="order-9")
+    assert grant(ada, campaign, "points", 20, "journey:1:1:1") is not None
+    db.session.commit()
+    page = advocate_page(client, ada)
+    assert "a gift from Bean Brothers" in page
+    assert "Grace H.: a purchase" in page
+    assert "a purchase" in advocate_page(client, grace)
 
 
 # --- a finished draw ---------------------------------------------------------------------------
