@@ -3,10 +3,10 @@
 A page that shows how many clicks a link had must not count ten million click rows each
 time it is viewed. Each count lives in ``counters`` as up to :data:`COUNTER_SLOTS` rows
 (slots) and is read as their sum. The writes that change what is counted add to the count
-in the same transaction, with one multi-row ``INSERT … ON CONFLICT DO UPDATE SET value =
-value + excluded.value`` (a row for each counter they touch); a writer thread always uses
-the same slot, so writers running at once rarely wait on one row and never lose an
-increment.
+in the same transaction, with one ``INSERT … ON CONFLICT DO UPDATE SET value = value +
+excluded.value`` built once and run for each counter they touch (one call); a writer
+thread always uses the same slot, so writers running at once rarely wait on one row and
+never lose an increment.
 
 The counts, per campaign (``participation_id`` 0) and per participation:
 
@@ -43,7 +43,6 @@ from referral.services.tx import atomic
 
 CAMPAIGN = 0  # the participation_id of a campaign's own counters
 CLICKS = "clicks"
-CHUNK = 500  # rows per upsert statement
 
 # (campaign id, participation id or CAMPAIGN, counter name)
 Key = tuple[int, int, str]
@@ -69,26 +68,35 @@ def slot() -> int:
 
 def add(deltas: Mapping[Key, int]) -> None:
     """Add ``deltas`` to their counters in this thread's slot, in the caller's transaction:
-    one statement per :data:`CHUNK` counters, rows in key order (so two writers that touch
-    the same counters lock them in the same order), zero deltas left out."""
+    one statement run for all the counters (its rows one after another), rows in key order
+    (so two writers that touch the same counters lock them in the same order), zero deltas
+    left out."""
     mine = slot()
     rows = [
         {"campaign_id": c, "participation_id": p, "name": n, "slot": mine, "value": v}
         for (c, p, n), v in sorted(deltas.items())
         if v
     ]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(_upsert(rows[start : start + CHUNK]))
+    if rows:
+        db.session.execute(_upsert(), rows)
 
 
-def _upsert(rows: list[dict[str, Any]]) -> Any:
+_built: dict[str, Any] = {}
+
+
+def _upsert() -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value`` in the session's
+    dialect, built once and run with each counter's row as parameters."""
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Counter).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=["campaign_id", "participation_id", "name", "slot"],
-        set_={"value": Counter.value + statement.excluded.value},
-    )
+    built = _built.get(dialect)
+    if built is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Counter.__table__)
+        built = _built[dialect] = statement.on_conflict_do_update(
+            index_elements=["campaign_id", "participation_id", "name", "slot"],
+            set_={"value": Counter.__table__.c.value + statement.excluded.value},
+        )
+    return built
 
 
 def click_deltas(rows: Iterable[Mapping[str, Any]]) -> Tally[Key]:
