@@ -66,6 +66,15 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
     It also carries the address of the person's own page, which stays valid after the
     confirmation link is used.
     """
+    base = current_app.config["PUBLIC_BASE_URL"]
+    links = {
+        "confirm_url": f"{base}/confirm/{token}",
+        "advocate_url": f"{base}/me/{advocate_token(participation)}",
+    }
+    locale = recipient_locale(participation, customer)
+    reworded = custom_mail("confirmation", participation, customer, locale, links)
+    if reworded is not None:
+        return reworded
     return _mail(
         "confirmation",
         participation.campaign_id,
@@ -74,11 +83,7 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
         lambda campaign: gettext(
             "Please confirm your e-mail address for %(campaign)s", campaign=campaign.name
         ),
-        lambda _campaign, base: {
-            "confirm_url": f"{base}/confirm/{token}",
-            "advocate_url": f"{base}/me/{advocate_token(participation)}",
-            "referral_url": referral_url(participation),
-        },
+        lambda _campaign, _base: {**links, "referral_url": referral_url(participation)},
     )
 
 

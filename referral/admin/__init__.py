@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         journeys,
         keys,
         lottery,
+        mail_templates,
         members,
         outbox,
         participants,

@@ -248,8 +248,19 @@ def sample_context(question_keys: Collection[str] = ()) -> dict[str, Any]:
     return context.as_mapping()
 
 
-def check(source: str, *, html: bool = False, question_keys: Collection[str] = ()) -> list[Message]:
-    """Every problem of a template, to show when it is saved; empty when it is fine."""
+def check(
+    source: str,
+    *,
+    html: bool = False,
+    question_keys: Collection[str] = (),
+    fields: Mapping[str, frozenset[str] | None] = CONTEXT_FIELDS,
+    sample: Mapping[str, Any] | None = None,
+) -> list[Message]:
+    """Every problem of a template, to show when it is saved; empty when it is fine.
+
+    ``fields`` and ``sample`` are the names a kind of message may use and made-up values
+    for them (a journey message's by default).
+    """
     if len(source) > SOURCE_MAX:
         return [Message(TOO_LONG, {"max": SOURCE_MAX})]
     try:
@@ -257,11 +268,15 @@ def check(source: str, *, html: bool = False, question_keys: Collection[str] = (
         compiled(source, html)
     except TemplateSyntaxError as exc:
         return [Message(SYNTAX, {"line": exc.lineno, "error": exc.message or str(exc)})]
-    problems = [*_forbidden(tree), *_unknown_names(tree), *_unknown_fields(tree, question_keys)]
+    problems = [
+        *_forbidden(tree),
+        *_unknown_names(tree, fields),
+        *_unknown_fields(tree, question_keys, fields),
+    ]
     if problems:
         return problems
     try:
-        _render(source, sample_context(question_keys), html)
+        _render(source, sample_context(question_keys) if sample is None else sample, html)
     except TemplateFailed as exc:
         return [Message(SAMPLE_FAILED, {"error": exc.params.get("error", exc.message)})]
     return []
@@ -277,27 +292,35 @@ def _forbidden(tree: nodes.Template) -> Iterator[Message]:
         yield Message(FORBIDDEN, {"what": "{% for … recursive %}"})
 
 
-def _unknown_names(tree: nodes.Template) -> Iterator[Message]:
-    names = ", ".join(CONTEXT_FIELDS)
-    for name in sorted(meta.find_undeclared_variables(tree) - set(CONTEXT_FIELDS)):
+def _unknown_names(
+    tree: nodes.Template, fields: Mapping[str, frozenset[str] | None]
+) -> Iterator[Message]:
+    names = ", ".join(fields)
+    for name in sorted(meta.find_undeclared_variables(tree) - set(fields)):
         yield Message(UNKNOWN_NAME, {"name": name, "names": names})
 
 
-def _unknown_fields(tree: nodes.Template, question_keys: Collection[str]) -> Iterator[Message]:
+def _unknown_fields(
+    tree: nodes.Template,
+    question_keys: Collection[str],
+    fields: Mapping[str, frozenset[str] | None],
+) -> Iterator[Message]:
     reported: set[tuple[str, str]] = set()
-    for name, key in _fields_read(tree):
+    for name, key in _fields_read(tree, fields):
         if (name, key) in reported:
             continue
         reported.add((name, key))
         if name == "answers" and key not in question_keys:
             yield Message(UNKNOWN_QUESTION, {"key": key})
-        known = CONTEXT_FIELDS.get(name)
+        known = fields.get(name)
         if known is not None and key not in known:
-            fields = ", ".join(sorted(known))
-            yield Message(UNKNOWN_FIELD, {"name": name, "field": key, "fields": fields})
+            listed = ", ".join(sorted(known))
+            yield Message(UNKNOWN_FIELD, {"name": name, "field": key, "fields": listed})
 
 
-def _fields_read(tree: nodes.Template) -> Iterator[tuple[str, str]]:
+def _fields_read(
+    tree: nodes.Template, fields: Mapping[str, frozenset[str] | None]
+) -> Iterator[tuple[str, str]]:
     """(name, field) for each ``name.field`` and ``name["field"]`` on a context name."""
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         if isinstance(node, nodes.Getattr):
@@ -307,11 +330,7 @@ def _fields_read(tree: nodes.Template) -> Iterator[tuple[str, str]]:
         else:
             continue
         target = getattr(node, "node", None)
-        if (
-            isinstance(target, nodes.Name)
-            and target.name in CONTEXT_FIELDS
-            and isinstance(key, str)
-        ):
+        if isinstance(target, nodes.Name) and target.name in fields and isinstance(key, str):
             yield target.name, key
 
 
@@ -353,9 +372,13 @@ class Rendered:
 
 
 def check_message(
-    parts: MessageParts, question_keys: Collection[str] = ()
+    parts: MessageParts,
+    question_keys: Collection[str] = (),
+    fields: Mapping[str, frozenset[str] | None] = CONTEXT_FIELDS,
+    sample: Mapping[str, Any] | None = None,
 ) -> dict[str, list[Message]]:
-    """Problems per part (``subject``, ``text``, ``html``); empty when all are fine."""
+    """Problems per part (``subject``, ``text``, ``html``); empty when all are fine (names
+    and sample values as for :func:`check`)."""
     problems: dict[str, list[Message]] = {}
     if not parts.subject.strip():
         problems["subject"] = [Message(EMPTY_SUBJECT)]
@@ -368,7 +391,11 @@ def check_message(
         ("text", parts.text, False),
         ("html", parts.html, True),
     ):
-        found = check(source, html=html, question_keys=question_keys) if source.strip() else []
+        found = (
+            check(source, html=html, question_keys=question_keys, fields=fields, sample=sample)
+            if source.strip()
+            else []
+        )
         if found and name not in problems:
             problems[name] = found
     return problems

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from referral.domain import mail_templates
 from referral.domain.errors import N_, NotFound
 from referral.domain.journey_conditions import Facts
 from referral.domain.message_templates import (
@@ -180,11 +181,15 @@ def campaign_choices(workspace_id: int) -> list[tuple[int, str]]:
 
 
 def message_catalogue(workspace_id: int) -> dict[str, dict[str, MessageTemplate]]:
-    """The workspace's message templates by key, then locale (keys in order)."""
+    """The workspace's message templates by key, then locale (keys in order); the
+    rewordings of the service's own e-mails (``mail:…``) are not journey messages."""
     found: dict[str, dict[str, MessageTemplate]] = {}
     for row in db.session.scalars(
         select(MessageTemplate)
-        .where(MessageTemplate.workspace_id == workspace_id)
+        .where(
+            MessageTemplate.workspace_id == workspace_id,
+            MessageTemplate.key.not_like(f"{mail_templates.PREFIX}%"),
+        )
         .order_by(MessageTemplate.key, MessageTemplate.locale)
     ):
         found.setdefault(row.key, {})[row.locale] = row

@@ -1,0 +1,81 @@
+"""The confirmation mail as a workspace words it: checked in the sandbox with the names it
+may quote, sent in the recipient's locale (or its language), else the built-in text."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from referral import emails
+from referral.domain.errors import NotFound, ValidationFailed
+from referral.extensions import db
+from referral.models import OutboxMessage, Workspace
+from referral.services import journey_admin, mail_templates
+from referral.services.joining import JoinRequest, Visitor, join_campaign
+from tests.factories import Factory
+
+TEXT = "Hej {{ customer.first_name }}! Bekräfta: {{ confirm_url }} ({{ campaign.name }})"
+
+
+def _join(factory: Factory, workspace: Workspace, locale: str | None) -> OutboxMessage:
+    campaign = factory.campaign(workspace, status="live", name="Bönor")
+    request = JoinRequest(email=f"p{locale}@example.com", name="Greta Berg", locale=locale)
+    joined = join_campaign(campaign, request, Visitor(), emails.confirmation)
+    found = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.customer_id == joined.participation.customer_id)
+    )
+    assert found is not None
+    return found
+
+
+def test_a_saved_version_is_sent_in_its_locale_with_a_working_link(
+    app: Flask, factory: Factory
+) -> None:
+    workspace = factory.workspace()
+    mail_templates.save_mail_template(
+        workspace.id, "confirmation", "de", "Bitte bestätigen: {{ campaign.name }}", TEXT
+    )
+    sent = _join(factory, workspace, "de_AT")
+    assert sent.subject == "Bitte bestätigen: Bönor"
+    base = app.config["PUBLIC_BASE_URL"]
+    assert sent.body_text.startswith(f"Hej Greta! Bekräfta: {base}/confirm/")
+    assert sent.body_html == ""
+
+
+def test_a_locale_the_workspace_did_not_write_gets_the_built_in_mail(factory: Factory) -> None:
+    workspace = factory.workspace()
+    mail_templates.save_mail_template(workspace.id, "confirmation", "de", "Bitte", TEXT)
+    sent = _join(factory, workspace, "en")
+    assert sent.subject == "Please confirm your e-mail address for Bönor"
+    other = factory.workspace()
+    assert _join(factory, other, "de").subject != "Bitte"
+
+
+def test_a_version_is_checked_with_the_names_of_its_mail(factory: Factory) -> None:
+    workspace = factory.workspace()
+    with pytest.raises(ValidationFailed) as refused:
+        mail_templates.save_mail_template(
+            workspace.id, "confirmation", "en", "Hi", "{{ points }} {{ confirm_url }}"
+        )
+    assert set(refused.value.errors) == {"text"}
+    with pytest.raises(ValidationFailed) as bad_locale:
+        mail_templates.save_mail_template(workspace.id, "confirmation", "xx", "Hi", "Text")
+    assert set(bad_locale.value.errors) == {"locale"}
+    with pytest.raises(NotFound):
+        mail_templates.save_mail_template(workspace.id, "invoice", "en", "Hi", "Text")
+    assert mail_templates.versions(workspace.id, "confirmation") == {}
+
+
+def test_the_starting_text_and_preview_and_going_back_to_the_built_in_text(
+    factory: Factory,
+) -> None:
+    workspace = factory.workspace()
+    start = mail_templates.starting_text(workspace.id, "confirmation", "nl")
+    preview = mail_templates.preview_mail(workspace.id, "confirmation", "nl")
+    assert "https://example.com/confirm/sample" in preview.text and preview.html
+    mail_templates.save_mail_template(workspace.id, "confirmation", "en", "Mine", start.text)
+    assert mail_templates.starting_text(workspace.id, "confirmation", "nl").subject == "Mine"
+    assert journey_admin.message_catalogue(workspace.id) == {}
+    mail_templates.remove_mail_template(workspace.id, "confirmation", "en")
+    assert mail_templates.versions(workspace.id, "confirmation") == {}

@@ -1,0 +1,63 @@
+"""The e-mail texts pages: every locale of the confirmation mail, a version written and
+previewed by an editor, a viewer who reads only, and the built-in text back."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from referral.extensions import db
+from referral.services import mail_templates
+from tests.conftest import Browser
+
+PAGE = "/admin/mails/confirmation/de"
+FORM = {
+    "subject": "Bitte bestätigen: {{ campaign.name }}",
+    "text": "Hallo {{ customer.first_name }}, bitte hier: {{ confirm_url }}",
+    "html": '<p><a href="{{ confirm_url }}">Bestätigen</a></p>',
+}
+
+
+def test_an_editor_writes_a_locale_previews_it_and_goes_back_to_the_built_in_text(
+    login_as: Any, browser: Browser
+) -> None:
+    _, workspace = login_as("editor")
+    listing = browser.client.get("/admin/mails").get_data(as_text=True)
+    assert f'href="{PAGE}"' in listing
+    assert 'data-testid="built-in"' in browser.client.get(PAGE).get_data(as_text=True)
+    response = browser.post(PAGE, FORM, form_page=PAGE)
+    assert response.status_code == 302 and response.headers["Location"] == PAGE
+    page = html.unescape(browser.client.get(PAGE).get_data(as_text=True))
+    assert "Bitte bestätigen: Spring referral" in page
+    assert "Hallo Anna, bitte hier: https://example.com/confirm/sample" in page
+    frame = browser.client.get(f"{PAGE}/preview.html")
+    assert frame.status_code == 200 and "sandbox" in frame.headers["Content-Security-Policy"]
+    assert 'href="https://example.com/confirm/sample"' in frame.get_data(as_text=True)
+    assert set(mail_templates.versions(workspace.id, "confirmation")) == {"de"}
+    assert browser.post(f"{PAGE}/reset", form_page=PAGE).status_code == 302
+    db.session.expire_all()
+    assert mail_templates.versions(workspace.id, "confirmation") == {}
+
+
+def test_a_version_with_a_name_the_mail_does_not_have_is_refused_with_422(
+    login_as: Any, browser: Browser
+) -> None:
+    _, workspace = login_as("owner")
+    response = browser.post(PAGE, {**FORM, "text": "{{ points }}"}, form_page=PAGE)
+    assert response.status_code == 422
+    assert "points is not available in messages" in html.unescape(response.get_data(as_text=True))
+    assert mail_templates.versions(workspace.id, "confirmation") == {}
+
+
+def test_a_viewer_previews_but_cannot_write(login_as: Any, browser: Browser) -> None:
+    _, workspace = login_as("viewer")
+    page = browser.client.get(PAGE).get_data(as_text=True)
+    assert 'data-testid="preview"' in page and 'data-testid="mail-form"' not in page
+    assert browser.post(PAGE, FORM, form_page=PAGE).status_code == 403
+    assert mail_templates.versions(workspace.id, "confirmation") == {}
+
+
+def test_an_unknown_mail_or_locale_is_404(login_as: Any, browser: Browser) -> None:
+    login_as("owner")
+    for path in ("/admin/mails/invoice/en", "/admin/mails/confirmation/xx"):
+        assert browser.client.get(path).status_code == 404, path
