@@ -76,10 +76,10 @@ def save_mail_template(
         checks (syntax, names the e-mail does not have, forbidden constructs).
     """
     parts = MessageParts(subject, text, html)
-    errors: dict[str, list[str | Message]] = {}
+    errors: dict[str, list[Message]] = {}
     if locale not in LOCALES:
         errors["locale"] = [Message(BAD_LOCALE, {"choices": ", ".join(LOCALES)})]
-    errors.update(check_message(  # type: ignore[arg-type]parts, (), mails.fields_of(_known(mail)), mails.sample_of(mail)))
+    errors.update(check_message(parts, (), mails.fields_of(_known(mail)), mails.sample_of(mail)))
     if errors:
         raise ValidationFailed(NOT_VALID, errors)
     row = versions(workspace_id, mail).get(locale)
