@@ -17,6 +17,7 @@ from flask_babel import force_locale, gettext
 from referral.extensions import db
 from referral.models import Campaign, Customer, Draw, Participation, Trial
 from referral.services.advocates import advocate_token, referral_url
+from referral.services.mail_templates import custom_mail
 from referral.services.outbox import Mail
 
 

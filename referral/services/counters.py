@@ -31,9 +31,9 @@ import threading
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from referral.extensions import db
@@ -91,10 +91,11 @@ def _upsert() -> Any:
     built = _built.get(dialect)
     if built is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Counter.__table__)
+        table = cast("Table", Counter.__table__)
+        statement = insert(table)
         built = _built[dialect] = statement.on_conflict_do_update(
             index_elements=["campaign_id", "participation_id", "name", "slot"],
-            set_={"value": Counter.__table__.c.value + statement.excluded.value},
+            set_={"value": table.c.value + statement.excluded.value},
         )
     return built
 
