@@ -24,8 +24,19 @@ from referral.services import webhooks as service
 from referral.services.scoping import get_owned
 
 EVENT_NAMES = {
+    "participant.joined": _l("A person joined a campaign"),
     "participant.confirmed": _l("A participant confirmed their address"),
+    "referral.counted": _l("A referral counted (the friend confirmed)"),
+    "referral.rejected": _l("A referral was rejected (with the reason)"),
     "reward.granted": _l("A reward was granted"),
+    "reward.held": _l("A reward was held (hold period or review)"),
+    "reward.voided": _l("A reward was made void (refund, review)"),
+    "milestone.reached": _l("An advocate reached a milestone"),
+    "survey.completed": _l("A survey was completed"),
+    "trial.started": _l("A trial started"),
+    "trial.ending": _l("A trial is about to end (reminder sent)"),
+    "trial.converted": _l("A trial converted"),
+    "instant_win.played": _l("An instant-win game was played"),
     "draw.completed": _l("A draw was completed"),
     "journey.step": _l("A journey took a step (sent, skipped, tagged …)"),
     "consent.withdrawn": _l("A customer withdrew a consent (unsubscribed)"),

@@ -46,6 +46,11 @@ class Campaign(WorkspaceScoped, Timestamped, Model):
     attribution_days: Mapped[int] = mapped_column(default=30, nullable=False)
     hold_days: Mapped[int] = mapped_column(default=0, nullable=False)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    # The events the workspace's active webhook endpoints subscribe to, kept by
+    # services.webhooks: the sign-up path reads it with the campaign instead of the endpoints.
+    webhook_events: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", nullable=False
+    )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(

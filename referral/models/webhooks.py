@@ -12,8 +12,19 @@ from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScope
 from referral.models.keys import parent_key
 
 WEBHOOK_EVENTS = (
+    "participant.joined",
     "participant.confirmed",
+    "referral.counted",
+    "referral.rejected",
     "reward.granted",
+    "reward.held",
+    "reward.voided",
+    "milestone.reached",
+    "survey.completed",
+    "trial.started",
+    "trial.ending",
+    "trial.converted",
+    "instant_win.played",
     "draw.completed",
     "journey.step",
     "consent.withdrawn",

@@ -14,7 +14,7 @@ from referral.domain.rewards import check_opted_in
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
-from referral.services import journey_enrolment, rewards
+from referral.services import journey_enrolment, rewards, webhook_events
 from referral.services.rows import insert_row, insert_row_once
 from referral.services.tx import atomic
 
@@ -50,6 +50,7 @@ def record_event(
     values = _columns(workspace_id, whom, kind, amount, currency, external_id, data, occurred_at)
     event = insert_row(Event, values)
     journey_enrolment.enrol_for_event(event)
+    webhook_events.for_event(event, whom)
     return event
 
 
@@ -68,6 +69,7 @@ def record_event_once(
     event = insert_row_once(Event, values, ("campaign_id", "kind", "external_id"))
     if event is not None:
         journey_enrolment.enrol_for_event(event)
+        webhook_events.for_event(event, participation)
     return event
 
 

@@ -11,7 +11,7 @@ from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
 from referral.models import AuditEntry, Campaign, Event, LedgerEntry, Marketer, Participation
 from referral.models.base import utcnow
-from referral.services import counters
+from referral.services import counters, webhook_events
 
 DECISIONS = ("approve", "reject")
 
@@ -44,6 +44,7 @@ def decide(
         _apply(row, decision, ledger_reason, now)
         _log_decision(workspace_id, marketer, decision, row, reason)
     counters.moved([(row, "flagged", row.status) for row in rows])
+    webhook_events.review_decided(workspace_id, rows, decision, ledger_reason, now)
     db.session.commit()
     return len(rows)
 
@@ -116,5 +117,6 @@ def void_entry(
                 data={"reason": reason},
             )
         )
+        webhook_events.reward_voided(workspace_id, entry)
         db.session.commit()
     return entry

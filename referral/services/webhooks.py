@@ -11,12 +11,21 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, event, select, update
+from sqlalchemy.orm import Mapper
 
 from referral.domain import webhooks as domain
 from referral.domain.errors import N_, ValidationFailed
 from referral.extensions import db
-from referral.models import AuditEntry, Customer, LedgerEntry, Marketer, Participation, Workspace
+from referral.models import (
+    AuditEntry,
+    Campaign,
+    Customer,
+    LedgerEntry,
+    Marketer,
+    Participation,
+    Workspace,
+)
 from referral.models.base import utcnow
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 from referral.services import memo
@@ -66,6 +75,7 @@ def create_endpoint(
     db.session.add(endpoint)
     db.session.flush()
     _audit(workspace.id, marketer, "webhook.create", endpoint, {"url": clean_url})
+    _hook_campaigns(workspace.id)
     db.session.commit()
     return endpoint
 
@@ -74,13 +84,70 @@ def set_active(endpoint: WebhookEndpoint, active: bool, marketer: Marketer | Non
     endpoint.active = active
     action = "webhook.enable" if active else "webhook.disable"
     _audit(endpoint.workspace_id, marketer, action, endpoint, {})
+    _hook_campaigns(endpoint.workspace_id)
     db.session.commit()
 
 
 def delete_endpoint(endpoint: WebhookEndpoint, marketer: Marketer | None = None) -> None:
     _audit(endpoint.workspace_id, marketer, "webhook.delete", endpoint, {"url": endpoint.url})
     db.session.delete(endpoint)
+    _hook_campaigns(endpoint.workspace_id)
     db.session.commit()
+
+
+def update_endpoint(
+    endpoint: WebhookEndpoint,
+    marketer: Marketer | None = None,
+    *,
+    url: object = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change an endpoint's address, events or whether it is active (what is given); its
+    secret stays. Audited with the fields changed.
+
+    :raise ValidationFailed: naming ``url`` or ``events``.
+    """
+    changed: dict[str, Any] = {}
+    if url is not None:
+        endpoint.url = changed["url"] = domain.check_url(url)
+    if events is not None:
+        endpoint.events = changed["events"] = _check_events(events)
+    if active is not None:
+        endpoint.active = changed["active"] = active
+    _audit(endpoint.workspace_id, marketer, "webhook.update", endpoint, changed)
+    _hook_campaigns(endpoint.workspace_id)
+    db.session.commit()
+    return endpoint
+
+
+def hooked_events(connection: Connection, workspace_id: int) -> list[str]:
+    """The events the workspace's active endpoints subscribe to, in catalogue order."""
+    rows = connection.execute(
+        select(WebhookEndpoint.events).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.active.is_(True)
+        )
+    ).scalars()
+    chosen = {name for events in rows for name in events}
+    return [name for name in WEBHOOK_EVENTS if name in chosen]
+
+
+def _hook_campaigns(workspace_id: int) -> None:
+    """Tell the workspace's campaigns which events are subscribed (``webhook_events``)."""
+    db.session.flush()
+    events = hooked_events(db.session.connection(), workspace_id)
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.workspace_id == workspace_id)
+        .values(webhook_events=events)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+@event.listens_for(Campaign, "before_insert")
+def _hook_new_campaign(_mapper: Mapper[Campaign], connection: Connection, target: Campaign) -> None:
+    """A new campaign (also a copy) starts with the workspace's subscribed events."""
+    target.webhook_events = hooked_events(connection, target.workspace_id)
 
 
 def _audit(
@@ -134,6 +201,12 @@ def enqueue(workspace_id: int, event: str, key: str, data: dict[str, Any]) -> in
         _queue_once(endpoint, event, key, data, now)
         for endpoint in _subscribers(workspace_id, event)
     )
+
+
+def subscribed(workspace_id: int, event: str) -> bool:
+    """Whether an active endpoint of the workspace subscribed to ``event`` (read once per
+    transaction)."""
+    return bool(_subscribers(workspace_id, event))
 
 
 def _subscribers(workspace_id: int, event: str) -> list[WebhookEndpoint]:
@@ -202,19 +275,32 @@ def participant_confirmed(workspace_id: int, participation: Participation) -> No
     enqueue(workspace_id, event, f"{event}:{participation.id}", data)
 
 
-def reward_granted(workspace_id: int, entry: LedgerEntry) -> None:
-    """Queue ``reward.granted`` for a new ledger line (inside the paying transaction)."""
-    data = {
-        "reward": {
-            "id": str(entry.id),
-            "participant_id": str(entry.participation_id),
-            "source_event_id": str(entry.source_event_id),
-            "rule_id": str(entry.rule_id) if entry.rule_id else None,
-            "level": entry.level,
-            "reward": entry.reward,
-            "amount": entry.amount,
-            "status": entry.status,
-            "created_at": _iso(entry.created_at),
-        }
+def reward_data(entry: LedgerEntry) -> dict[str, Any]:
+    """A ledger line as webhooks describe it."""
+    return {
+        "id": str(entry.id),
+        "participant_id": str(entry.participation_id),
+        "source_event_id": str(entry.source_event_id),
+        "rule_id": str(entry.rule_id) if entry.rule_id else None,
+        "level": entry.level,
+        "reward": entry.reward,
+        "amount": entry.amount,
+        "status": entry.status,
+        "created_at": _iso(entry.created_at),
     }
+
+
+def reward_granted(workspace_id: int, entry: LedgerEntry) -> None:
+    """Queue ``reward.granted`` for a new ledger line (inside the paying transaction), and
+    ``reward.held`` when the line waits (a hold period or a review) before it is approved."""
+    data = {"reward": reward_data(entry)}
     enqueue(workspace_id, "reward.granted", f"reward.granted:{entry.id}", data)
+    if entry.status == "pending":
+        held = {
+            "reward": {
+                **reward_data(entry),
+                "reason": entry.reason or "hold_period",
+                "approve_after": _iso(entry.approve_after),
+            }
+        }
+        enqueue(workspace_id, "reward.held", f"reward.held:{entry.id}", held)
