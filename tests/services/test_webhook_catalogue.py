@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from referral.admin.webhooks import EVENT_NAMES
 from referral.extensions import db
-from referral.models import Campaign, LedgerEntry, Workspace
+from referral.models import Campaign, Workspace
 from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery
 from referral.services import webhooks as service
 from referral.services.confirmation import confirm_participation

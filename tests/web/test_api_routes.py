@@ -38,6 +38,7 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ),
     ("GET", "/campaigns/{c}/participants", None),
     ("POST", "/campaigns/{c}/participants", {"email": "intruder@example.com"}),
+    ("POST", "/campaigns/{c}/duplicate", None),
     ("POST", "/campaigns/{c}/events", {"participant_id": "{p}", "kind": "purchase"}),
     ("GET", "/campaigns/{c}/spread", None),
     ("GET", "/campaigns/{c}/spread?format=graphml", None),
