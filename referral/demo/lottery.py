@@ -1,5 +1,6 @@
-"""The demo's prize draws: the live one gets its commitment, and a closed one shows a
-completed, verifiable draw. Idempotent: each part is skipped when it is there already."""
+"""The demo's prize draws: the live one gets its commitment and a few sign-ups held for
+review, a closed one shows a completed, verifiable draw, and its duplicate is the next draw
+being prepared. Idempotent: each part is skipped when it is there already."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from referral.extensions import db
 from referral.models import Campaign, Lottery
 from referral.models.base import utcnow
 from referral.services import draws, lottery
+from referral.services.campaign_copies import duplicate_campaign
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 
 DRAWN_SLUG = "demo-winter-draw"
+LIVE_SLUG = "demo-espresso-draw"
+# Throwaway addresses: their sign-ups are flagged and wait for review, holding no entry yet.
+HELD = ("kim@mailinator.com", "lou@yopmail.com")
 PEOPLE = ("Anna", "Ben", "Chen", "Daan", "Eva", "Femke", "Grace", "Hao", "Ines", "Jan")
 
 # The espresso draw's official rules, with up to five entries and a year of coffee to win.
@@ -73,8 +78,33 @@ def _drawn_lottery(workspace_id: int) -> None:
     draws.publish_results(draw)
 
 
+def _of_demo(workspace_id: int, slug: str) -> Campaign | None:
+    return db.session.scalar(
+        select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.slug == slug)
+    )
+
+
+def _held_sign_ups(workspace_id: int) -> None:
+    """Sign-ups of the live draw that wait for review (joining again changes nothing)."""
+    live = _of_demo(workspace_id, LIVE_SLUG)
+    if live is None or live.status != "live":
+        return
+    for email in HELD:
+        join_campaign(live, JoinRequest(email=email, channel="link", confirmed=True), Visitor())
+
+
+def _next_draw(workspace_id: int) -> None:
+    """The completed draw duplicated: next season's draw, a draft with the same rules."""
+    drawn = _of_demo(workspace_id, DRAWN_SLUG)
+    if drawn is not None and _of_demo(workspace_id, f"{DRAWN_SLUG}-copy") is None:
+        duplicate_campaign(drawn, actor="demo")
+
+
 def seed_demo_lottery(workspace_id: int) -> None:
-    """Give the demo a committed live draw and a completed one (each only once)."""
+    """Give the demo a committed live draw with sign-ups held for review, a completed one and
+    its duplicate (each only once)."""
     _commit_live_lotteries(workspace_id)
+    _held_sign_ups(workspace_id)
     if db.session.scalar(select(Campaign.id).where(Campaign.slug == DRAWN_SLUG)) is None:
         _drawn_lottery(workspace_id)
+    _next_draw(workspace_id)

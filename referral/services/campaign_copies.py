@@ -19,7 +19,9 @@ import copy as deep
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from referral.domain.errors import N_, Conflict
 from referral.extensions import db
 from referral.models import (
     Campaign,
@@ -34,6 +36,7 @@ from referral.services.campaigns import _write
 from referral.services.tx import atomic
 
 SLUG_MAX = 64
+SLUG_ATTEMPTS = 5
 NAME_MAX = 120
 NAME_SUFFIX = " (copy)"
 # Settings a campaign gathers on its way through publish, close and draw: its own, never a copy's.
@@ -144,6 +147,37 @@ def _copy_prizes(source: Campaign, copy: Campaign) -> int:
     return len(prizes)
 
 
+def _insert_copy(source: Campaign) -> Campaign:
+    """The copy's campaign row at the first free slug. A concurrent copy that took the slug
+    first (PostgreSQL lets this insert wait for it, then refuses it) moves this one on to
+    the next free slug, in a savepoint, a few times.
+
+    :raise Conflict: when the slug was taken under it every time.
+    """
+    values: dict[str, Any] = {name: getattr(source, name) for name in COPIED_FIELDS}
+    for _attempt in range(SLUG_ATTEMPTS):
+        copy = Campaign(
+            workspace_id=source.workspace_id,
+            name=copy_name(source.name),
+            slug=copy_slug(source.slug),
+            status="draft",
+            locales=list(source.locales or ["en"]),
+            settings={
+                k: deep.deepcopy(v)
+                for k, v in (source.settings or {}).items()
+                if k not in RUN_STATE
+            },
+            **values,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(copy)
+        except IntegrityError:
+            continue
+        return copy
+    raise Conflict(N_("Another request changed this at the same time; try again."))
+
+
 @atomic
 def duplicate_campaign(
     source: Campaign,
@@ -157,24 +191,10 @@ def duplicate_campaign(
     ``campaign.duplicated`` in the same transaction. What is copied and what never is: the
     module's docstring.
 
-    :raise Conflict: when a concurrent request took the chosen slug (try again).
+    :raise Conflict: when concurrent copies kept taking the slugs it chose (try again).
     """
-    values: dict[str, Any] = {name: getattr(source, name) for name in COPIED_FIELDS}
-    settings = {
-        k: deep.deepcopy(v) for k, v in (source.settings or {}).items() if k not in RUN_STATE
-    }
-    copy = Campaign(
-        workspace_id=source.workspace_id,
-        name=copy_name(source.name),
-        slug=copy_slug(source.slug),
-        status="draft",
-        locales=list(source.locales or ["en"]),
-        settings=settings,
-        **values,
-    )
+    copy = _insert_copy(source)
     _copy_rules(source, copy)
-    db.session.add(copy)
-    _write()
     questions = _copy_survey(source, copy)
     prizes = _copy_prizes(source, copy)
     _write()

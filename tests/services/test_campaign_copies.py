@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from referral.demo.lottery import DRAWN_SLUG, HELD, LIVE_SLUG
+from referral.demo.seed import seed_demo
 from referral.domain.errors import ValidationFailed
 from referral.extensions import db
 from referral.models import (
@@ -29,6 +31,7 @@ from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.coupons import add_coupons
 from referral.services.lottery import held_for_review
 from referral.services.rules import add_rule
+from tests.concurrency import race
 from tests.factories import LOTTERY_RULES, Factory
 
 
@@ -275,3 +278,39 @@ def test_a_draw_counts_its_sign_ups_held_for_review_from_its_counters(factory: F
     counters.reconcile()  # the factory writes rows around the counting paths
     assert held_for_review(lottery) == 2
     assert held_for_review(other) == 1
+
+
+def test_the_demo_holds_sign_ups_for_review_and_prepares_the_next_draw_once(app: Any) -> None:
+    seed_demo(participants=30)
+    live = db.session.scalars(select(Campaign).where(Campaign.slug == LIVE_SLUG)).one()
+    assert held_for_review(live) == len(HELD)
+    copy = db.session.scalars(select(Campaign).where(Campaign.slug == f"{DRAWN_SLUG}-copy")).one()
+    assert (copy.status, copy.name) == ("draft", "Winter draw: a year of coffee (copy)")
+    assert [(r.event, r.reward) for r in copy.rules] == [("signup_confirmed", "entries")]
+    assert count(Participation, campaign_id=copy.id) == 0
+    campaigns = count(Campaign)
+    seed_demo(participants=30)
+    assert count(Campaign) == campaigns
+    assert held_for_review(live) == len(HELD)
+
+
+def test_copies_made_at_the_same_moment_each_get_a_slug_of_their_own(
+    app: Any, factory: Factory
+) -> None:
+    source = factory.campaign(slug="rush", name="Rush")
+    source_id = source.id
+
+    def copy(_: int) -> None:
+        found = db.session.get(Campaign, source_id)
+        assert found is not None
+        duplicate_campaign(found)
+
+    errors = race(app, 4, copy)
+
+    assert errors == []
+    db.session.rollback()  # see the threads' commits
+    slugs = db.session.scalars(
+        select(Campaign.slug).where(Campaign.slug.startswith("rush-copy")).order_by(Campaign.slug)
+    ).all()
+    assert slugs == ["rush-copy", "rush-copy-2", "rush-copy-3", "rush-copy-4"]
+    assert count(AuditEntry, action="campaign.duplicated") == 4
