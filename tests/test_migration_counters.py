@@ -43,7 +43,7 @@ def test_upgrading_to_0013_counts_the_clicks_and_participations_already_stored(
     migrated_app: Flask,
 ) -> None:
     with migrated_app.app_context():
-        upgrade(revision="0013")
+        upgrade()  # the rows are written with today's models, then taken back to 0012
         factory = Factory()
         campaign = factory.campaign(status="live")
         root = factory.participation(campaign, status="confirmed")
@@ -61,7 +61,7 @@ def test_upgrading_to_0013_counts_the_clicks_and_participations_already_stored(
         db.session.commit()
         campaign_id, root_id = campaign.id, root.id
         db.session.remove()
-        downgrade(revision="0012")  # the rows stay; the counters go
+        downgrade(revision="0012")  # the rows stay; the counters go (and what came later)
         upgrade(revision="0013")
         truth = {k: v for k, v in counters.truth(campaign_id).items() if v}
         rows = db.session.execute(

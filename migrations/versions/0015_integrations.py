@@ -86,8 +86,9 @@ def _fill_webhook_events():
 
 
 def downgrade():
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_column("webhook_events")
+    # Not a batch on SQLite: recreating campaigns would drop the old table, and with foreign
+    # keys on that deletes every row that cascades from a campaign (participations, clicks).
+    op.drop_column("campaigns", "webhook_events")
     with op.batch_alter_table("inbound_hooks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_hooks_workspace_id"))
     op.drop_table("inbound_hooks")
