@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_date, gettext
 
 from referral.extensions import db
 from referral.models import Campaign, Customer, Draw, Participation, Trial
@@ -101,6 +101,18 @@ def draw_winner(draw: Draw, participation: Participation, customer: Customer) ->
             "sponsor": rules.get("sponsor", ""),
         }
 
+    campaign = db.session.get(Campaign, draw.campaign_id)
+    assert campaign is not None
+    found = links(campaign, current_app.config["PUBLIC_BASE_URL"])
+    reworded = custom_mail(
+        "draw_winner",
+        participation,
+        customer,
+        recipient_locale(participation, customer),
+        {key: "" if value is None else str(value) for key, value in found.items()},
+    )
+    if reworded is not None:
+        return reworded
     return _mail(
         "draw_winner",
         draw.campaign_id,
@@ -115,6 +127,15 @@ def draw_winner(draw: Draw, participation: Participation, customer: Customer) ->
 
 def trial_ending(trial: Trial, participation: Participation, customer: Customer) -> Mail:
     """The reminder a few days before a free trial ends (sent once; see services.trials)."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    locale = recipient_locale(participation, customer)
+    trial_url = f"{base}/trial/{advocate_token(participation)}"
+    with force_locale(locale):
+        ends_on = format_date(trial.ends_at, "long")
+    links = {"trial_url": trial_url, "ends_on": ends_on}
+    reworded = custom_mail("trial_ending", participation, customer, locale, links)
+    if reworded is not None:
+        return reworded
     return _mail(
         "trial_ending",
         trial.campaign_id,
@@ -123,8 +144,5 @@ def trial_ending(trial: Trial, participation: Participation, customer: Customer)
         lambda campaign: gettext(
             "Your free trial of %(campaign)s ends soon", campaign=campaign.name
         ),
-        lambda _campaign, base: {
-            "ends_at": trial.ends_at,
-            "trial_url": f"{base}/trial/{advocate_token(participation)}",
-        },
+        lambda _campaign, _base: {"ends_at": trial.ends_at, "trial_url": trial_url},
     )

@@ -29,7 +29,11 @@ from referral.headers import MAIL_PREVIEW_CSP
 from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import mail_templates as service
 
-MAIL_NAMES = {"confirmation": _l("Confirmation")}
+MAIL_NAMES = {
+    "confirmation": _l("Confirmation"),
+    "trial_ending": _l("Trial reminder"),
+    "draw_winner": _l("Winner's notice"),
+}
 
 
 class MailForm(Form):

@@ -1,4 +1,5 @@
-"""The service's own e-mails that a workspace may reword: what each may quote, sample values
+"""The service's own e-mails that a workspace may reword (the confirmation, the trial
+reminder and the winner's notice): what each may quote, sample values
 to check and preview it with, and the text a new version starts from.
 
 They are written in the same sandbox as journey messages (``domain.message_templates``),
@@ -37,6 +38,16 @@ LINKS: Mapping[str, Mapping[str, str]] = {
         "confirm_url": "https://example.com/confirm/sample",
         "advocate_url": "https://example.com/me/sample",
     },
+    "trial_ending": {
+        "trial_url": "https://example.com/trial/sample",
+        "ends_on": "1 May 2027",
+    },
+    "draw_winner": {
+        "verify_url": "https://example.com/draws/1/verify",
+        "advocate_url": "https://example.com/me/sample",
+        "claim_days": "14",
+        "sponsor": "Example Ltd",
+    },
 }
 MAILS = tuple(LINKS)
 
@@ -58,8 +69,45 @@ CONFIRMATION = MessageParts(
         '<p>Your own page: <a href="{{ advocate_url }}">{{ advocate_url }}</a></p>\n'
     ),
 )
+TRIAL_ENDING = MessageParts(
+    subject="Your free trial of {{ campaign.name }} ends soon",
+    text=(
+        "{% if customer.first_name %}Hello {{ customer.first_name }},{% else %}Hello,{% endif %}"
+        "\n\nYour free trial of {{ campaign.name }} ends on {{ ends_on }}.\n\nTo keep it, "
+        "choose a plan before that day. You can see your trial here:\n{{ trial_url }}\n\nYou "
+        "get this reminder once. If you do not want to continue, simply let the trial end.\n"
+    ),
+    html=(
+        "<p>{% if customer.first_name %}Hello {{ customer.first_name }},{% else %}Hello,"
+        "{% endif %}</p>\n<p>Your free trial of {{ campaign.name }} ends on {{ ends_on }}.</p>\n"
+        '<p>To keep it, choose a plan before that day: <a href="{{ trial_url }}">see your '
+        "trial</a>.</p>\n<p>You get this reminder once.</p>\n"
+    ),
+)
+DRAW_WINNER = MessageParts(
+    subject="You were drawn as a winner of {{ campaign.name }}",
+    text=(
+        "{% if customer.first_name %}Hello {{ customer.first_name }},{% else %}Hello,{% endif %}"
+        "\n\nYour entry was drawn as a winner of {{ campaign.name }}.\n{% if claim_days %}"
+        "\nPlease claim your prize within {{ claim_days }} days by replying to this e-mail.\n"
+        "{% endif %}\nAnyone can check the draw here:\n{{ verify_url }}\n\nYour own page: "
+        "{{ advocate_url }}\n"
+    ),
+    html=(
+        "<p>{% if customer.first_name %}Hello {{ customer.first_name }},{% else %}Hello,"
+        "{% endif %}</p>\n<p>Your entry was drawn as a winner of {{ campaign.name }}.</p>\n"
+        "{% if claim_days %}<p>Please claim your prize within {{ claim_days }} days by replying "
+        "to this e-mail.</p>\n{% endif %}"
+        '<p><a href="{{ verify_url }}">Anyone can check the draw</a>.</p>\n'
+        '<p>Your own page: <a href="{{ advocate_url }}">{{ advocate_url }}</a></p>\n'
+    ),
+)
 # The English text a new version of each e-mail starts from.
-STARTERS: Mapping[str, MessageParts] = {"confirmation": CONFIRMATION}
+STARTERS: Mapping[str, MessageParts] = {
+    "confirmation": CONFIRMATION,
+    "trial_ending": TRIAL_ENDING,
+    "draw_winner": DRAW_WINNER,
+}
 
 
 def key_of(mail: str) -> str:

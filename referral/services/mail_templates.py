@@ -1,4 +1,5 @@
-"""A workspace's wording of the service's own e-mails (the confirmation mail), per locale.
+"""A workspace's wording of the service's own e-mails (the confirmation, the trial
+reminder, the winner's notice), per locale.
 
 A version is checked in the sandbox when saved, with the names its e-mail may quote
 (``domain.mail_templates``). When the e-mail is composed (``referral.emails``), the

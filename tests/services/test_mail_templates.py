@@ -1,7 +1,10 @@
-"""The confirmation mail as a workspace words it: checked in the sandbox with the names it
-may quote, sent in the recipient's locale (or its language), else the built-in text."""
+"""The service's own mails (confirmation, trial reminder, winner's notice) as a workspace
+words them: checked in the sandbox with the names each may quote, sent in the recipient's
+locale (or its language), else the built-in text."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -79,3 +82,76 @@ def test_the_starting_text_and_preview_and_going_back_to_the_built_in_text(
     assert journey_admin.message_catalogue(workspace.id) == {}
     mail_templates.remove_mail_template(workspace.id, "confirmation", "en")
     assert mail_templates.versions(workspace.id, "confirmation") == {}
+
+
+def test_the_trial_reminder_is_sent_in_the_workspace_wording_with_its_end_date(
+    app: Flask, factory: Factory
+) -> None:
+    from referral.services import trials
+    from referral.services.confirmation import confirm_participation
+
+    workspace = factory.workspace()
+    campaign = factory.campaign(workspace, kind="trial", status="live", name="Koffie")
+    trials.update_trial_settings(campaign, 14, 3)
+    mail_templates.save_mail_template(
+        workspace.id,
+        "trial_ending",
+        "nl",
+        "Nog even: {{ campaign.name }}",
+        "Je proef loopt af op {{ ends_on }}: {{ trial_url }}",
+    )
+    dutch = join_campaign(campaign, JoinRequest(email="nl@example.com", locale="nl")).participation
+    english = join_campaign(campaign, JoinRequest(email="en@example.com", locale="en"))
+    for joined in (dutch, english.participation):
+        confirm_participation(joined)
+    trial = trials.trial_of(dutch)
+    assert trial is not None
+    due = trial.reminder_at + timedelta(minutes=1)  # the second trial started a moment later
+    assert trials.send_reminders(emails.trial_ending, now=due) == 2
+    sent = {
+        m.to_address: m
+        for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")
+        )
+    }
+    base = app.config["PUBLIC_BASE_URL"]
+    reworded = sent["nl@example.com"]
+    assert reworded.subject == "Nog even: Koffie"
+    assert reworded.body_text.startswith("Je proef loopt af op ")
+    assert f"{base}/trial/" in reworded.body_text and str(trial.ends_at.year) in reworded.body_text
+    assert sent["en@example.com"].subject == "Your free trial of Koffie ends soon"
+
+
+def test_the_winner_notice_is_sent_in_the_workspace_wording_with_the_draw_record(
+    factory: Factory,
+) -> None:
+    from referral.services import draws
+    from tests.services.test_draw_rules import closed_lottery
+
+    workspace = factory.workspace()
+    mail_templates.save_mail_template(
+        workspace.id,
+        "draw_winner",
+        "en",
+        "Gewonnen bij {{ campaign.name }}",
+        "Claim within {{ claim_days }} days. Check: {{ verify_url }}",
+    )
+    draw = draws.run_draw(closed_lottery(workspace, people=3), 1, compose=emails.draw_winner)
+    [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw_winner"))
+    assert mail.subject == "Gewonnen bij Bike draw"
+    assert mail.body_text.startswith("Claim within ")
+    assert mail.body_text.endswith(f"/draws/{draw.id}/verify")
+
+
+@pytest.mark.parametrize("mail", ["trial_ending", "draw_winner"])
+def test_every_rewordable_mail_starts_from_a_text_that_passes_its_own_checks(
+    factory: Factory, mail: str
+) -> None:
+    workspace = factory.workspace()
+    start = mail_templates.starting_text(workspace.id, mail, "de")
+    saved = mail_templates.save_mail_template(
+        workspace.id, mail, "de", start.subject, start.text, start.html
+    )
+    preview = mail_templates.preview_mail(workspace.id, mail, "de")
+    assert saved.locale == "de" and preview.subject and preview.html
+    assert "example.com" in preview.text

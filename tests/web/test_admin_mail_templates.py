@@ -61,3 +61,26 @@ def test_an_unknown_mail_or_locale_is_404(login_as: Any, browser: Browser) -> No
     login_as("owner")
     for path in ("/admin/mails/invoice/en", "/admin/mails/confirmation/xx"):
         assert browser.client.get(path).status_code == 404, path
+
+
+def test_the_trial_reminder_and_the_winner_notice_are_listed_and_written_like_the_confirmation(
+    login_as: Any, browser: Browser
+) -> None:
+    _, workspace = login_as("editor")
+    listing = browser.client.get("/admin/mails").get_data(as_text=True)
+    for mail in ("trial_ending", "draw_winner"):
+        page = f"/admin/mails/{mail}/nl"
+        assert f'href="{page}"' in listing
+        start = html.unescape(browser.client.get(page).get_data(as_text=True))
+        assert "https://example.com/" in start  # the preview of the starting text
+    form = {"subject": "Bijna voorbij", "text": "Tot {{ ends_on }}: {{ trial_url }}", "html": ""}
+    page = "/admin/mails/trial_ending/nl"
+    assert browser.post(page, form, form_page=page).status_code == 302
+    shown = html.unescape(browser.client.get(page).get_data(as_text=True))
+    assert "Tot 1 May 2027: https://example.com/trial/sample" in shown
+    refused = browser.post(
+        "/admin/mails/draw_winner/nl", {**form, "text": "{{ confirm_url }}"}, form_page=page
+    )
+    assert refused.status_code == 422
+    assert set(mail_templates.versions(workspace.id, "trial_ending")) == {"nl"}
+    assert mail_templates.versions(workspace.id, "draw_winner") == {}
