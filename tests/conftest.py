@@ -11,6 +11,8 @@ import contextvars
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +52,31 @@ def database_url(worker_id: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def app_on_own_database(tmp_path: Path, database_url: str, suffix: str) -> Iterator[Flask]:
+    """An app on an empty database of its own, not the shared test schema (for migration
+    tests): a SQLite file in ``tmp_path``, or a PostgreSQL database named after
+    ``database_url``'s with ``_<suffix>``, created empty and dropped afterwards."""
+    if not database_url:
+        yield create_app(test_config(f"sqlite:///{tmp_path / f'{suffix}.sqlite'}"))
+        return
+    base, _, name = database_url.rpartition("/")
+    own = f"{name}_{suffix}"
+    admin = _admin_engine(database_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}"'))
+        conn.execute(text(f'CREATE DATABASE "{own}"'))
+    app = create_app(test_config(f"{base}/{own}"))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

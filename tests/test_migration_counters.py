@@ -8,35 +8,20 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from referral import create_app
-from referral.config import test_config as make_test_config
 from referral.extensions import db
 from referral.models import Click, Counter
 from referral.services import counters
+from tests.conftest import app_on_own_database
 from tests.factories import Factory
 
 
 @pytest.fixture
 def migrated_app(tmp_path, database_url) -> Iterator[Flask]:
     """An app on an empty database of its own (not the shared test schema)."""
-    if not database_url:
-        yield create_app(make_test_config(f"sqlite:///{tmp_path / 'counted.sqlite'}"))
-        return
-    base, _, name = database_url.rpartition("/")
-    own = f"{name}_counters"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}"'))
-        conn.execute(text(f'CREATE DATABASE "{own}"'))
-    app = create_app(make_test_config(f"{base}/{own}"))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
+    with app_on_own_database(tmp_path, database_url, "counters") as app:
+        yield app
 
 
 def test_upgrading_to_0013_counts_the_clicks_and_participations_already_stored(

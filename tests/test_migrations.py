@@ -10,33 +10,18 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
-from referral import create_app
-from referral.config import test_config as make_test_config
 from referral.extensions import db, migrate
 from referral.models import partitions
+from tests.conftest import app_on_own_database
 
 
 @pytest.fixture
 def empty_app(tmp_path, database_url) -> Iterator[Flask]:
     """An app on an empty database of its own (not the shared test schema)."""
-    if not database_url:
-        yield create_app(make_test_config(f"sqlite:///{tmp_path / 'migrated.sqlite'}"))
-        return
-    base, _, name = database_url.rpartition("/")
-    own = f"{name}_migrations"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}"'))
-        conn.execute(text(f'CREATE DATABASE "{own}"'))
-    app = create_app(make_test_config(f"{base}/{own}"))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
+    with app_on_own_database(tmp_path, database_url, "migrations") as app:
+        yield app
 
 
 def test_migrations_have_a_single_head(empty_app: Flask) -> None:
