@@ -10,6 +10,7 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 
 def init_app(app: Flask) -> None:
     # One line per module of routes (they register on import).
+    import referral.api.batches  # noqa: F401
     import referral.api.campaigns  # noqa: F401
     import referral.api.customers  # noqa: F401
     import referral.api.docs  # noqa: F401

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import inspect, select
 
 from referral.domain.errors import N_, Conflict, NotFound
@@ -68,6 +69,32 @@ def send_link(participation: Participation, customer: Customer, compose: Compose
             customer.id,
         )
     return token
+
+
+def send_links(
+    people: Sequence[tuple[Participation, Customer]], compose: Composer | None
+) -> list[str]:
+    """:func:`send_link` for many people at once (an import): the tokens in one multi-row
+    insert, the mails (one each) in another; the links' tokens in the order given."""
+    if not people:
+        return []
+    tokens = [secrets.token_urlsafe(24) for _ in people]
+    expires = utcnow() + TOKEN_TTL
+    db.session.execute(
+        sa_insert(ConfirmationToken),
+        [
+            {"participation_id": p.id, "token_hash": _digest(t), "expires_at": expires}
+            for (p, _c), t in zip(people, tokens, strict=True)
+        ],
+    )
+    if compose is not None:
+        outbox.queue_many(
+            [
+                (c.workspace_id, c.email_display, "confirmation", compose(p, c, t), c.id)
+                for (p, c), t in zip(people, tokens, strict=True)
+            ]
+        )
+    return tokens
 
 
 def record_confirmed(campaign: Campaign, participation: Participation) -> list[LedgerEntry]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from referral.domain.errors import N_, Conflict, Message, ValidationFailed
@@ -52,6 +53,26 @@ def record_event(
     journey_enrolment.enrol_for_event(event)
     webhook_events.for_event(event, whom)
     return event
+
+
+def record_events(
+    workspace_id: int, people: Sequence[Participation], kind: str, data: Sequence[dict[str, Any]]
+) -> list[Event]:
+    """:func:`record_event` for many participations at once (``data[i]`` for
+    ``people[i]``): one multi-row insert, then each event's journeys and webhooks as one
+    recorded alone would have; the events in the order of ``people``."""
+    values = [
+        _columns(workspace_id, whom, kind, None, None, None, extra, None)
+        for whom, extra in zip(people, data, strict=True)
+    ]
+    if not values:
+        return []
+    statement = insert(Event).returning(Event, sort_by_parameter_order=True)
+    events = list(db.session.scalars(statement, values))
+    for event, whom in zip(events, people, strict=True):
+        journey_enrolment.enrol_for_event(event)
+        webhook_events.for_event(event, whom)
+    return events
 
 
 def record_event_once(

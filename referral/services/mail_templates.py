@@ -29,12 +29,14 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
 from referral.models.journey import MessageTemplate
+from referral.services import memo
 from referral.services.advocates import referral_url
 from referral.services.journey_templates import BAD_LOCALE, NOT_VALID
 from referral.services.outbox import Mail
 from referral.services.tx import atomic
 
 log = logging.getLogger("referral.mail")
+memo.watch(MessageTemplate)
 NO_MAIL = N_("No such %(kind)s.")
 
 
@@ -115,7 +117,10 @@ def preview_mail(workspace_id: int, mail: str, locale: str) -> Rendered:
 
 
 def _chosen(workspace_id: int, mail: str, locale: str) -> MessageTemplate | None:
-    found = versions(workspace_id, mail)
+    # Read once per transaction: an import composes thousands of confirmation mails.
+    found = memo.remember(
+        ("mail_versions", workspace_id, mail), lambda: versions(workspace_id, mail)
+    )
     pieces = locale.replace("-", "_").split("_")
     candidates = ["_".join(pieces[:end]) for end in range(len(pieces), 0, -1)]
     return next((found[c] for c in candidates if c in found), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -12,7 +13,7 @@ from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from referral.extensions import db
 from referral.models import OutboxMessage
@@ -76,6 +77,30 @@ def queue(
     message = rows.insert_row(OutboxMessage, values)
     wakeups.due("mail")
     return message
+
+
+def queue_many(messages: Sequence[tuple[int, str, str, Mail, int | None]]) -> None:
+    """:func:`queue` for many messages at once, each ``(workspace_id, to, kind, mail,
+    customer_id)``, in one multi-row insert (no key: none of them is deduplicated)."""
+    if not messages:
+        return
+    db.session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "workspace_id": workspace_id,
+                "customer_id": customer_id,
+                "kind": kind,
+                "to_address": to,
+                "subject": mail.subject[:200],
+                "body_text": mail.text,
+                "body_html": mail.html,
+                "dedupe_key": None,
+            }
+            for workspace_id, to, kind, mail, customer_id in messages
+        ],
+    )
+    wakeups.due("mail")
 
 
 def message_id(message: OutboxMessage, sender: str) -> str:

@@ -110,3 +110,13 @@ def insert_all_once(
         )
         inserted += len(db.session.execute(statement).all())
     return inserted
+
+
+def insert_many_once(model: type[Any], rows: list[dict[str, Any]], unique: Sequence[str]) -> None:
+    """Insert ``rows`` (each with the same columns), skipping each whose ``unique`` columns
+    exist (also rows a concurrent transaction is inserting: it waits for it). One statement
+    built once and run with the rows as parameters (the driver batches them), which costs
+    far less than compiling a multi-row ``VALUES`` for every call."""
+    if rows:
+        statement: Executable = _insert_ignoring(model, unique, "")
+        db.session.execute(statement, rows)

@@ -38,6 +38,11 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ),
     ("GET", "/campaigns/{c}/participants", None),
     ("POST", "/campaigns/{c}/participants", {"email": "intruder@example.com"}),
+    (
+        "POST",
+        "/campaigns/{c}/participants/batch",
+        {"items": [{"email": "intruder@example.com"}], "basis": "Customers of ours"},
+    ),
     ("POST", "/campaigns/{c}/duplicate", None),
     ("POST", "/campaigns/{c}/events", {"participant_id": "{p}", "kind": "purchase"}),
     ("GET", "/campaigns/{c}/spread", None),
@@ -198,6 +203,10 @@ NEW_OPERATIONS = {
     ("/campaigns/{campaign_id}/reward-rules", "get"): ("200", {401, 404, 422}),
     ("/campaigns/{campaign_id}/participants", "post"): ("201", {400, 401, 404, 409, 422}),
     ("/campaigns/{campaign_id}/participants", "get"): ("200", {401, 404, 422}),
+    ("/campaigns/{campaign_id}/participants/batch", "post"): (
+        "200",
+        {400, 401, 404, 409, 413, 422},
+    ),
     ("/participants/{participant_id}", "get"): ("200", {401, 404}),
     ("/participants/{participant_id}/confirm", "post"): ("200", {401, 404, 409}),
     ("/participants/{participant_id}/rewards", "get"): ("200", {401, 404, 422}),
