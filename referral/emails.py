@@ -15,7 +15,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
 
 from referral.extensions import db
-from referral.models import Campaign, Customer, Draw, Participation, Trial
+from referral.models import Campaign, Customer, Draw, Participation, Trial, Workspace
+from referral.services import privacy_requests
 from referral.services.advocates import advocate_token, referral_url
 from referral.services.mail_templates import custom_mail
 from referral.services.outbox import Mail
@@ -49,6 +50,7 @@ def _mail(
     context = {
         "campaign": campaign,
         "name": (customer.name or "").split(" ")[0],
+        "privacy_url": privacy_requests.page_url(customer.workspace_id, customer.id),
         **links(campaign, current_app.config["PUBLIC_BASE_URL"]),
     }
     locale = recipient_locale(participation, customer)
@@ -146,3 +148,28 @@ def trial_ending(trial: Trial, participation: Participation, customer: Customer)
         ),
         lambda _campaign, _base: {"ends_at": trial.ends_at, "trial_url": trial_url},
     )
+
+
+def privacy_link(customer: Customer, kind: str, token: str) -> Mail:
+    """The single-use link to download (``export``) or erase (``erasure``) the customer's
+    data, asked for on the privacy page; written in the customer's language."""
+    workspace = db.session.get(Workspace, customer.workspace_id)
+    assert workspace is not None
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    locale = customer.locale or str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+    context = {
+        "brand": workspace.name,
+        "kind": kind,
+        "link_url": f"{base}/privacy/link/{token}",
+        "hours": int(privacy_requests.LINK_TTL.total_seconds() // 3600),
+    }
+    with force_locale(locale):
+        if kind == privacy_requests.ERASURE:
+            title = gettext("Confirm the erasure of your data at %(brand)s", brand=workspace.name)
+        else:
+            title = gettext("Download your data from %(brand)s", brand=workspace.name)
+        text = render_template("email/privacy_link_text.html", **context)
+        html = render_template(
+            "email/privacy_link.html", subject=title, lang=locale.replace("_", "-"), **context
+        )
+    return Mail(subject=title, text=text, html=html)

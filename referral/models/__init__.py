@@ -24,6 +24,7 @@ from referral.models.messaging import (
     OutboxMessage,
 )
 from referral.models.participation import Click, Participation
+from referral.models.privacy import PRIVACY_KINDS, PrivacyRequest
 from referral.models.survey import (
     Survey,
     SurveyAnswer,
@@ -72,6 +73,8 @@ __all__ = [
     "Marketer",
     "Membership",
     "Participation",
+    "PRIVACY_KINDS",
+    "PrivacyRequest",
     "QUESTION_KINDS",
     "Survey",
     "SurveyAnswer",

@@ -374,6 +374,19 @@ def _leave_journeys(customer: Customer, now: Any) -> None:
     )
 
 
+def erase_in_transaction(customer: Customer, by: Actor = OPERATOR) -> bool:
+    """:func:`erase_customer` in the caller's transaction (the caller commits): the row is
+    locked, and an erased customer changes nothing and records nothing (False)."""
+    db.session.refresh(customer, with_for_update=True)
+    if customer.erased_at is not None:
+        return False
+    now = utcnow()
+    _anonymise(customer, now)
+    record_event(customer.workspace_id, customer, "erased", occurred_at=now)
+    audit_customer("customer.erased", customer, by)
+    return True
+
+
 @retry_on_contention
 def erase_customer(customer: Customer, by: Actor = OPERATOR) -> bool:
     """Anonymise ``customer`` in one transaction (see the module rule), recorded in the
@@ -383,13 +396,6 @@ def erase_customer(customer: Customer, by: Actor = OPERATOR) -> bool:
     False (True when this call erased). The row is locked first, so two concurrent
     erasures do the work once.
     """
-    db.session.refresh(customer, with_for_update=True)
-    if customer.erased_at is not None:
-        db.session.commit()
-        return False
-    now = utcnow()
-    _anonymise(customer, now)
-    record_event(customer.workspace_id, customer, "erased", occurred_at=now)
-    audit_customer("customer.erased", customer, by)
+    erased = erase_in_transaction(customer, by)
     db.session.commit()
-    return True
+    return erased
