@@ -51,6 +51,8 @@ RATE_LIMITS = (
     "JOIN_CAMPAIGN_RATE_LIMIT",
     "CONFIRM_RATE_LIMIT",
     "PLAY_RATE_LIMIT",
+    "PRIVACY_RATE_LIMIT",
+    "PRIVACY_ADDRESS_RATE_LIMIT",
 )
 
 
@@ -214,6 +216,8 @@ DEFAULTS: dict[str, object] = {
     "JOIN_CAMPAIGN_RATE_LIMIT": "300 per minute",
     "CONFIRM_RATE_LIMIT": "30 per minute;300 per hour",
     "PLAY_RATE_LIMIT": "60 per minute",
+    "PRIVACY_RATE_LIMIT": "10 per minute;30 per hour",
+    "PRIVACY_ADDRESS_RATE_LIMIT": "3 per hour;10 per day",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "JSON_SORT_KEYS": False,
     # /r/<code>: cache code lookups briefly and write clicks in batches (services.clicks).

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from referral.advocate import bp
 from referral.models import LedgerEntry
-from referral.services import advocates, joining, lottery, surveys
+from referral.services import advocates, joining, lottery, privacy_requests, surveys
 from referral.services.advocates import RewardWhy
 
 # Why a friend did or did not count (keys from services.advocates._friend).
@@ -74,6 +74,14 @@ def _survey_url(participation: Any) -> str | None:
     return url_for("public.survey", token=token) if token else None
 
 
+def _privacy_url(campaign: Any, participation: Any) -> str | None:
+    """The privacy page of the advocate's workspace, their address filled in."""
+    if campaign is None:
+        return None
+    token = privacy_requests.page_token(campaign.workspace_id, participation.customer_id)
+    return url_for("public.privacy", token=token)
+
+
 @bp.route("/<token>")
 def page(token: str) -> Any:
     """The advocate's page: link, QR, share buttons, clicks, friends and why each counted,
@@ -94,6 +102,7 @@ def page(token: str) -> Any:
         why_paid={entry.id: reason_text(reasons.get(entry.id), brand) for entry in view["rewards"]},
         survey_url=_survey_url(participation),
         lottery_entry=lottery.entry_of(participation),
+        privacy_url=_privacy_url(view["campaign"], participation),
         **view,
     )
     response = current_app.make_response(page)

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         links,
         lottery,
         play,
+        privacy,
         routes,
         sharing,
         surveys,

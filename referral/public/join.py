@@ -33,6 +33,7 @@ from referral.services import (
     draws,
     joining,
     lottery,
+    privacy_requests,
     surveys,
 )
 
@@ -115,7 +116,12 @@ def _landing(
 ) -> Any:
     form.consent.label.text = consent_for(campaign)[0]
     page = render_template(
-        "public/campaign.html", campaign=campaign, form=form, notice=notice, inviter=inviter
+        "public/campaign.html",
+        campaign=campaign,
+        form=form,
+        notice=notice,
+        inviter=inviter,
+        privacy_url=url_for(".privacy", token=privacy_requests.page_token(campaign.workspace_id)),
     )
     return page, status
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
 from referral.domain.errors import N_, NotFound
 from referral.extensions import db
-from referral.models import Participation
+from referral.models import Customer, Participation
 
 NOT_VALID = N_("This link is not valid.")
 
@@ -23,12 +24,15 @@ def participant_token(participation: Participation, salt: str) -> str:
 
 
 def participant_of(token: str, salt: str) -> Participation:
-    """:raise NotFound: for a forged, altered or stale token, or a rejected participant."""
+    """:raise NotFound: for a forged, altered or stale token, a rejected participant, or one
+    whose customer is erased (their pages are gone with their data)."""
     try:
         ident, code = _serializer(salt).loads(token)
     except (BadSignature, ValueError, TypeError):
         raise NotFound(NOT_VALID) from None
     found = db.session.get(Participation, ident) if isinstance(ident, int) else None
     if found is None or found.referral_code != code or found.status == "rejected":
+        raise NotFound(NOT_VALID)
+    if db.session.scalar(select(Customer.erased_at).where(Customer.id == found.customer_id)):
         raise NotFound(NOT_VALID)
     return found
