@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,6 +36,14 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def configured_limit(name: str) -> Callable[[], str]:
+    """The rate limit ``name`` of the app's configuration (one of ``config.RATE_LIMITS``,
+    with its default in ``config.DEFAULTS``), read at each request, for ``limiter.limit``."""
+    return lambda: str(current_app.config[name])
+
+
 babel = Babel()
 talisman = Talisman()
 

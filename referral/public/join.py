@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from referral import emails
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
-from referral.extensions import limiter
+from referral.extensions import configured_limit, limiter
 from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.public import bp
@@ -56,14 +56,6 @@ def _ip_key() -> str:
 
 def _campaign_key() -> str:
     return f"join-campaign:{(request.view_args or {}).get('slug', '')}"
-
-
-def _ip_limit() -> str:
-    return str(current_app.config.get("JOIN_RATE_LIMIT", "10 per minute;60 per hour"))
-
-
-def _campaign_limit() -> str:
-    return str(current_app.config.get("JOIN_CAMPAIGN_RATE_LIMIT", "300 per minute"))
 
 
 def _stamper() -> URLSafeSerializer:
@@ -159,8 +151,10 @@ def _inviter(campaign: Campaign, touches: Touches) -> str:
 
 
 @bp.route("/c/<slug>", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, key_func=_ip_key, methods=["POST"])
-@limiter.limit(_campaign_limit, key_func=_campaign_key, methods=["POST"])
+@limiter.limit(configured_limit("JOIN_RATE_LIMIT"), key_func=_ip_key, methods=["POST"])
+@limiter.limit(
+    configured_limit("JOIN_CAMPAIGN_RATE_LIMIT"), key_func=_campaign_key, methods=["POST"]
+)
 def campaign(slug: str) -> Any:
     """A campaign's landing page: the join form while it is open, a friendly note otherwise.
 
@@ -308,17 +302,15 @@ def _survey_url(participation: Participation) -> str | None:
     return url_for(".survey", token=token) if token else None
 
 
-def _confirm_limit() -> str:
-    return str(current_app.config.get("CONFIRM_RATE_LIMIT", "30 per minute;300 per hour"))
-
-
 def _confirm_key() -> str:
     return f"confirm-ip:{hash_ip(request.remote_addr) or '-'}"
 
 
 @bp.route("/confirm/<token>")
 @limiter.limit(
-    _confirm_limit, key_func=_confirm_key, deduct_when=lambda response: response.status_code == 404
+    configured_limit("CONFIRM_RATE_LIMIT"),
+    key_func=_confirm_key,
+    deduct_when=lambda response: response.status_code == 404,
 )
 def confirm(token: str) -> Any:
     """The e-mailed link: confirms once; opened again it shows the same thank-you page.

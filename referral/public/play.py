@@ -16,7 +16,7 @@ from flask_babel import gettext, ngettext
 from referral.domain import instant_win as game
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.errors import localized_message
-from referral.extensions import limiter
+from referral.extensions import configured_limit, limiter
 from referral.models import Campaign, InstantWinPrize, Participation
 from referral.public import bp
 from referral.security import hash_ip
@@ -105,9 +105,7 @@ def _wants_json() -> bool:
 
 
 @bp.route("/play/<token>", methods=["POST"])
-@limiter.limit(
-    lambda: str(current_app.config.get("PLAY_RATE_LIMIT", "60 per minute")), key_func=_ip_key
-)
+@limiter.limit(configured_limit("PLAY_RATE_LIMIT"), key_func=_ip_key)
 def spin(token: str) -> Any:
     """One play. JSON for the page's script (status 201, or 409 with a message), else a
     redirect to the page showing the stored outcome."""

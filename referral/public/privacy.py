@@ -24,7 +24,7 @@ from referral import emails
 from referral.domain.emails import normalise_email
 from referral.domain.errors import ValidationFailed
 from referral.errors import localized_errors, localized_message
-from referral.extensions import limiter
+from referral.extensions import configured_limit, limiter
 from referral.forms import Form
 from referral.public import bp
 from referral.security import hash_ip, keyed_hash
@@ -66,28 +66,18 @@ def _address_key() -> str:
     return f"privacy-address:{keyed_hash(identity, 'privacy-address')}"
 
 
-def _ip_limit() -> str:
-    return str(current_app.config.get("PRIVACY_RATE_LIMIT", "10 per minute;30 per hour"))
-
-
-def _address_limit() -> str:
-    return str(current_app.config.get("PRIVACY_ADDRESS_RATE_LIMIT", "3 per hour;10 per day"))
-
-
 def _link_key() -> str:
     return f"privacy-link-ip:{hash_ip(request.remote_addr) or '-'}"
-
-
-def _link_limit() -> str:
-    return str(current_app.config.get("CONFIRM_RATE_LIMIT", "30 per minute;300 per hour"))
 
 
 # --- the privacy page ---------------------------------------------------------------------
 
 
 @bp.route("/privacy/<token>", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, key_func=_ip_key, methods=["POST"])
-@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"])
+@limiter.limit(configured_limit("PRIVACY_RATE_LIMIT"), key_func=_ip_key, methods=["POST"])
+@limiter.limit(
+    configured_limit("PRIVACY_ADDRESS_RATE_LIMIT"), key_func=_address_key, methods=["POST"]
+)
 def privacy(token: str) -> Any:
     """The privacy page: the address, and a button to download or to erase.
 
@@ -133,7 +123,9 @@ def _link_refused(error: privacy_requests.LinkUsed | privacy_requests.LinkExpire
 
 @bp.route("/privacy/link/<token>", methods=["GET", "POST"])
 @limiter.limit(
-    _link_limit, key_func=_link_key, deduct_when=lambda response: response.status_code == 404
+    configured_limit("CONFIRM_RATE_LIMIT"),
+    key_func=_link_key,
+    deduct_when=lambda response: response.status_code == 404,
 )
 def privacy_link(token: str) -> Any:
     """The mailed link: a page with the button (GET); the download or the erasure (POST).
