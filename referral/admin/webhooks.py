@@ -20,7 +20,7 @@ from referral.forms import Form
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
 from referral.security import OWNER_ROLES, READ_ROLES, role_required
 from referral.services import webhook_delivery as delivery
-from referral.services import webhooks as service
+from referral.services import webhook_endpoints as service
 from referral.services.scoping import get_owned
 
 EVENT_NAMES = {

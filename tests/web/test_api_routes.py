@@ -20,11 +20,13 @@ from referral.models import (
     RewardRule,
 )
 from referral.models.journey import CustomerTag, Journey
+from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
 
 # Every route that names a campaign ({c}), a participant ({p}), a draw ({d}), a customer
 # ({u}) or a journey ({j}), with a body.
+HOOK = {"url": "https://shop.example.com/h", "events": ["reward.granted"]}
 ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns/{c}", None),
     ("PATCH", "/campaigns/{c}", {"name": "Taken over"}),
@@ -63,6 +65,10 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/journeys/{j}/stats", None),
     ("GET", "/outbox/{m}", None),
     ("POST", "/outbox/{m}/retry", None),
+    ("GET", "/webhooks/{w}", None),
+    ("PATCH", "/webhooks/{w}", {"active": False}),
+    ("DELETE", "/webhooks/{w}", None),
+    ("POST", "/webhooks/{w}/ping", None),
 ]
 JOURNEY = {
     "trigger": {"type": "tag_added", "tag": "vip"},
@@ -74,6 +80,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/journeys", None),
     ("POST", "/journeys", {"name": "New", "definition": JOURNEY}),
     ("GET", "/outbox", None),
+    ("GET", "/webhooks", None),
+    ("POST", "/webhooks", HOOK),
     *ID_ROUTES,
 ]
 
@@ -97,6 +105,8 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
         message.status = "failed"
         db.session.commit()
         ids["m"] = str(message.id)
+    if "{w}" in path:
+        ids["w"] = owner.ok("POST", "/webhooks", 201, json=HOOK)["id"]
     if "{j}" in path:
         body = {"name": "Mine", "definition": JOURNEY, "status": "running"}
         ids["j"] = owner.ok("POST", "/journeys", 201, json=body)["id"]
@@ -135,7 +145,13 @@ def snapshot() -> tuple[Any, ...]:
             select(OutboxMessage.id, OutboxMessage.status).order_by(OutboxMessage.id)
         )
     )
-    return counts, states, statuses, people, journeys, mail
+    hooks = tuple(
+        db.session.execute(
+            select(WebhookEndpoint.url, WebhookEndpoint.events, WebhookEndpoint.active)
+        )
+    )
+    deliveries = db.session.scalar(select(func.count()).select_from(WebhookDelivery))
+    return counts, states, statuses, people, journeys, mail, hooks, deliveries
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -155,6 +171,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("customer_id", "u"),
             ("journey_id", "j"),
             ("message_id", "m"),
+            ("webhook_id", "w"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
@@ -225,6 +242,12 @@ NEW_OPERATIONS = {
     ("/outbox", "get"): ("200", {401, 422}),
     ("/outbox/{message_id}", "get"): ("200", {401, 404}),
     ("/outbox/{message_id}/retry", "post"): ("200", {401, 404, 409, 422}),
+    ("/webhooks", "get"): ("200", {401, 422}),
+    ("/webhooks", "post"): ("201", {400, 401, 413, 422}),
+    ("/webhooks/{webhook_id}", "get"): ("200", {401, 404}),
+    ("/webhooks/{webhook_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
+    ("/webhooks/{webhook_id}", "delete"): ("204", {401, 404}),
+    ("/webhooks/{webhook_id}/ping", "post"): ("202", {401, 404, 409, 422}),
 }
 
 
@@ -333,6 +356,7 @@ def test_schemathesis_finds_no_server_error_on_the_engine_operations(
         "participant_id": participant["id"],
         "customer_id": participant["customer_id"],
         "journey_id": journey["id"],
+        "webhook_id": owner.ok("POST", "/webhooks", 201, json=HOOK)["id"],
     }
 
     wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
