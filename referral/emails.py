@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
+from markupsafe import escape
 
 from referral.extensions import db
 from referral.models import Campaign, Customer, Draw, Participation, Trial, Workspace
@@ -63,6 +64,33 @@ def _mail(
     return Mail(subject=title, text=text, html=html)
 
 
+def _with_privacy_link(mail: Mail | None, customer: Customer, locale: str) -> Mail | None:
+    """A workspace's rewording ends with the link to the privacy page too, unless its text
+    quotes ``{{ privacy_url }}`` already: every mail to a customer carries it."""
+    if mail is None:
+        return None
+    url = privacy_requests.page_url(customer.workspace_id, customer.id)
+    if url in mail.text:
+        return mail
+    with force_locale(locale):
+        label = gettext("Download or erase your data")
+    text = f"{mail.text.rstrip()}\n\n--\n{label}\n{url}\n"
+    html = mail.html
+    if html.strip():
+        footer = f'<p><small><a href="{escape(url)}">{escape(label)}</a></small></p>'
+        at = html.lower().rfind("</body>")
+        html = f"{html[:at]}{footer}\n{html[at:]}" if at >= 0 else f"{html}\n{footer}"
+    return Mail(subject=mail.subject, text=text, html=html)
+
+
+def _reworded(
+    mail: str, participation: Participation, customer: Customer, locale: str, links: Any
+) -> Mail | None:
+    """The workspace's version of ``mail`` (``services.mail_templates``), or None."""
+    found = custom_mail(mail, participation, customer, locale, links)
+    return _with_privacy_link(found, customer, locale)
+
+
 def confirmation(participation: Participation, customer: Customer, token: str) -> Mail:
     """The double opt-in message: a single-use link to ``/confirm/<token>`` (text + HTML).
 
@@ -75,7 +103,7 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
         "advocate_url": f"{base}/me/{advocate_token(participation)}",
     }
     locale = recipient_locale(participation, customer)
-    reworded = custom_mail("confirmation", participation, customer, locale, links)
+    reworded = _reworded("confirmation", participation, customer, locale, links)
     if reworded is not None:
         return reworded
     return _mail(
@@ -106,7 +134,7 @@ def draw_winner(draw: Draw, participation: Participation, customer: Customer) ->
     campaign = db.session.get(Campaign, draw.campaign_id)
     assert campaign is not None
     found = links(campaign, current_app.config["PUBLIC_BASE_URL"])
-    reworded = custom_mail(
+    reworded = _reworded(
         "draw_winner",
         participation,
         customer,
@@ -135,7 +163,7 @@ def trial_ending(trial: Trial, participation: Participation, customer: Customer)
     with force_locale(locale):
         ends_on = format_date(trial.ends_at, "long")
     links = {"trial_url": trial_url, "ends_on": ends_on}
-    reworded = custom_mail("trial_ending", participation, customer, locale, links)
+    reworded = _reworded("trial_ending", participation, customer, locale, links)
     if reworded is not None:
         return reworded
     return _mail(

@@ -3,9 +3,9 @@ reminder and the winner's notice): what each may quote, sample values
 to check and preview it with, and the text a new version starts from.
 
 They are written in the same sandbox as journey messages (``domain.message_templates``),
-with fewer names: the customer, the campaign, the person's referral link and the links of
-that e-mail. A workspace that has not written a locale of one sends the built-in e-mail in
-that locale (``templates/email/``, translated with the rest of the service).
+with fewer names: the customer, the campaign, the person's referral link, their privacy
+page and the links of that e-mail. A workspace that has not written a locale of one sends
+the built-in e-mail in that locale (``templates/email/``, translated with the rest of the service).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ BASE_FIELDS: Mapping[str, frozenset[str] | None] = {
     "customer": CUSTOMER_FIELDS,
     "campaign": CAMPAIGN_FIELDS,
     "referral_link": None,
+    "privacy_url": None,
 }
 SAMPLE_BASE: Mapping[str, Any] = {
     "customer": {"name": "Anna Jansen", "first_name": "Anna", "locale": "en"},
@@ -31,6 +32,7 @@ SAMPLE_BASE: Mapping[str, Any] = {
         "url": "https://example.com/c/spring",
     },
     "referral_link": "https://example.com/r/ANNA42",
+    "privacy_url": "https://example.com/privacy/sample",
 }
 # Per e-mail, the links it adds to the names above, with sample values.
 LINKS: Mapping[str, Mapping[str, str]] = {

@@ -86,6 +86,7 @@ CONTEXT_FIELDS: Mapping[str, frozenset[str] | None] = {
     "answers": None,
     "unsubscribe_url": None,
     "preferences_url": None,
+    "privacy_url": None,
 }
 
 
@@ -195,6 +196,7 @@ class MessageContext:
     answers: Sequence[SurveyAnswer] = ()
     unsubscribe_url: str = ""
     preferences_url: str = ""
+    privacy_url: str = ""
 
     def as_mapping(self) -> dict[str, Any]:
         """The template context (plain dictionaries, lists and values only)."""
@@ -224,6 +226,7 @@ class MessageContext:
             "answers": {a.question: a.answer for a in self.answers if not a.anonymous},
             "unsubscribe_url": self.unsubscribe_url,
             "preferences_url": self.preferences_url,
+            "privacy_url": self.privacy_url,
         }
 
 
@@ -244,6 +247,7 @@ def sample_context(question_keys: Collection[str] = ()) -> dict[str, Any]:
         answers=tuple(SurveyAnswer(key, "…") for key in question_keys),
         unsubscribe_url="https://example.com/u/sample",
         preferences_url="https://example.com/p/sample",
+        privacy_url="https://example.com/privacy/sample",
     )
     return context.as_mapping()
 

@@ -28,7 +28,7 @@ from referral.extensions import csrf
 from referral.forms import Form
 from referral.models import Customer
 from referral.public import bp
-from referral.services import subscriptions
+from referral.services import privacy_requests, subscriptions
 
 TOKEN_MAX = 300  # far longer than any token we sign
 # What a topic is called on the pages ("Unsubscribe from %(topic)s").
@@ -106,10 +106,21 @@ def _form(customer: Customer, formdata: Any = None) -> PreferencesForm:
 
 
 def _preferences_page(
-    token: str, form: PreferencesForm, status: int = 200, notice: str = "", saved: bool = False
+    token: str,
+    customer: Customer,
+    form: PreferencesForm,
+    status: int = 200,
+    notice: str = "",
+    saved: bool = False,
 ) -> Any:
+    privacy = privacy_requests.page_token(customer.workspace_id, customer.id)
     page = render_template(
-        "public/preferences.html", token=token, form=form, notice=notice, saved=saved
+        "public/preferences.html",
+        token=token,
+        form=form,
+        notice=notice,
+        saved=saved,
+        privacy_url=url_for(".privacy", token=privacy),
     )
     return _private(page, status)
 
@@ -131,10 +142,12 @@ def preferences(token: str) -> Any:
     token = token[:TOKEN_MAX]
     customer = subscriptions.from_preferences_token(token)
     if request.method == "GET":
-        return _preferences_page(token, _form(customer), saved=request.args.get("saved") == "1")
+        return _preferences_page(
+            token, customer, _form(customer), saved=request.args.get("saved") == "1"
+        )
     form = _form(customer, request.form)
     if not form.validate():
-        return _preferences_page(token, form, 422)
+        return _preferences_page(token, customer, form, 422)
     wanted = [name for name in (MARKETING, BIRTHDAY) if form[name].data]
     texts = {name: str(form[name].label.text) for name in wanted}
     try:
@@ -151,5 +164,5 @@ def preferences(token: str) -> Any:
             field = form.birthday_month if name == "birthday" else form._fields.get(name)
             if field is not None:
                 field.errors = [*field.errors, *messages]
-        return _preferences_page(token, form, 422, localized_message(error))
+        return _preferences_page(token, customer, form, 422, localized_message(error))
     return redirect(url_for(".preferences", token=token, saved=1), 303)

@@ -31,7 +31,7 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, OutboxMessage, Participation, RewardRule
 from referral.models.journey import JourneyEnrolment
-from referral.services import outbox, subscriptions, workspace_settings
+from referral.services import outbox, privacy_requests, subscriptions, workspace_settings
 from referral.services.advocates import public_name, rank_of, referral_url
 from referral.services.journey_facts import Subject, recipient, shown_answers
 from referral.services.journey_templates import message_versions
@@ -149,6 +149,7 @@ def message_context(subject: Subject, locale: str, topic: str | None = None) -> 
         answers=shown_answers(customer.id),
         unsubscribe_url=subscriptions.unsubscribe_url(customer.id, topic) if topic else "",
         preferences_url=subscriptions.preferences_url(customer.id),
+        privacy_url=privacy_requests.page_url(customer.workspace_id, customer.id),
     )
 
 

@@ -29,7 +29,7 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
 from referral.models.journey import MessageTemplate
-from referral.services import memo
+from referral.services import memo, privacy_requests
 from referral.services.advocates import referral_url
 from referral.services.journey_templates import BAD_LOCALE, NOT_VALID
 from referral.services.outbox import Mail
@@ -153,6 +153,7 @@ def custom_mail(
             "url": f"{base}/c/{campaign.slug}",
         },
         "referral_link": referral_url(participation),
+        "privacy_url": privacy_requests.page_url(customer.workspace_id, customer.id),
         **links,
     }
     try:

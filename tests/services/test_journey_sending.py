@@ -12,6 +12,7 @@ import pytest
 from referral.extensions import db
 from referral.models import Customer
 from referral.models.journey import JourneyStepLog
+from referral.services import privacy_requests
 from referral.services.journey_runner import run_due
 from referral.services.journey_stats import customer_timeline, journey_stats
 from referral.services.journey_templates import save_template
@@ -229,3 +230,16 @@ def test_the_customer_timeline_shows_each_step_newest_first(shop: Shop) -> None:
         ("hello", "entered"),
     ]
     assert {e["journey"] for e in timeline} == {"Welcome"}
+
+
+def test_a_message_can_link_to_the_customers_privacy_page(shop: Shop) -> None:
+    save_template(shop.workspace_id, "privacy", "en", "Your data", "Yours: {{ privacy_url }}")
+    shop.journey([send("hello", "privacy"), end()])
+    anna = shop.person()
+    shop.event(anna, "signup_confirmed")
+    run_due(T0)
+    [mail] = mails()
+    assert mail.customer_id is not None
+    page = privacy_requests.page_url(shop.workspace_id, mail.customer_id)
+    assert mail.body_text == f"Yours: {page}"
+    assert privacy_requests.from_page_token(page.rsplit("/", 1)[1])[1].id == mail.customer_id

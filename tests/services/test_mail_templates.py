@@ -14,7 +14,7 @@ from referral import emails
 from referral.domain.errors import NotFound, ValidationFailed
 from referral.extensions import db
 from referral.models import OutboxMessage, Workspace
-from referral.services import journey_admin, mail_templates
+from referral.services import journey_admin, mail_templates, privacy_requests
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
 
@@ -140,7 +140,7 @@ def test_the_winner_notice_is_sent_in_the_workspace_wording_with_the_draw_record
     [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw_winner"))
     assert mail.subject == "Gewonnen bij Bike draw"
     assert mail.body_text.startswith("Claim within ")
-    assert mail.body_text.endswith(f"/draws/{draw.id}/verify")
+    assert f"/draws/{draw.id}/verify\n\n--\nDownload or erase your data\n" in mail.body_text
 
 
 @pytest.mark.parametrize("mail", ["trial_ending", "draw_winner"])
@@ -155,3 +155,38 @@ def test_every_rewordable_mail_starts_from_a_text_that_passes_its_own_checks(
     preview = mail_templates.preview_mail(workspace.id, mail, "de")
     assert saved.locale == "de" and preview.subject and preview.html
     assert "example.com" in preview.text
+
+
+def test_a_reworded_mail_ends_with_the_link_to_the_privacy_page(
+    app: Flask, factory: Factory
+) -> None:
+    workspace = factory.workspace()
+    mail_templates.save_mail_template(
+        workspace.id,
+        "confirmation",
+        "de",
+        "Bitte bestätigen",
+        TEXT,
+        "<html><body><p>Bitte: {{ confirm_url }}</p></body></html>",
+    )
+    sent = _join(factory, workspace, "de")
+    assert sent.customer_id is not None
+    page = privacy_requests.page_url(workspace.id, sent.customer_id)
+    assert sent.body_text.endswith(f"\n\n--\nIhre Daten herunterladen oder löschen\n{page}\n")
+    assert sent.body_html.endswith(
+        f'<p><small><a href="{page}">Ihre Daten herunterladen oder löschen</a></small></p>\n'
+        "</body></html>"
+    )
+
+
+def test_a_reworded_mail_that_quotes_the_privacy_page_gets_no_second_link(
+    factory: Factory,
+) -> None:
+    workspace = factory.workspace()
+    text = "{{ confirm_url }} | Ihre Daten: {{ privacy_url }}"
+    mail_templates.save_mail_template(workspace.id, "confirmation", "de", "Bitte", text)
+    sent = _join(factory, workspace, "de")
+    assert sent.customer_id is not None
+    page = privacy_requests.page_url(workspace.id, sent.customer_id)
+    assert sent.body_text.endswith(f" | Ihre Daten: {page}")
+    assert sent.body_text.count("/privacy/") == 1

@@ -136,6 +136,8 @@ def test_the_sign_up_confirmation_and_play_limits_come_from_the_environment(
     assert defaults["JOIN_CAMPAIGN_RATE_LIMIT"] == "300 per minute"
     assert defaults["CONFIRM_RATE_LIMIT"] == "30 per minute;300 per hour"
     assert defaults["PLAY_RATE_LIMIT"] == "60 per minute"
+    assert defaults["PRIVACY_RATE_LIMIT"] == "10 per minute;30 per hour"
+    assert defaults["PRIVACY_ADDRESS_RATE_LIMIT"] == "3 per hour;10 per day"
     tuned = _settings(
         monkeypatch,
         tmp_path,

@@ -27,7 +27,7 @@ from referral.models import (
     Workspace,
 )
 from referral.models.base import utcnow
-from referral.services import advocates, privacy_requests
+from referral.services import advocates, privacy_requests, subscriptions
 from referral.services.joining import JoinRequest, join_campaign
 from tests.conftest import csrf_from
 from tests.factories import Factory
@@ -319,3 +319,13 @@ def test_the_marketer_sees_the_customers_requests_in_the_audit_log(
     log = html.unescape(client.get("/admin/audit").get_data(as_text=True))
     assert "privacy.erasure.completed" in log and subject in log
     assert "ada@example.com" not in log
+
+
+def test_the_preference_page_of_journey_mail_links_to_the_privacy_page(
+    client: FlaskClient, factory: Factory
+) -> None:
+    participation = _join(factory)
+    page = client.get(
+        f"/preferences/{subscriptions.preferences_token(participation.customer_id)}"
+    ).get_data(as_text=True)
+    assert f'href="{_page(participation)}" data-testid="privacy-link"' in page
