@@ -18,6 +18,7 @@ from referral.demo.games import seed_demo_game, seed_demo_trial
 from referral.demo.journeys import seed_demo_journeys
 from referral.demo.lottery import seed_demo_lottery
 from referral.demo.outbox import seed_demo_outbox
+from referral.demo.privacy import seed_demo_privacy_request
 from referral.demo.surveys import seed_demo_survey
 from referral.extensions import db
 from referral.models import Campaign, Workspace
@@ -68,8 +69,8 @@ def _seed_webhook(workspace_id: int) -> None:
 
 def _seed_parts(workspace_id: int) -> None:
     """The survey, the prize draws, the free trial, the instant-win game, the webhook, the
-    journeys and the outbox's mail, each a no-op when it is there (so a demo seeded by an
-    older version gains them)."""
+    journeys, the outbox's mail and a privacy request, each a no-op when it is there (so a
+    demo seeded by an older version gains them)."""
     seed_demo_survey(workspace_id)
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
@@ -77,6 +78,7 @@ def _seed_parts(workspace_id: int) -> None:
     _seed_webhook(workspace_id)
     seed_demo_journeys(workspace_id)
     seed_demo_outbox(workspace_id)
+    seed_demo_privacy_request(workspace_id)
 
 
 def _seed_referral_campaign(
