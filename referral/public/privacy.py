@@ -107,8 +107,10 @@ def privacy(token: str) -> Any:
             ip_hash=hash_ip(request.remote_addr),
         )
     except ValidationFailed as error:
-        form.email.errors = [*form.email.errors, *localized_errors(error).get("email", [])]
-        return page(422, localized_message(error))
+        # The address's messages go next to it; what fits no field (the kind) above.
+        found = localized_errors(error)
+        form.email.errors = [*form.email.errors, *found.pop("email", [])]
+        return page(422, " ".join(m for messages in found.values() for m in messages))
     html = render_template("public/privacy_sent.html", kind=kind, brand=workspace.name)
     return _private(html)
 
