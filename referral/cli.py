@@ -13,7 +13,14 @@ from referral import emails
 from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from referral.domain.draws import verify_record
 from referral.domain.errors import DomainError
-from referral.services import journey_occasions, journey_runner, outbox, retention, trials
+from referral.services import (
+    import_jobs,
+    journey_occasions,
+    journey_runner,
+    outbox,
+    retention,
+    trials,
+)
 from referral.services.accounts import check_password_strength, create_admin, find_workspace
 from referral.services.api_keys import create_api_key
 from referral.services.campaigns import find_campaign
@@ -171,6 +178,18 @@ def run_journeys_command(limit: int) -> None:
     )
 
 
+@click.command("run-imports")
+@with_appcontext
+def run_imports_command() -> None:
+    """Import the CSV files that marketers started and that were too large for a request
+    (each in one transaction; one whose worker died is taken again after its lease), then
+    deliver the outbox. Run it every minute from cron where no huey worker runs."""
+
+    taken = import_jobs.run_queued(emails.confirmation)
+    handled = outbox.deliver_pending() if taken else 0
+    click.echo(f"{taken} import(s) run; {handled} message(s) handled.")
+
+
 @click.command("verify-draw")
 @click.argument("file", type=click.File("rb"))
 def verify_draw_command(file: Any) -> None:
@@ -240,6 +259,7 @@ COMMANDS = (
     approve_rewards_command,
     send_reminders_command,
     run_journeys_command,
+    run_imports_command,
     verify_draw_command,
     draw_command,
     reconcile_counters_command,

@@ -185,6 +185,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
             "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 100, 3_600_000
         ),
         "HEALTH_SLOW_DATABASE_MS": _whole("HEALTH_SLOW_DATABASE_MS", 500, 1, 60_000),
+        # A file of more rows is imported by the worker, not in the request (import_jobs).
+        "IMPORT_INLINE_ROWS": _whole("IMPORT_INLINE_ROWS", 1_000, 0, 20_000),
         **{name: retention_days(name) for name in RETENTION},
         "REFERRAL_ENV": "development" if development else "production",
     }

@@ -1,7 +1,8 @@
 """Background jobs (huey): mail delivery, woken by the requests that queue mail (and every
 minute as a safety net), the trial reminder job, every ten minutes, and the journey runner,
 woken after an event enrolled someone (and every minute), with the sweep for birthdays,
-anniversaries and silences every quarter hour (``referral run-journeys`` does both), and
+anniversaries and silences every quarter hour (``referral run-journeys`` does both), the
+imports of files too large for a request (woken when one is queued, and every minute), and
 the nightly pruning of the tables that grow (``referral prune``).
 
 Storage: Redis when ``REDIS_URL`` is set, otherwise a SQLite file in the instance folder
@@ -22,7 +23,15 @@ from flask import current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from referral import emails
-from referral.services import journey_occasions, journey_runner, outbox, retention, trials, wakeups
+from referral.services import (
+    import_jobs,
+    journey_occasions,
+    journey_runner,
+    outbox,
+    retention,
+    trials,
+    wakeups,
+)
 
 log = logging.getLogger("referral.tasks")
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -94,7 +103,9 @@ def init_app(app: Any) -> None:
     a commit does not wait for the queue either (``wakeups.Coalesced``)."""
     wakeups.on_commit("mail", _mail_queued)
     wakeups.on_commit("journeys", _journeys_due)
+    wakeups.on_commit("imports", wake_importer)
     wakeups.listen()
+    import_jobs.keep_progress_in(huey.put, lambda key: huey.get(key, peek=True))
 
 
 def _in_background() -> bool:
@@ -177,3 +188,34 @@ def wake_journeys() -> None:
 
 _wake_mailer_soon = wakeups.Coalesced(wake_mailer, "mail")
 _wake_journeys_soon = wakeups.Coalesced(wake_journeys, "journeys")
+
+
+@huey.task()
+def run_imports_task() -> int:
+    """Import the queued files now: queued by ``wake_importer`` after a marketer started
+    the import of a file too large for the request."""
+    with _worker_app().app_context():
+        return _run_imports()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def run_imports_periodically() -> int:
+    """A wake-up lost with the queue, or an import whose worker died: look every minute."""
+    with _worker_app().app_context():
+        return _run_imports()
+
+
+def _run_imports() -> int:
+    taken = import_jobs.run_queued(emails.confirmation)
+    if taken:
+        outbox.deliver_pending()
+    return taken
+
+
+def wake_importer() -> None:
+    """Ask the worker to import the queued files now. Only enqueues; if the queue is away,
+    the periodic job imports them within a minute."""
+    try:
+        run_imports_task()
+    except Exception:  # noqa: BLE001 (the file stays queued either way)
+        log.warning("could not wake the import worker; the periodic job will run", exc_info=True)

@@ -6,6 +6,7 @@ from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardR
 from referral.models.counter import COUNTER_SLOTS, Counter
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event
+from referral.models.imports import IMPORT_STATUSES, ParticipantImport
 from referral.models.inbound import PROVIDERS, InboundHook
 from referral.models.instant_win import InstantWinPlay, InstantWinPrize
 from referral.models.ledger import LedgerEntry
@@ -37,6 +38,8 @@ from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEnd
 from referral.models.workspace import ROLES, ApiKey, Marketer, Membership, Workspace
 
 __all__ = [
+    "IMPORT_STATUSES",
+    "ParticipantImport",
     "PROVIDERS",
     "InboundHook",
     "WEBHOOK_EVENTS",

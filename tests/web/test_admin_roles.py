@@ -25,7 +25,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.models.journey import Journey
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
-from referral.services import journeys, outbox, survey_builder, webhooks
+from referral.services import import_jobs, journeys, outbox, survey_builder, webhooks
 from tests.conftest import Browser
 from tests.factories import Factory
 
@@ -381,8 +381,10 @@ def rows_of(workspace: Any, factory: Factory, status: str) -> dict[str, dict[str
                 campaign,
                 {"kind": "single", "prompt": "Roast?", "required": True, "options": ["A", "B"]},
             )
+        upload = import_jobs.upload_file(campaign, "alpha.csv", b"email\nalpha@example.com\n")
         rows[kind] = {
             **shared,
+            "import_id": upload.id,
             "campaign_id": campaign.id,
             "participation_id": participation.id,
             "customer_id": participation.customer_id,
