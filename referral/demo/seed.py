@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from referral.demo.campaigns import add_referral_rules, create_campaigns
 from referral.demo.cascade import cascade
 from referral.demo.games import seed_demo_game, seed_demo_trial
+from referral.demo.imports import seed_demo_imports
 from referral.demo.journeys import seed_demo_journeys
 from referral.demo.lottery import seed_demo_lottery
 from referral.demo.outbox import seed_demo_outbox
@@ -69,8 +70,8 @@ def _seed_webhook(workspace_id: int) -> None:
 
 def _seed_parts(workspace_id: int) -> None:
     """The survey, the prize draws, the free trial, the instant-win game, the webhook, the
-    journeys, the outbox's mail and a privacy request, each a no-op when it is there (so a
-    demo seeded by an older version gains them)."""
+    journeys, the outbox's mail, a privacy request and the customer list's import, each a
+    no-op when it is there (so a demo seeded by an older version gains them)."""
     seed_demo_survey(workspace_id)
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
@@ -79,6 +80,7 @@ def _seed_parts(workspace_id: int) -> None:
     seed_demo_journeys(workspace_id)
     seed_demo_outbox(workspace_id)
     seed_demo_privacy_request(workspace_id)
+    seed_demo_imports(workspace_id)
 
 
 def _seed_referral_campaign(
