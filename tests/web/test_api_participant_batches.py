@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from referral.models import ConsentRecord, OutboxMessage, Participation
-from tests.web.conftest import Api, assert_problem, count
+from tests.web.conftest import Api, assert_problem, count, race
 
 BASIS = "Customers who bought from us, existing contract"
 
@@ -93,3 +94,23 @@ def test_another_workspaces_campaign_answers_404(
     )
     assert_problem(response, 404)
     assert count(Participation) == 0
+
+
+def test_the_same_batch_sent_five_times_at_once_adds_each_person_once(
+    app: Flask, api: Api, live: dict[str, Any]
+) -> None:
+    """No Idempotency-Key: the unique keys of customers and participations decide."""
+    items = [{"email": f"p{n}@example.com"} for n in range(40)]
+
+    def send() -> dict[str, int]:
+        response = api.post(batch(live), json={"items": items, "basis": BASIS})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        counts: dict[str, int] = response.get_json()["counts"]
+        return counts
+
+    results, errors = race(app, 5, send)
+    assert errors == []
+    assert sum(r["created"] for r in results) == 40
+    assert all(r["created"] + r["existing"] == 40 for r in results)
+    assert count(Participation) == 40
+    assert count(ConsentRecord) == 40 and count(OutboxMessage) == 40
