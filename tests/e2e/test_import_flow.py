@@ -107,3 +107,20 @@ def test_a_large_file_shows_its_progress_until_the_worker_is_done(
     expect(page.get_by_test_id("import-status")).to_have_text("Done")
     expect(page.get_by_test_id("import-created")).to_have_text("2")
     assert_clean(page_errors)
+
+
+def test_the_import_pages_fit_a_phone(
+    live_server: LiveServer, page: Any, page_errors: list[str], factory: Factory, sign_in: SignIn
+) -> None:
+    marketer, workspace = factory.marketer(role="editor")
+    campaign = factory.campaign(workspace, status="live", slug="phone", name="Phone")
+    sign_in(page, marketer.email)
+    _to_mapping(page, live_server, campaign.id)
+    for name in ("mapping", "done"):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the {name} page scrolls sideways ({width}px)"
+        if name == "mapping":
+            page.get_by_label("Why you may write to these people").fill("Customers of ours")
+            page.get_by_role("button", name="Import 3 rows").click()
+            expect(page.get_by_test_id("import-status")).to_have_text("Done")
+    assert_clean(page_errors)
