@@ -18,6 +18,7 @@ from referral.extensions import db
 
 log = logging.getLogger(__name__)
 
+HOOKS_PREFIX = "/hooks/"
 API_PREFIX = "/api/"
 
 # Werkzeug's English names and default descriptions of the HTTP errors people may meet,
@@ -81,7 +82,8 @@ def localized_errors(error: DomainError) -> dict[str, list[str]]:
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith(API_PREFIX)
+    """The API's answers, and the payment providers' receivers' (``/hooks/…``), are JSON."""
+    return request.path.startswith((API_PREFIX, HOOKS_PREFIX))
 
 
 def problem(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,11 +14,14 @@ from wtforms.validators import Length
 
 from referral.admin import bp
 from referral.admin.forms import ActionForm, MultiCheckboxField
-from referral.domain.errors import ValidationFailed
+from referral.admin.integrations import ProviderForm, provider_form, providers_context
+from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localized_errors, localized_message
 from referral.forms import Form
+from referral.models import PROVIDERS
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
 from referral.security import OWNER_ROLES, READ_ROLES, role_required
+from referral.services import inbound_hooks
 from referral.services import webhook_delivery as delivery
 from referral.services import webhook_endpoints as service
 from referral.services.scoping import get_owned
@@ -54,9 +57,15 @@ class WebhookForm(Form):
     )
 
 
-def _page(form: WebhookForm, secret: str | None = None, status: int = 200) -> Any:
+def _page(
+    form: WebhookForm,
+    secret: str | None = None,
+    status: int = 200,
+    provider_forms: dict[str, ProviderForm] | None = None,
+) -> Any:
     body = render_template(
         "admin/webhooks.html",
+        **providers_context(g.workspace.id, provider_forms),
         endpoints=service.list_endpoints(g.workspace.id),
         deliveries=service.recent_deliveries(g.workspace.id),
         form=form,
@@ -143,4 +152,61 @@ def retry_webhook_delivery(delivery_id: int) -> Any:
     if ActionForm().validate_on_submit():
         delivery.retry_now(row)
         flash(_("The delivery will be tried again."), "success")
+    return redirect(url_for("admin.webhooks"))
+
+
+def _provider_or_404(provider: str) -> str:
+    if provider not in PROVIDERS:
+        abort(404)
+    return provider
+
+
+@bp.route("/webhooks/providers/<provider>", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def save_provider(provider: str) -> Any:
+    """Set up a payment provider's receiver, or give it a new secret or campaign (an empty
+    secret keeps the one set)."""
+    provider = _provider_or_404(provider)
+    form = provider_form(g.workspace.id, provider, formdata=request.form)
+    hook = inbound_hooks.hooks_of(g.workspace.id).get(provider)
+    if not form.validate_on_submit():
+        return _page(WebhookForm(formdata=None), status=422, provider_forms={provider: form})
+    who = {"marketer_id": _marketer().id}
+    try:
+        if hook is None:
+            inbound_hooks.create_hook(
+                g.workspace.id, provider, form.secret.data, form.campaign_id.data or None, **who
+            )
+        else:
+            inbound_hooks.update_hook(
+                hook,
+                secret=form.secret.data or None,
+                campaign_id=form.campaign_id.data or None,
+                **who,
+            )
+    except (ValidationFailed, Conflict) as error:
+        found = localized_errors(error)
+        form.secret.errors = [*form.secret.errors, *found.get("secret", [])]
+        form.campaign_id.errors = [*form.campaign_id.errors, *found.get("campaign_id", [])]
+        if not found:
+            form.secret.errors = [*form.secret.errors, localized_message(error)]
+        return _page(WebhookForm(formdata=None), status=422, provider_forms={provider: form})
+    name = inbound_hooks.PROVIDER_NAMES[provider]
+    flash(
+        _("%(provider)s is set up: copy its address into %(provider)s.", provider=name), "success"
+    )
+    return redirect(url_for("admin.webhooks", _anchor=f"provider-{provider}"))
+
+
+@bp.route("/webhooks/providers/<provider>/delete", methods=["POST"])
+@role_required(*OWNER_ROLES)
+def delete_provider(provider: str) -> Any:
+    provider = _provider_or_404(provider)
+    hook = inbound_hooks.hooks_of(g.workspace.id).get(provider)
+    if hook is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        inbound_hooks.delete_hook(hook, marketer_id=_marketer().id)
+        name = inbound_hooks.PROVIDER_NAMES[provider]
+        flash(_("%(provider)s is no longer received.", provider=name), "success")
     return redirect(url_for("admin.webhooks"))

@@ -7,7 +7,7 @@ from referral.models.counter import COUNTER_SLOTS, Counter
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event
 from referral.models.imports import IMPORT_STATUSES, ParticipantImport
-from referral.models.inbound import PROVIDERS, InboundHook
+from referral.models.inbound import PROVIDERS, InboundHook, InboundReceipt
 from referral.models.instant_win import InstantWinPlay, InstantWinPrize
 from referral.models.ledger import LedgerEntry
 from referral.models.lottery import (
@@ -42,6 +42,7 @@ __all__ = [
     "ParticipantImport",
     "PROVIDERS",
     "InboundHook",
+    "InboundReceipt",
     "WEBHOOK_EVENTS",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -28,3 +28,27 @@ class InboundHook(WorkspaceScoped, Timestamped, Model):
     # Needed in clear to check signatures; shown masked in the admin.
     secret: Mapped[str] = mapped_column(String(200), nullable=False)
     campaign_id: Mapped[int | None] = optional_key("campaigns")
+
+
+RECEIPT_STATUSES = ("recorded", "ignored")
+
+
+class InboundReceipt(WorkspaceScoped, Timestamped, Model):
+    """One provider event received and checked: the provider's id for it (Stripe's event id,
+    Shopify's ``X-Shopify-Webhook-Id``) is unique per workspace and provider, so a delivery
+    sent again, also concurrently, is acted on once. ``status`` says whether it put an
+    event on a timeline (``event_id``) or was left alone, and ``reason`` why."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "provider", "delivery_id"),
+        CheckConstraint("status IN ('recorded', 'ignored')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), nullable=False)
+    delivery_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    event_id: Mapped[int | None] = optional_key("events")

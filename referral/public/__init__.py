@@ -9,6 +9,7 @@ bp = Blueprint("public", __name__)
 def init_app(app: Flask) -> None:
     from referral.public import (  # noqa: F401
         fastpath,
+        hooks,
         join,
         links,
         lottery,
