@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     import referral.api.docs  # noqa: F401
     import referral.api.draws  # noqa: F401
     import referral.api.events  # noqa: F401
+    import referral.api.integrations  # noqa: F401
     import referral.api.journeys  # noqa: F401
     import referral.api.outbox  # noqa: F401
     import referral.api.participants  # noqa: F401

@@ -14,6 +14,7 @@ from referral.models import (
     Campaign,
     Customer,
     Event,
+    InboundHook,
     LedgerEntry,
     OutboxMessage,
     Participation,
@@ -69,6 +70,9 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/webhooks/{w}", {"active": False}),
     ("DELETE", "/webhooks/{w}", None),
     ("POST", "/webhooks/{w}/ping", None),
+    ("GET", "/integrations/{i}", None),
+    ("PATCH", "/integrations/{i}", {"secret": "whsec_taken_over"}),
+    ("DELETE", "/integrations/{i}", None),
 ]
 JOURNEY = {
     "trigger": {"type": "tag_added", "tag": "vip"},
@@ -82,6 +86,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/outbox", None),
     ("GET", "/webhooks", None),
     ("POST", "/webhooks", HOOK),
+    ("GET", "/integrations", None),
+    ("POST", "/integrations", {"provider": "stripe", "secret": "whsec_0123456789"}),
     *ID_ROUTES,
 ]
 
@@ -105,6 +111,9 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
         message.status = "failed"
         db.session.commit()
         ids["m"] = str(message.id)
+    if "{i}" in path:
+        body = {"provider": "shopify", "secret": "shpss_0123456789"}
+        ids["i"] = owner.ok("POST", "/integrations", 201, json=body)["id"]
     if "{w}" in path:
         ids["w"] = owner.ok("POST", "/webhooks", 201, json=HOOK)["id"]
     if "{j}" in path:
@@ -151,7 +160,12 @@ def snapshot() -> tuple[Any, ...]:
         )
     )
     deliveries = db.session.scalar(select(func.count()).select_from(WebhookDelivery))
-    return counts, states, statuses, people, journeys, mail, hooks, deliveries
+    receivers = tuple(
+        db.session.execute(
+            select(InboundHook.provider, InboundHook.secret, InboundHook.campaign_id)
+        )
+    )
+    return counts, states, statuses, people, journeys, mail, hooks, deliveries, receivers
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -172,6 +186,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("journey_id", "j"),
             ("message_id", "m"),
             ("webhook_id", "w"),
+            ("integration_id", "i"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
@@ -248,6 +263,11 @@ NEW_OPERATIONS = {
     ("/webhooks/{webhook_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
     ("/webhooks/{webhook_id}", "delete"): ("204", {401, 404}),
     ("/webhooks/{webhook_id}/ping", "post"): ("202", {401, 404, 409, 422}),
+    ("/integrations", "get"): ("200", {401, 422}),
+    ("/integrations", "post"): ("201", {400, 401, 409, 413, 422}),
+    ("/integrations/{integration_id}", "get"): ("200", {401, 404}),
+    ("/integrations/{integration_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
+    ("/integrations/{integration_id}", "delete"): ("204", {401, 404}),
 }
 
 
@@ -357,6 +377,9 @@ def test_schemathesis_finds_no_server_error_on_the_engine_operations(
         "customer_id": participant["customer_id"],
         "journey_id": journey["id"],
         "webhook_id": owner.ok("POST", "/webhooks", 201, json=HOOK)["id"],
+        "integration_id": owner.ok(
+            "POST", "/integrations", 201, json={"provider": "stripe", "secret": "whsec_0123456"}
+        )["id"],
     }
 
     wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
