@@ -318,3 +318,24 @@ def test_a_receiver_tied_to_a_campaign_reports_there_only(
     assert (answer["status"], answer["reason"]) == ("ignored", "no_participant")
     assert db.session.get(Campaign, elsewhere.id) is not None
     assert db.session.get(Workspace, shop["workspace"].id) is not None
+
+
+def test_two_refunds_of_one_purchase_at_the_same_moment_void_its_rewards_once(
+    app: Flask, client: FlaskClient, shop: dict[str, Any]
+) -> None:
+    webhooks.create_endpoint(shop["workspace"], "https://shop.example.com/in", ["reward.voided"])
+    post_stripe(client, shop["stripe"], stripe_body("evt_1"))
+    bodies = iter([stripe_body(f"evt_refund_{n}", "charge.refunded") for n in range(6)])
+    signed = [(body, stripe_signed(body)) for body in bodies]
+    turn = iter(range(len(signed)))
+
+    def refund() -> int:
+        body, header = signed[next(turn)]
+        return int(post_stripe(client, shop["stripe"], body, header).status_code)
+
+    results, errors = race(app, len(signed), refund)
+    assert errors == [] and results == [200] * len(signed)
+    assert count(Event, Event.kind == "refund") == len(signed)
+    assert {status for _, status, _ in paid(shop["ada"]) + paid(shop["anna"])} == {"void"}
+    assert count(WebhookDelivery) == 2  # one reward.voided per line, whoever voided it
+    assert count(AuditEntry, AuditEntry.action == "ledger.refund") == 1
