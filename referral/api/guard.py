@@ -30,6 +30,10 @@ KEPT_HEADERS = ("Location",)
 
 
 def _rate_limit() -> str:
+    """The API's limit; with the limit off (``_unlimited``) a valid one that is never
+    applied, since flask-limiter parses the string before it asks ``exempt_when``."""
+    if _unlimited():
+        return DEFAULT_RATE_LIMIT
     return str(current_app.config.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
 
 
