@@ -24,7 +24,7 @@ from tests.factories import Factory
 
 CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 # Long enough for every phase to reach every operation of today's API on this 2-core machine
-# (about 75 s sufficed for half as many operations); raise with
+# (75 s stopped before the stateful phase on a busy machine once the API grew); raise with
 # REFERRAL_CONFORMANCE_SECONDS for a deeper run.
 SECONDS = int(os.environ.get("REFERRAL_CONFORMANCE_SECONDS", "150"))
 
