@@ -16,6 +16,7 @@ from flask_babel import force_locale, format_date, gettext
 from markupsafe import escape
 
 from referral.extensions import db
+from referral.i18n import campaign_words
 from referral.models import Campaign, Customer, Draw, Participation, Trial, Workspace
 from referral.services import privacy_requests
 from referral.services.advocates import advocate_token, referral_url
@@ -112,7 +113,8 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
         participation,
         customer,
         lambda campaign: gettext(
-            "Please confirm your e-mail address for %(campaign)s", campaign=campaign.name
+            "Please confirm your e-mail address for %(campaign)s",
+            campaign=campaign_words(campaign).name,
         ),
         lambda _campaign, _base: {**links, "referral_url": referral_url(participation)},
     )
@@ -149,7 +151,7 @@ def draw_winner(draw: Draw, participation: Participation, customer: Customer) ->
         participation,
         customer,
         lambda campaign: gettext(
-            "You were drawn as a winner of %(campaign)s", campaign=campaign.name
+            "You were drawn as a winner of %(campaign)s", campaign=campaign_words(campaign).name
         ),
         links,
     )
@@ -172,7 +174,7 @@ def trial_ending(trial: Trial, participation: Participation, customer: Customer)
         participation,
         customer,
         lambda campaign: gettext(
-            "Your free trial of %(campaign)s ends soon", campaign=campaign.name
+            "Your free trial of %(campaign)s ends soon", campaign=campaign_words(campaign).name
         ),
         lambda _campaign, _base: {"ends_at": trial.ends_at, "trial_url": trial_url},
     )

@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, g, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
+
+from referral.domain.campaign_content import Content, content_for
 
 COOKIE = "lang"
 TRADITIONAL_REGIONS = {"tw", "hk", "mo", "hant"}
@@ -88,10 +91,34 @@ def datetime_with_zone(value: datetime | None, format: str | None = None) -> str
     return shown
 
 
+def campaign_words(campaign: Any) -> Content:
+    """The campaign's name, description, benefit and consent sentence in this request's
+    language, or in its default language when it has none in this one (``.fallback``)."""
+    return content_for(
+        campaign.name,
+        campaign.description,
+        campaign.locales,
+        campaign.settings,
+        str(get_locale() or "en"),
+    )
+
+
+def language_name(locale: str) -> str:
+    """The name of ``locale``'s language in this request's language ("Engels" on a Dutch
+    page for ``en``)."""
+    try:
+        return str(Locale.parse(locale).get_display_name(str(get_locale() or "en")))
+    except (ValueError, UnknownLocaleError):
+        return LANGUAGE_NAMES.get(locale, locale)
+
+
 def init_app(app: Any) -> None:
-    """Template globals every page needs: the language switch and translated labels; and
-    times with their zone (``|datetimeformat``)."""
+    """Template globals every page needs: the language switch and translated labels, a
+    campaign's words in the page's language (``words(campaign)``); and times with their
+    zone (``|datetimeformat``)."""
     app.jinja_env.filters["datetimeformat"] = datetime_with_zone
+    app.jinja_env.globals["words"] = campaign_words
+    app.jinja_env.globals["language_name"] = language_name
 
     @app.context_processor
     def inject() -> dict[str, Any]:

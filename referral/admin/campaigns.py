@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from referral.admin import bp
 from referral.admin.context import owned_campaign
-from referral.admin.forms import ActionForm, CampaignForm
+from referral.admin.forms import ActionForm, CampaignForm, campaign_form, campaign_form_data
 from referral.admin.rules import EVENT_NAMES
 from referral.domain.campaigns import closing_effects
 from referral.domain.errors import DomainError, ValidationFailed
@@ -45,11 +45,21 @@ def _who() -> dict[str, Any]:
     return {"marketer_id": current_user.id, "ip_hash": hash_ip(request.remote_addr)}
 
 
+def _field_of(form: CampaignForm, name: str) -> Any:
+    """The form field an error of the service names: ``translations.de.name`` is the name
+    in the German section, ``rules.sponsor`` the form's ``rules`` (when it has one)."""
+    parts = name.split(".")
+    if parts[0] == "translations" and len(parts) > 1 and f"words_{parts[1]}" in form:
+        section = form[f"words_{parts[1]}"]
+        return section.form[parts[2] if len(parts) > 2 and parts[2] in section.form else "name"]
+    return getattr(form, parts[0], None)
+
+
 def _attach(form: CampaignForm, error: DomainError) -> None:
     """Show a service's field errors, translated, on the form fields (or on top when there
     is no such field)."""
     for name, messages in localized_errors(error).items():
-        field = getattr(form, name.split(".")[0], None)
+        field = _field_of(form, name)
         target = field.errors if field is not None else form.form_errors
         if isinstance(target, tuple):
             # a tuple of errors is a field's (the form's are a list), so ``field`` is set
@@ -69,7 +79,7 @@ def campaigns() -> Any:
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @role_required(*EDIT_ROLES)
 def new_campaign() -> Any:
-    form = CampaignForm()
+    form = campaign_form()
     if form.validate_on_submit():
         try:
             campaign = service.create_campaign(g.workspace, form.values(), **_who())
@@ -104,7 +114,9 @@ def campaign(campaign_id: int) -> Any:
 @role_required(*EDIT_ROLES)
 def edit_campaign(campaign_id: int) -> Any:
     found = owned_campaign(campaign_id)
-    form = CampaignForm(obj=found)
+    data = campaign_form_data(found)
+    translated = [locale for locale in found.locales if locale != data["default_locale"]]
+    form = campaign_form(translated, obj=found, **data)
     form.kind.render_kw = {"disabled": True}
     if request.method == "POST":
         form.kind.data = found.kind

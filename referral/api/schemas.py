@@ -16,8 +16,9 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import current_app
-from marshmallow import INCLUDE, ValidationError, missing, post_dump
+from marshmallow import INCLUDE, ValidationError, missing, post_dump, pre_dump
 
+from referral.domain import campaign_content as content
 from referral.domain.campaigns import DESCRIPTION_MAX, KINDS, LOCALES, NAME_MAX
 from referral.models.campaign import STATUSES
 from referral.services import lottery
@@ -144,6 +145,27 @@ class LotteryRules(Schema):
     free_entry_method = Text(validate=Length(1, 2000))
 
 
+class TranslationIn(Schema):
+    """A campaign's words in one language other than its default."""
+
+    name = Text(required=True, validate=Length(1, NAME_MAX))
+    description = Text(validate=Length(0, DESCRIPTION_MAX))
+    benefit = Text(validate=Length(0, content.BENEFIT_MAX))
+    consent_text = Text(
+        validate=Length(0, content.CONSENT_MAX),
+        metadata={
+            "description": "The whole consent sentence in this language; empty for "
+            "the standard one."
+        },
+    )
+
+
+TranslationsIn = Schema.from_dict(
+    {locale: Nested(TranslationIn, allow_none=True) for locale in LOCALES},
+    name="TranslationsIn",
+)
+
+
 class CampaignIn(Schema):
     name = Text(required=True, validate=Length(1, NAME_MAX))
     kind = Text(required=True, validate=OneOf(KINDS))
@@ -170,6 +192,31 @@ class CampaignIn(Schema):
     rules = Nested(
         LotteryRules,
         metadata={"description": "Official rules (prize draws); frozen once published."},
+    )
+    default_locale = Text(
+        validate=OneOf(LOCALES),
+        metadata={
+            "description": "The language of name, description, benefit and "
+            "consent_text; one of locales (default: the first)."
+        },
+    )
+    benefit = Text(
+        validate=Length(0, content.BENEFIT_MAX),
+        metadata={"description": "A line on the landing page saying what one gets."},
+    )
+    consent_text = Text(
+        validate=Length(0, content.CONSENT_MAX),
+        metadata={
+            "description": "The campaign's own consent sentence (empty: the standard "
+            "one); a change is a new consent_version."
+        },
+    )
+    translations = Nested(
+        TranslationsIn,
+        metadata={
+            "description": "Words in the campaign's other languages: each language "
+            "given replaces its words, null removes them; languages not given stay."
+        },
     )
 
 
@@ -227,6 +274,25 @@ class PublicUrl(Alias):
         return super()._serialize(f"{base}{self.path.format(value)}", attr, obj, **kwargs)
 
 
+class TranslationOut(_Out):
+    name = String(required=True)
+    description = String(required=True)
+    benefit = String(required=True)
+    consent_text = String(required=True)
+    consent_version = String(required=True)
+
+
+class _CampaignView:
+    """A campaign with the content fields the answer shows beside its columns."""
+
+    def __init__(self, campaign: Any, extra: dict[str, Any]) -> None:
+        self._campaign = campaign
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._campaign, name)
+
+
 class CampaignOut(_Out):
     id = String(required=True)
     name = String(required=True)
@@ -247,6 +313,22 @@ class CampaignOut(_Out):
         dump_default=None,
         metadata={"description": "Official rules of a prize draw (null for other kinds)."},
     )
+    default_locale = String(required=True)
+    benefit = String(required=True)
+    consent_text = String(required=True)
+    consent_version = String(
+        required=True,
+        metadata={"description": "What a person joining in the default language records."},
+    )
+    translations = Dict(
+        keys=String(),
+        values=Nested(TranslationOut),
+        required=True,
+        metadata={
+            "description": "Words per other language, with the consent_version a "
+            "person joining in it records."
+        },
+    )
     landing_url = PublicUrl("/c/{}", "slug", required=True)
     published_at = _time_out(required=True, allow_none=True)
     closed_at = _time_out(required=True, allow_none=True)
@@ -255,6 +337,25 @@ class CampaignOut(_Out):
     commitment = String(allow_none=True, metadata={"description": "sha256 of the secret seed."})
     entries_digest = String(allow_none=True, metadata={"description": "Set at the close."})
     draw_id = String(allow_none=True, metadata={"description": "Set once drawn."})
+
+    @pre_dump
+    def _content(self, campaign: Any, **_kw: Any) -> Any:
+        """The words of the default language and the translations, from the settings."""
+        if not hasattr(campaign, "settings"):
+            return campaign
+        words = content.default_content(
+            campaign.name, campaign.description, campaign.locales, campaign.settings
+        )
+        return _CampaignView(
+            campaign,
+            {
+                "default_locale": words.locale,
+                "benefit": words.benefit,
+                "consent_text": words.consent_text,
+                "consent_version": words.consent_version,
+                "translations": content.translations_out(campaign.locales, campaign.settings),
+            },
+        )
 
     @post_dump(pass_original=True)
     def _lottery_fields(self, data: dict[str, Any], campaign: Any, **_kw: Any) -> dict[str, Any]:

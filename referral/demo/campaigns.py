@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
+from referral.domain.campaign_content import changed_settings
 from referral.extensions import db
 from referral.models import Campaign, RewardRule
 
@@ -21,6 +22,38 @@ ESPRESSO_RULES = {
     "claim_days": 14,
     "free_entry_method": "Enter on this page; no purchase is needed.",
 }
+# The referral campaign's words in German and Dutch (the Chinese pages show the English ones,
+# with a note saying so).
+COFFEE_WORDS = changed_settings(
+    {},
+    {
+        "benefit": "50 points for joining, 100 for every friend who joins.",
+        "translations": {
+            "de": {
+                "name": "Freunde einladen, eine Tüte Kaffee gratis",
+                "description": (
+                    "Teile deinen Link: Wenn eine Freundin oder ein Freund mitmacht, bekommt "
+                    "ihr beide Punkte für eine Gratistüte."
+                ),
+                "benefit": "50 Punkte fürs Mitmachen, 100 für jede Freundin und jeden Freund.",
+                "consent_text": (
+                    "Ich bin einverstanden, dass Demo Coffee Roasters mir E-Mails zu "
+                    "„Freunde einladen, eine Tüte Kaffee gratis“ schickt und meine Angaben "
+                    "dafür speichert. Ich kann meine Einwilligung jederzeit widerrufen."
+                ),
+            },
+            "nl": {
+                "name": "Nodig vrienden uit, krijg een gratis zak koffie",
+                "description": (
+                    "Deel je link: als een vriend meedoet, krijgen jullie allebei punten voor "
+                    "een gratis zak."
+                ),
+                "benefit": "50 punten als je meedoet, 100 voor elke vriend die meedoet.",
+            },
+        },
+    },
+    ["en", "de", "nl", "zh_Hans", "zh_Hant"],
+)
 # ``starts_at`` and ``ends_at`` are offsets from the time of seeding; the first campaign,
 # the referral one, carries the cascade.
 CAMPAIGNS = (
@@ -35,6 +68,7 @@ CAMPAIGNS = (
         "reward_depth": 1,
         "locales": ["en", "de", "nl", "zh_Hans", "zh_Hant"],
         "starts_at": -timedelta(weeks=6),
+        "settings": COFFEE_WORDS,
     },
     {
         "slug": "demo-espresso-draw",

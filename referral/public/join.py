@@ -13,13 +13,14 @@ import time
 from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from referral import emails
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
 from referral.extensions import configured_limit, limiter
+from referral.i18n import campaign_words
 from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.public import bp
@@ -42,7 +43,6 @@ log = logging.getLogger("referral.public")
 STAMP_SALT = "join-form-started"
 MIN_SECONDS = 2.0  # people need longer than this to type an address and tick a box
 MAX_FORM_AGE = 24 * 3600
-DEFAULT_CONSENT_VERSION = "default-1"
 
 bp.after_request(keep_new_visitor)
 
@@ -83,21 +83,25 @@ def _min_seconds() -> float:
 
 
 def consent_for(campaign: Campaign) -> tuple[str, str]:
-    """The consent text exactly as the page shows it, and its version.
+    """The consent sentence exactly as the page shows it, and its version.
 
-    A campaign may set its own (``settings.consent_text``/``consent_version``); otherwise the
-    standard text names the brand, in the visitor's language.
+    It is written wholly in the language of the campaign's words on the page
+    (``i18n.campaign_words``): the campaign's own sentence in that language
+    (``settings.consent_text`` or a translation's), otherwise the standard sentence in that
+    language around the campaign's name in that language. Its version names the language
+    (``domain.campaign_content``).
     """
-    settings = campaign.settings or {}
-    if settings.get("consent_text"):
-        return str(settings["consent_text"]), str(settings.get("consent_version") or "custom-1")
-    text = gettext(
-        "I agree that %(brand)s may e-mail me about %(campaign)s and keep my details for it. "
-        "I can withdraw my consent at any time.",
-        brand=joining.brand_name(campaign),
-        campaign=campaign.name,
-    )
-    return text, DEFAULT_CONSENT_VERSION
+    content = campaign_words(campaign)
+    if content.consent_text:
+        return content.consent_text, content.consent_version
+    with force_locale(content.locale):
+        text = gettext(
+            "I agree that %(brand)s may e-mail me about %(campaign)s and keep my details for "
+            "it. I can withdraw my consent at any time.",
+            brand=joining.brand_name(campaign),
+            campaign=content.name,
+        )
+    return text, content.consent_version
 
 
 # --- pages -----------------------------------------------------------------------------------

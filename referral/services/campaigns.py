@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from referral.domain import campaign_content as content
 from referral.domain import campaigns as rules
 from referral.domain.depth import above_ceiling
 from referral.domain.errors import N_, Conflict, NotFound, ValidationFailed
@@ -168,7 +169,8 @@ def create_campaign(
     workspaces because ``/c/<slug>`` has no workspace in it.
 
     :raise ValidationFailed: naming every bad field (including a taken slug, also one taken
-        at the same moment); a reward depth above the ceiling is audited.
+        at the same moment, and the words in other languages, ``translations.<locale>…``); a
+        reward depth above the ceiling is audited.
     """
     who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
     _audit_depth(workspace.id, "campaign:new", data, who)
@@ -178,7 +180,7 @@ def create_campaign(
         raise ValidationFailed.on("slug", SLUG_TAKEN)
     values.setdefault("slug", _free_slug(values["name"]))
     values.setdefault("locales", ["en"])
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] = content.changed_settings({}, data, values["locales"])
     if isinstance(data.get("rules"), dict):
         settings["rules"] = lottery.with_defaults(data["rules"])
     campaign = Campaign(workspace_id=workspace.id, status="draft", settings=settings, **values)
@@ -225,6 +227,44 @@ def _changes(campaign: Campaign, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _consent_versions(locales: list[str], settings: dict[str, Any]) -> dict[str, str]:
+    return {
+        locale: content.content_for("", "", locales, settings, locale).consent_version
+        for locale in locales
+    }
+
+
+def _words(locales: list[str] | None, settings: dict[str, Any]) -> tuple[Any, ...]:
+    """What a change of the campaign's words is compared by."""
+    return (
+        content.default_locale(locales, settings),
+        settings.get("benefit") or "",
+        settings.get("consent_text") or "",
+        settings.get("translations") or {},
+    )
+
+
+def _audit_content(
+    campaign: Campaign, locales: list[str], settings: dict[str, Any], who: dict[str, Any]
+) -> None:
+    """Audit a change of the campaign's words in other languages or of a consent sentence
+    (``campaign.content_changed``), naming the languages and the consent versions now."""
+    if _words(campaign.locales, campaign.settings or {}) == _words(locales, settings):
+        return
+    audit.record(
+        "campaign.content_changed",
+        f"campaign:{campaign.id}",
+        workspace_id=campaign.workspace_id,
+        marketer_id=who["marketer_id"],
+        actor=who["actor"],
+        ip_hash=who["ip_hash"],
+        data={
+            "translations": sorted(settings.get("translations") or {}),
+            "consent_versions": _consent_versions(locales, settings),
+        },
+    )
+
+
 @atomic
 def update_campaign(
     campaign: Campaign,
@@ -235,22 +275,29 @@ def update_campaign(
     ip_hash: str | None = None,
 ) -> Campaign:
     """Change the given fields. The kind never changes; official rules are frozen once
-    published; a closed campaign is read-only.
+    published; a closed campaign is read-only. The words in other languages and the consent
+    sentences (``default_locale``, ``benefit``, ``consent_text``, ``translations``: see
+    ``domain.campaign_content``) may change in any state; a changed sentence is a new
+    consent version, and the change is audited as ``campaign.content_changed``.
 
     :raise CampaignClosed: when the campaign is closed.
     :raise ValidationFailed: naming every bad field; a reward depth above the ceiling is
         audited.
     """
     check_editable(lock(campaign))
+    who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
     if "reward_depth" in data:
-        who = {"actor": actor, "marketer_id": marketer_id, "ip_hash": ip_hash}
         _audit_depth(campaign.workspace_id, f"campaign:{campaign.id}", data, who)
     values = _changes(campaign, data)
     new_rules = data.get("rules") if isinstance(data.get("rules"), dict) else None
     if new_rules is not None and campaign.status != "draft":
         raise ValidationFailed.on("rules", N_("Official rules are frozen once published."))
+    locales = list(values.get("locales", campaign.locales) or [])
+    settings = content.changed_settings(campaign.settings or {}, data, locales)
+    _audit_content(campaign, locales, settings, who)
     for name, value in values.items():
         setattr(campaign, name, value)
+    campaign.settings = settings
     if new_rules is not None:
         campaign.settings = {**campaign.settings, "rules": lottery.with_defaults(new_rules)}
     _write(chosen_slug=data.get("slug"))

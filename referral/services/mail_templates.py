@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from referral.domain import mail_templates as mails
+from referral.domain.campaign_content import content_for
 from referral.domain.campaigns import LOCALES
 from referral.domain.errors import N_, Message, NotFound, ValidationFailed
 from referral.domain.message_templates import (
@@ -148,7 +149,9 @@ def custom_mail(
             "locale": locale,
         },
         "campaign": {
-            "name": campaign.name,
+            "name": content_for(
+                campaign.name, campaign.description, campaign.locales, campaign.settings, locale
+            ).name,
             "slug": campaign.slug,
             "url": f"{base}/c/{campaign.slug}",
         },

@@ -99,7 +99,7 @@ def test_joining_stores_the_participation_the_exact_consent_and_queues_a_confirm
     consent = db.session.scalars(select(ConsentRecord)).one()
     assert consent.text == shown
     assert "Summer & friends" in consent.text
-    assert consent.version == "default-1"
+    assert consent.version == "default-1-en"  # the standard sentence, in English
     assert consent.ip_hash == hash_ip(IP)
     assert consent.campaign_id == live.id
     assert consent.page.endswith("/c/summer")
