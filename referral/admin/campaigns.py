@@ -13,12 +13,14 @@ from flask_login import current_user
 from referral.admin import bp
 from referral.admin.context import owned_campaign
 from referral.admin.forms import ActionForm, CampaignForm, campaign_form, campaign_form_data
+from referral.admin.mail_templates import MAIL_NAMES
 from referral.admin.rules import EVENT_NAMES
+from referral.domain.campaign_content import content_for
 from referral.domain.campaigns import closing_effects
 from referral.domain.errors import DomainError, ValidationFailed
 from referral.errors import localized_errors, localized_message
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
-from referral.services import campaign_copies, trials
+from referral.services import campaign_copies, mail_templates, trials
 from referral.services import campaigns as service
 
 # The official-rules fields a prize draw must publish, named for the "Still missing" notice;
@@ -92,10 +94,42 @@ def new_campaign() -> Any:
     return render_template("admin/campaign_form.html", form=form, campaign=None), status
 
 
+# The e-mails a campaign of each kind sends beside the confirmation.
+KIND_MAILS = {"trial": "trial_ending", "lottery": "draw_winner"}
+
+
+def campaign_mails(campaign: Any) -> list[str]:
+    """The service's e-mails this campaign sends, which it may word itself."""
+    extra = KIND_MAILS.get(campaign.kind)
+    return ["confirmation", *([extra] if extra else [])]
+
+
+def _languages(campaign: Any) -> list[dict[str, Any]]:
+    """Per language the campaign offers: the words its pages show there, and where each of
+    its e-mails in that language comes from."""
+    sent = {
+        mail: mail_templates.sources(campaign.workspace_id, mail, campaign.id)
+        for mail in campaign_mails(campaign)
+    }
+    return [
+        {
+            "locale": locale,
+            "words": content_for(
+                campaign.name, campaign.description, campaign.locales, campaign.settings, locale
+            ),
+            "mails": {mail: found[locale] for mail, found in sent.items()},
+        }
+        for locale in campaign.locales
+        if locale in sent["confirmation"]
+    ]
+
+
 def _overview(found: Any, status: int = 200) -> Any:
     page = render_template(
         "admin/campaign.html",
         campaign=found,
+        languages_of=_languages(found),
+        mail_names=MAIL_NAMES,
         counts=service.campaign_overview(found),
         action=ActionForm(),
         event_names=EVENT_NAMES,

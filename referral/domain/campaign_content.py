@@ -92,6 +92,16 @@ def _default_words(name: str, description: str, settings: dict[str, Any]) -> dic
     }
 
 
+def _offered(requested: str, locales: list[str]) -> str:
+    """``requested``, or the offered language it belongs to (``de`` for ``de_AT``)."""
+    pieces = requested.replace("-", "_").split("_")
+    for end in range(len(pieces), 0, -1):
+        candidate = "_".join(pieces[:end])
+        if candidate in locales:
+            return candidate
+    return requested
+
+
 def content_for(
     name: str,
     description: str,
@@ -99,10 +109,12 @@ def content_for(
     settings: dict[str, Any] | None,
     requested: str,
 ) -> Content:
-    """The campaign's words in ``requested``: its translation when the campaign offers that
-    language and has one with a name; otherwise (and for the default language itself) the
-    default language's, so that ``fallback`` says the page is not in the language asked."""
+    """The campaign's words in ``requested`` (or its language: ``de`` for ``de_AT``): its
+    translation when the campaign offers that language and has one with a name; otherwise
+    (and for the default language itself) the default language's, so that ``fallback``
+    says the page is not in the language asked."""
     settings = settings or {}
+    requested = _offered(requested, list(locales or []))
     default = default_locale(locales, settings)
     translations = settings.get("translations") or {}
     words = translations.get(requested) if requested in (locales or []) else None

@@ -4,8 +4,10 @@ to check and preview it with, and the text a new version starts from.
 
 They are written in the same sandbox as journey messages (``domain.message_templates``),
 with fewer names: the customer, the campaign, the person's referral link, their privacy
-page and the links of that e-mail. A workspace that has not written a locale of one sends
-the built-in e-mail in that locale (``templates/email/``, translated with the rest of the service).
+page and the links of that e-mail. A campaign may have its own version per locale; where it
+has none, the workspace's version of that locale is sent, and where the workspace has not
+written that locale either, the built-in e-mail in that locale (``templates/email/``,
+translated with the rest of the service).
 """
 
 from __future__ import annotations
@@ -112,8 +114,10 @@ STARTERS: Mapping[str, MessageParts] = {
 }
 
 
-def key_of(mail: str) -> str:
-    return f"{PREFIX}{mail}"
+def key_of(mail: str, campaign_id: int | None = None) -> str:
+    """The key of the workspace's version of ``mail``, or of one campaign's own version
+    (``mail:confirmation@12``), which that campaign sends instead."""
+    return f"{PREFIX}{mail}" if campaign_id is None else f"{PREFIX}{mail}@{campaign_id}"
 
 
 def fields_of(mail: str) -> dict[str, frozenset[str] | None]:

@@ -2,9 +2,9 @@
 
 What a copy carries: the campaign's fields (kind, description, dates, languages, reward
 depth, attribution window, hold period), its settings (official rules of a prize draw as they
-stand now, game and trial settings, caps, consent text), every reward rule (switched off ones
-stay off), the survey with its questions and options, and the instant-win prize table with
-its full stock again.
+stand now, game and trial settings, caps, consent text, the words in each language), every
+reward rule (switched off ones stay off), the survey with its questions and options, the
+instant-win prize table with its full stock again, and the campaign's own e-mail texts.
 
 What it never carries: participations, clicks, events, ledger lines, survey responses,
 plays, frozen entries, a draw, or the lottery's seed and commitment (a copy commits to its own
@@ -31,7 +31,7 @@ from referral.models import (
     SurveyOption,
     SurveyQuestion,
 )
-from referral.services import audit
+from referral.services import audit, mail_templates
 from referral.services.campaigns import _write
 from referral.services.tx import atomic
 
@@ -197,6 +197,7 @@ def duplicate_campaign(
     _copy_rules(source, copy)
     questions = _copy_survey(source, copy)
     prizes = _copy_prizes(source, copy)
+    mails = mail_templates.copy_campaign_mails(source.workspace_id, source.id, copy.id)
     _write()
     audit.record(
         "campaign.duplicated",
@@ -211,6 +212,7 @@ def duplicate_campaign(
             "reward_rules": len(copy.rules),
             "questions": questions,
             "prizes": prizes,
+            "mails": mails,
         },
     )
     return copy

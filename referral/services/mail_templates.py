@@ -1,17 +1,20 @@
 """A workspace's wording of the service's own e-mails (the confirmation, the trial
-reminder, the winner's notice), per locale.
+reminder, the winner's notice), per locale, and a campaign's own wording of them, per locale.
 
 A version is checked in the sandbox when saved, with the names its e-mail may quote
 (``domain.mail_templates``). When the e-mail is composed (``referral.emails``), the
-recipient's locale (or its language: ``de`` for ``de_AT``) is looked up; a workspace that
-has not written it, or a version that cannot be written for this person, sends the
-built-in e-mail in that locale, so a join never fails on a wording.
+recipient's locale (or its language: ``de`` for ``de_AT``) is looked up: first among the
+campaign's own versions, then among the workspace's (the default for all its campaigns); with
+neither, or a version that cannot be written for this person, the built-in e-mail in that
+locale is sent, so a join never fails on a wording. ``campaign.name`` in a version is the
+campaign's name in the recipient's language (``domain.campaign_content``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -48,32 +51,63 @@ def _known(mail: str) -> str:
     return mail
 
 
-def versions(workspace_id: int, mail: str) -> dict[str, MessageTemplate]:
-    """The workspace's versions of ``mail`` by locale."""
+def versions(
+    workspace_id: int, mail: str, campaign_id: int | None = None
+) -> dict[str, MessageTemplate]:
+    """The workspace's versions of ``mail`` by locale (a campaign's own, with its id)."""
     rows = db.session.scalars(
         select(MessageTemplate)
         .where(
             MessageTemplate.workspace_id == workspace_id,
-            MessageTemplate.key == mails.key_of(_known(mail)),
+            MessageTemplate.key == mails.key_of(_known(mail), campaign_id),
         )
         .order_by(MessageTemplate.locale)
     )
     return {row.locale: row for row in rows}
 
 
-def starting_text(workspace_id: int, mail: str, locale: str) -> MessageParts:
-    """What the editor of ``mail`` in ``locale`` starts from: the saved version, else the
-    English one the workspace wrote, else the service's English text."""
+def _parts(row: MessageTemplate | None) -> MessageParts | None:
+    return MessageParts(row.subject, row.text, row.html) if row else None
+
+
+def starting_text(
+    workspace_id: int, mail: str, locale: str, campaign_id: int | None = None
+) -> MessageParts:
+    """What the editor of ``mail`` in ``locale`` starts from: the saved version, else (for a
+    campaign) what the workspace sends in that locale, else the English one the workspace
+    wrote, else the service's English text."""
+    if campaign_id is not None:
+        own = _parts(versions(workspace_id, mail, campaign_id).get(locale))
+        return own or starting_text(workspace_id, mail, locale)
     found = versions(workspace_id, mail)
-    row = found.get(locale) or found.get("en")
-    return MessageParts(row.subject, row.text, row.html) if row else mails.STARTERS[mail]
+    return _parts(found.get(locale) or found.get("en")) or mails.STARTERS[mail]
+
+
+def sources(workspace_id: int, mail: str, campaign_id: int) -> dict[str, str]:
+    """Per locale, what the campaign sends: its own version (``campaign``), the workspace's
+    (``workspace``) or the built-in e-mail (``built_in``)."""
+    own = versions(workspace_id, mail, campaign_id)
+    shared = versions(workspace_id, mail)
+    return {
+        locale: "campaign" if locale in own else "workspace" if locale in shared else "built_in"
+        for locale in LOCALES
+    }
 
 
 @atomic
 def save_mail_template(
-    workspace_id: int, mail: str, locale: str, subject: str, text: str, html: str = ""
+    workspace_id: int,
+    mail: str,
+    locale: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    *,
+    campaign_id: int | None = None,
 ) -> MessageTemplate:
-    """Write (or rewrite) the workspace's ``locale`` version of ``mail``.
+    """Write (or rewrite) the workspace's ``locale`` version of ``mail``, or with
+    ``campaign_id`` that campaign's own (the caller has checked that the campaign is the
+    workspace's).
 
     :raise NotFound: for an e-mail that cannot be reworded.
     :raise ValidationFailed: on ``locale``, or a part that does not pass the sandbox's
@@ -86,45 +120,91 @@ def save_mail_template(
     errors.update(check_message(parts, (), mails.fields_of(_known(mail)), mails.sample_of(mail)))
     if errors:
         raise ValidationFailed(NOT_VALID, errors)
-    row = versions(workspace_id, mail).get(locale)
+    row = versions(workspace_id, mail, campaign_id).get(locale)
     if row is None:
-        row = MessageTemplate(workspace_id=workspace_id, key=mails.key_of(mail), locale=locale)
+        key = mails.key_of(mail, campaign_id)
+        row = MessageTemplate(workspace_id=workspace_id, key=key, locale=locale)
         db.session.add(row)
     row.subject, row.text, row.html = subject, text, html
     return row
 
 
+def copy_campaign_mails(workspace_id: int, source_id: int, copy_id: int) -> int:
+    """Give the campaign ``copy_id`` the own versions of every e-mail that ``source_id``
+    has (in the caller's transaction); returns how many."""
+    copied = 0
+    for mail in mails.MAILS:
+        for row in versions(workspace_id, mail, source_id).values():
+            db.session.add(
+                MessageTemplate(
+                    workspace_id=workspace_id,
+                    key=mails.key_of(mail, copy_id),
+                    locale=row.locale,
+                    subject=row.subject,
+                    text=row.text,
+                    html=row.html,
+                )
+            )
+            copied += 1
+    return copied
+
+
 @atomic
-def remove_mail_template(workspace_id: int, mail: str, locale: str) -> None:
-    """Send the built-in e-mail in ``locale`` again (nothing happens when none was saved)."""
+def remove_mail_template(
+    workspace_id: int, mail: str, locale: str, *, campaign_id: int | None = None
+) -> None:
+    """Send the built-in e-mail in ``locale`` again, or for a campaign what the workspace
+    sends (nothing happens when none was saved)."""
     db.session.execute(
         delete(MessageTemplate).where(
             MessageTemplate.workspace_id == workspace_id,
-            MessageTemplate.key == mails.key_of(_known(mail)),
+            MessageTemplate.key == mails.key_of(_known(mail), campaign_id),
             MessageTemplate.locale == locale,
         )
     )
 
 
-def preview_mail(workspace_id: int, mail: str, locale: str) -> Rendered:
-    """``mail`` in ``locale`` written with sample data: the workspace's version, else the
-    service's English starting text.
+def preview_mail(
+    workspace_id: int, mail: str, locale: str, campaign: Campaign | None = None
+) -> Rendered:
+    """``mail`` in ``locale`` written with sample data: the campaign's version (with its
+    name in that language), else the workspace's version, else the service's English
+    starting text.
 
     :raise TemplateFailed: when the saved version cannot be written.
     """
-    row = versions(workspace_id, mail).get(locale)
-    parts = MessageParts(row.subject, row.text, row.html) if row else mails.STARTERS[mail]
-    return render_message(parts, mails.sample_of(mail))
+    row = versions(workspace_id, mail, campaign.id).get(locale) if campaign else None
+    row = row or versions(workspace_id, mail).get(locale)
+    sample = mails.sample_of(mail)
+    if campaign is not None:
+        name = _words(campaign, locale).name
+        sample = {**sample, "campaign": {**sample["campaign"], "name": name}}
+    return render_message(_parts(row) or mails.STARTERS[mail], sample)
 
 
-def _chosen(workspace_id: int, mail: str, locale: str) -> MessageTemplate | None:
+def _words(campaign: Campaign, locale: str) -> Any:
+    return content_for(
+        campaign.name, campaign.description, campaign.locales, campaign.settings, locale
+    )
+
+
+def _chosen(workspace_id: int, mail: str, locale: str, campaign_id: int) -> MessageTemplate | None:
+    """The campaign's version for ``locale`` (or its language), else the workspace's."""
     # Read once per transaction: an import composes thousands of confirmation mails.
-    found = memo.remember(
+    own = memo.remember(
+        ("mail_versions", workspace_id, mail, campaign_id),
+        lambda: versions(workspace_id, mail, campaign_id),
+    )
+    shared = memo.remember(
         ("mail_versions", workspace_id, mail), lambda: versions(workspace_id, mail)
     )
     pieces = locale.replace("-", "_").split("_")
     candidates = ["_".join(pieces[:end]) for end in range(len(pieces), 0, -1)]
-    return next((found[c] for c in candidates if c in found), None)
+    for found in (own, shared):
+        row = next((found[c] for c in candidates if c in found), None)
+        if row is not None:
+            return row
+    return None
 
 
 def custom_mail(
@@ -136,7 +216,7 @@ def custom_mail(
 ) -> Mail | None:
     """The workspace's version of ``mail`` for this person in ``locale``, or None to send
     the built-in one (none written, or this one could not be written: logged)."""
-    row = _chosen(customer.workspace_id, mail, locale)
+    row = _chosen(customer.workspace_id, mail, locale, participation.campaign_id)
     if row is None:
         return None
     campaign = db.session.get(Campaign, participation.campaign_id)
@@ -149,9 +229,7 @@ def custom_mail(
             "locale": locale,
         },
         "campaign": {
-            "name": content_for(
-                campaign.name, campaign.description, campaign.locales, campaign.settings, locale
-            ).name,
+            "name": _words(campaign, locale).name,
             "slug": campaign.slug,
             "url": f"{base}/c/{campaign.slug}",
         },

@@ -65,3 +65,30 @@ def test_a_german_page_shows_the_german_words_and_a_language_without_words_says_
     stored = db.session.get(Campaign, campaign.id)
     assert stored is not None and stored.settings["translations"]["de"]["name"] == "Sommerkaffee"
     assert_clean(page_errors)
+
+
+def test_an_editor_words_a_campaigns_german_confirmation_mail_from_its_page(
+    live_server: LiveServer, page: Any, page_errors: list[str], factory: Factory, sign_in: SignIn
+) -> None:
+    marketer, workspace = factory.marketer("editor")
+    sign_in(page, marketer.email)
+    campaign = factory.campaign(
+        workspace,
+        name="Summer coffee",
+        locales=["en", "de"],
+        settings={"translations": {"de": {"name": "Sommerkaffee"}}},
+    )
+    page.goto(live_server(f"/admin/campaigns/{campaign.id}"))
+    german = page.get_by_test_id("language-de")
+    expect(german).to_contain_text("Sommerkaffee")
+    german.get_by_role("link", name="Built-in text").click()
+    expect(page.get_by_test_id("campaign-default")).to_be_visible()
+    page.get_by_label("Subject").fill("Bitte bestätigen: {{ campaign.name }}")
+    page.get_by_label("Text", exact=True).fill("Hallo! {{ confirm_url }}")
+    page.get_by_label("HTML (optional)").fill("")
+    page.get_by_role("button", name="Save message").click()
+    expect(page.get_by_test_id("preview-subject")).to_have_text("Bitte bestätigen: Sommerkaffee")
+    page.goto(live_server(f"/admin/campaigns/{campaign.id}"))
+    expect(page.get_by_test_id("language-de")).to_contain_text("This campaign's text")
+    expect(page.get_by_test_id("language-en")).to_contain_text("Built-in text")
+    assert_clean(page_errors)

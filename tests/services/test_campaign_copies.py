@@ -208,6 +208,7 @@ def test_duplicating_is_audited_with_who_asked_and_what_was_copied(factory: Fact
         "reward_rules": 1,
         "questions": 0,
         "prizes": 0,
+        "mails": 0,
     }
 
 

@@ -287,6 +287,9 @@ def test_a_forbidden_admin_page_is_an_html_page_saying_why(
 # Only your workspace (DESIGN invariant 7)
 
 INT_ARGUMENT = re.compile(r"<int:(\w+)>")
+# The words an admin URL names beside its ids: an e-mail and a language (a campaign's own
+# e-mail texts).
+TEXT_ARGUMENTS = {"mail": "confirmation", "locale": "de"}
 
 
 def admin_routes_with_ids(app: Flask) -> list[Rule]:
@@ -475,6 +478,8 @@ def test_invariant_7_only_your_workspace_every_admin_id_of_another_workspace_is_
         url = rule.rule
         for name in names:
             url = url.replace(f"<int:{name}>", str(ids[name]))
+        for name, value in TEXT_ARGUMENTS.items():
+            url = url.replace(f"<{name}>", value)
         methods = rule.methods or set()
         if "GET" in methods:
             assert browser.client.get(url).status_code == 404, url
