@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         participants,
         review,
         rules,
+        segments,
         settings,
         spread,
         surveys,

@@ -13,15 +13,14 @@ from flask_login import current_user
 from wtforms import BooleanField, SelectChoice, SelectField
 from wtforms.validators import DataRequired
 
-from referral.admin import bp
+from referral.admin import bp, segments
 from referral.admin.forms import ActionForm
 from referral.admin.journeys import OUTCOME_NAMES, REASON_NAMES
-from referral.admin.participants import page_number
 from referral.admin.rules import LEVEL_NAMES
 from referral.forms import Form
 from referral.models import Customer
 from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
-from referral.services import consents, privacy
+from referral.services import consents, customer_tags, privacy
 from referral.services import participants as service
 from referral.services.journey_stats import customer_timeline
 from referral.services.scoping import get_owned
@@ -56,9 +55,8 @@ REFERRAL_STATUS_WORDS = {
 @bp.route("/customers")
 @role_required(*READ_ROLES)
 def customers() -> Any:
-    search = service.clean_search(request.args.get("q", ""))
-    found = service.find_customers(g.workspace.id, search, page_number())
-    return render_template("admin/customers.html", page=found, search=search)
+    """The workspace's customers, narrowed by the filters of ``admin/segments.py``."""
+    return segments.customer_list()
 
 
 SOURCE_WORDS = {
@@ -101,6 +99,8 @@ def _customer_page(
         "admin/customer.html",
         **service.customer_view(found),
         journey_steps=customer_timeline(found.id),
+        tags=customer_tags.tags_of(found.id),
+        tag_form=segments.TagForm(formdata=None),
         journey_reasons=REASON_NAMES,
         journey_outcomes=OUTCOME_NAMES,
         event_words=EVENT_WORDS,

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     import referral.api.outbox  # noqa: F401
     import referral.api.participants  # noqa: F401
     import referral.api.rules  # noqa: F401
+    import referral.api.segments  # noqa: F401
     import referral.api.spread  # noqa: F401
     import referral.api.webhooks  # noqa: F401
     from referral.api import guard, openapi

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import g
 
+from referral.api.auth import caller
 from referral.api.journey_schemas import (
     JourneyIn,
     JourneyOut,
@@ -19,6 +20,7 @@ from referral.api.journey_schemas import (
 from referral.api.lookup import owned_customer
 from referral.api.operations import acts, changes, created, creates, lists, reads
 from referral.services import journey_api as service
+from referral.services.privacy import Actor
 
 
 def _owned(journey_id: str) -> Any:
@@ -132,11 +134,20 @@ def journey_stats(journey_id: str) -> Any:
     "The customer's tags, and which changed.",
     body=TagsIn,
     description="Takes the tags of `remove` off and puts those of `add` on, in one "
-    "transaction. A tag is 1 to 64 printable characters (trimmed); a bad one answers 422 "
-    "naming its place (`add.0`), a tag in both lists 422 naming `remove`. Adding a tag the "
-    "customer did not have starts the running journeys of that tag; adding one they have, "
-    "or removing one they lack, changes nothing. An erased customer answers 409.",
+    "transaction. A tag is 1 to 64 letters, digits, spaces and `_ - . : / + &`, starting "
+    "with a letter or a digit, and is stored lower-cased with its spaces trimmed (`VIP` is "
+    "`vip`); a bad one answers 422 naming its place (`add.0`), a tag in both lists 422 "
+    "naming `remove`. Adding a tag the customer did not have starts the running journeys of "
+    "that tag; adding one they have, or removing one they lack, changes nothing. Each "
+    "change is audited (`customer.tagged`, `customer.untagged`). An erased customer "
+    "answers 409.",
 )
 def change_tags(customer_id: str, data: dict[str, Any]) -> Any:
     customer = owned_customer(customer_id)
-    return service.change_tags(customer, data.get("add", []), data.get("remove", []))
+    who = caller()
+    return service.change_tags(
+        customer,
+        data.get("add", []),
+        data.get("remove", []),
+        Actor(label=who["actor"], ip_hash=who["ip_hash"]),
+    )

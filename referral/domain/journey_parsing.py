@@ -52,6 +52,7 @@ from referral.domain.journeys import (
     Webhook,
     default_reentry,
 )
+from referral.domain.tags import BAD_TAG, TAG_MAX, normal_tag
 
 TOP_FIELDS = ("trigger", "steps", "goal", "reentry", "cap", "quiet_hours", "holdout_percent")
 
@@ -145,9 +146,21 @@ def read_event_trigger(part: Part, raw: object) -> Trigger | None:
     return EventTrigger(event) if event else None
 
 
+def read_tag(part: Part, raw: object) -> str | None:
+    """A tag in its one spelling (``domain.tags``), so a tag step and a tag trigger name the
+    tag the marketer and the API set."""
+    text = part.text(raw, "tag")
+    if text is None:
+        return None
+    clean = normal_tag(text)
+    if clean is None:
+        part.add(BAD_TAG, max=TAG_MAX)
+    return clean
+
+
 def read_tag_trigger(part: Part, raw: object) -> Trigger | None:
     found = part.fields(raw, "trigger", ("type", "tag"))
-    tag = part.text(found["tag"], "tag") if found else None
+    tag = read_tag(part, found["tag"]) if found else None
     return TagTrigger(tag) if tag else None
 
 
@@ -374,7 +387,7 @@ def read_tagging(part: Part, raw: object, following: str | None, _known: Known) 
     found = part.fields(raw, "step", ("id", "type", "tag"), ("next",))
     if found is None:
         return None
-    tag = part.text(found["tag"], "tag")
+    tag = read_tag(part, found["tag"])
     goes = part.target(found, "next", following)
     if not (tag and goes):
         return None

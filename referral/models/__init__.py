@@ -26,6 +26,7 @@ from referral.models.messaging import (
 )
 from referral.models.participation import Click, Participation
 from referral.models.privacy import PRIVACY_KINDS, PrivacyRequest
+from referral.models.segment import Segment
 from referral.models.survey import (
     Survey,
     SurveyAnswer,
@@ -86,5 +87,6 @@ __all__ = [
     "SurveyQuestion",
     "SurveyResponse",
     "RewardRule",
+    "Segment",
     "Workspace",
 ]

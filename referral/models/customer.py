@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.models.base import Model, Timestamped, UTCDateTime, WorkspaceScoped
@@ -26,7 +26,6 @@ class Customer(WorkspaceScoped, Timestamped, Model):
     email_display: Mapped[str] = mapped_column(String(254), nullable=False)
     name: Mapped[str] = mapped_column(String(120), default="", nullable=False)
     locale: Mapped[str | None] = mapped_column(String(16))
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The IANA time zone journeys use for local hours (None: the campaign's, else UTC).
     timezone: Mapped[str | None] = mapped_column(String(64))

@@ -19,10 +19,11 @@ from referral.domain.errors import N_, Conflict, Message, NotFound, ValidationFa
 from referral.extensions import db
 from referral.models import Customer
 from referral.models.journey import CustomerTag, Journey
-from referral.services import journey_tags, journeys
+from referral.services import customer_tags, journey_tags, journeys
 from referral.services.cursors import CursorPage, page
 from referral.services.ids import parse_id
 from referral.services.journey_stats import journey_stats
+from referral.services.privacy import Actor
 from referral.services.tx import atomic
 
 NO_JOURNEY = N_("No such journey.")
@@ -189,10 +190,16 @@ def tags_of(customer_id: int) -> list[str]:
 
 
 @atomic
-def change_tags(customer: Customer, add: Sequence[object], remove: Sequence[object]) -> TagChange:
+def change_tags(
+    customer: Customer,
+    add: Sequence[object],
+    remove: Sequence[object],
+    by: Actor | None = None,
+) -> TagChange:
     """Take the tags of ``remove`` off the customer and put those of ``add`` on, in one
     transaction; a tag that is new starts the journeys of that tag. Adding a tag they have
-    or removing one they lack changes nothing.
+    or removing one they lack changes nothing. Each change is audited under ``by``
+    (``customer.tagged``, ``customer.untagged``) when it is given.
 
     :raise ValidationFailed: naming each bad tag by its place (``add.0``, ``remove.2``), or
         ``remove`` for a tag in both lists (nothing is changed).
@@ -208,4 +215,9 @@ def change_tags(customer: Customer, add: Sequence[object], remove: Sequence[obje
     _raise(found)
     removed = [tag for tag in removing if journey_tags.remove_tag(customer, tag)]
     added = [tag for tag in adding if journey_tags.add_tag(customer, tag)]
+    if by is not None:
+        for tag in removed:
+            customer_tags.audit_tag("customer.untagged", customer, tag, by)
+        for tag in added:
+            customer_tags.audit_tag("customer.tagged", customer, tag, by)
     return TagChange(customer.id, tags_of(customer.id), added, removed)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
+from referral.domain import tags
 from referral.domain.errors import ValidationFailed
 from referral.domain.journey_fields import BAD_TEXT, TEXT_MAX
 from referral.extensions import db
@@ -20,10 +21,13 @@ from referral.services.tx import atomic
 
 
 def checked_tag(tag: object) -> str:
-    """The tag stripped. :raise ValidationFailed: on ``tag`` unless it is 1 to 64
-    printable characters."""
+    """The tag in its one spelling (``domain.tags.normal_tag``: stripped, lower-cased).
+
+    :raise ValidationFailed: on ``tag`` unless it is 1 to 64 printable characters of the
+        kinds a tag may hold.
+    """
     if isinstance(tag, str) and 0 < len(tag.strip()) <= TEXT_MAX and tag.isprintable():
-        return tag.strip()
+        return tags.checked_tag(tag)
     raise ValidationFailed.on("tag", BAD_TEXT, {"field": "tag", "max": TEXT_MAX})
 
 

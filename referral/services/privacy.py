@@ -160,7 +160,7 @@ def _survey_answers(ids: list[int]) -> list[dict[str, Any]]:
 
 def _tags(customer: Customer) -> list[str]:
     rows = db.session.scalars(select(CustomerTag.tag).where(CustomerTag.customer_id == customer.id))
-    return sorted({*customer.tags, *rows})
+    return sorted(rows)
 
 
 def _profile(customer: Customer) -> dict[str, Any]:
@@ -315,7 +315,6 @@ def _forget_profile(customer: Customer, now: Any) -> str:
     customer.email_display = ""
     customer.name = ""
     customer.locale = None
-    customer.tags = []
     customer.timezone = None
     customer.birthday_month = customer.birthday_day = None
     customer.erased_at = now

@@ -21,11 +21,13 @@ from referral.models import (
     OutboxMessage,
     Participation,
     RewardRule,
+    Segment,
 )
 from referral.models.base import utcnow
-from referral.models.journey import Journey
+from referral.models.journey import CustomerTag, Journey
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
-from referral.services import import_jobs, journeys, outbox, survey_builder, webhooks
+from referral.services import import_jobs, journeys, outbox, segments, survey_builder, webhooks
+from referral.services.privacy import Actor
 from tests.conftest import Browser
 from tests.factories import Factory
 
@@ -356,7 +358,11 @@ def rows_of(workspace: Any, factory: Factory, status: str) -> dict[str, dict[str
     )
     message.status = "failed"
     db.session.commit()
+    segment = segments.save_segment(
+        workspace.id, "Alpha secret segment", {"status": "pending"}, Actor(label="test")
+    )
     shared = {
+        "segment_id": segment.id,
         "message_id": message.id,
         "journey_id": journey.id,
         "key_id": key.id,
@@ -445,6 +451,16 @@ def snapshot(workspace_id: int) -> list[Any]:
             )
         ),
         sorted(
+            (s.id, s.name, str(s.filters))
+            for s in db.session.scalars(select(Segment).where(Segment.workspace_id == workspace_id))
+        ),
+        sorted(
+            (t.customer_id, t.tag)
+            for t in db.session.scalars(
+                select(CustomerTag).where(CustomerTag.workspace_id == workspace_id)
+            )
+        ),
+        sorted(
             (m.id, m.role, m.disabled_at, m.marketer.session_token)
             for m in db.session.scalars(
                 select(Membership).where(Membership.workspace_id == workspace_id)
@@ -487,7 +503,13 @@ def test_invariant_7_only_your_workspace_every_admin_id_of_another_workspace_is_
             assert insider.client.get(url).status_code == expected, f"{url} is broken for A"
             tried.append(("GET", url))
         if "POST" in methods:
-            data = {**NEW_CAMPAIGN, **RULE_FORM, "name": "Taken over", "slug": "taken-over"}
+            data = {
+                **NEW_CAMPAIGN,
+                **RULE_FORM,
+                "name": "Taken over",
+                "slug": "taken-over",
+                "tag": "taken over",
+            }
             assert browser.post(url, data).status_code == 404, url
             tried.append(("POST", url))
     ids = rows["referral"]
@@ -517,7 +539,7 @@ def test_a_viewer_gets_403_on_every_admin_post_route(
         for name in INT_ARGUMENT.findall(rule.rule):
             assert name in ids, f"teach this test which row {name} of {rule.endpoint} names"
             url = url.replace(f"<int:{name}>", str(ids[name]))
-        data = {**NEW_CAMPAIGN, **RULE_FORM, "name": "By a viewer"}
+        data = {**NEW_CAMPAIGN, **RULE_FORM, "name": "By a viewer", "tag": "by a viewer"}
         assert browser.post(url, data).status_code == 403, url
         posted.append(rule.endpoint)
     assert {"admin.new_campaign", "admin.create_api_key", "admin.revoke_api_key"} <= set(posted)

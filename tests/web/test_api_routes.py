@@ -19,6 +19,7 @@ from referral.models import (
     OutboxMessage,
     Participation,
     RewardRule,
+    Segment,
 )
 from referral.models.journey import CustomerTag, Journey
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -26,7 +27,8 @@ from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
 
 # Every route that names a campaign ({c}), a participant ({p}), a draw ({d}), a customer
-# ({u}) or a journey ({j}), with a body.
+# ({u}), a journey ({j}), an outbox message ({m}), a webhook endpoint ({w}) or a segment
+# ({s}), with a body.
 HOOK = {"url": "https://shop.example.com/h", "events": ["reward.granted"]}
 ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns/{c}", None),
@@ -59,6 +61,12 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/customers/{u}/export", None),
     ("POST", "/customers/{u}/erase", None),
     ("POST", "/customers/{u}/tags", {"add": ["vip"], "remove": ["old"]}),
+    ("PUT", "/customers/{u}/tags/vip", None),
+    ("DELETE", "/customers/{u}/tags/vip", None),
+    ("GET", "/segments/{s}", None),
+    ("PATCH", "/segments/{s}", {"name": "Taken over", "filters": {"tag": "vip"}}),
+    ("DELETE", "/segments/{s}", None),
+    ("GET", "/segments/{s}/customers", None),
     ("GET", "/journeys/{j}", None),
     ("PATCH", "/journeys/{j}", {"name": "Taken over", "status": "paused"}),
     ("POST", "/journeys/{j}/pause", None),
@@ -88,6 +96,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/webhooks", HOOK),
     ("GET", "/integrations", None),
     ("POST", "/integrations", {"provider": "stripe", "secret": "whsec_0123456789"}),
+    ("GET", "/segments", None),
+    ("POST", "/segments", {"name": "New", "filters": {"channel": "qr"}}),
     *ID_ROUTES,
 ]
 
@@ -116,6 +126,9 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
         ids["i"] = owner.ok("POST", "/integrations", 201, json=body)["id"]
     if "{w}" in path:
         ids["w"] = owner.ok("POST", "/webhooks", 201, json=HOOK)["id"]
+    if "{s}" in path:
+        body = {"name": "Theirs", "filters": {"status": "pending"}}
+        ids["s"] = owner.ok("POST", "/segments", 201, json=body)["id"]
     if "{j}" in path:
         body = {"name": "Mine", "definition": JOURNEY, "status": "running"}
         ids["j"] = owner.ok("POST", "/journeys", 201, json=body)["id"]
@@ -143,12 +156,22 @@ def snapshot() -> tuple[Any, ...]:
     db.session.rollback()  # a fresh snapshot: see what the requests committed
     counts = tuple(
         db.session.scalar(select(func.count()).select_from(m)) or 0
-        for m in (Campaign, RewardRule, Participation, Event, LedgerEntry, Journey, CustomerTag)
+        for m in (
+            Campaign,
+            RewardRule,
+            Participation,
+            Event,
+            LedgerEntry,
+            Journey,
+            CustomerTag,
+            Segment,
+        )
     )
     states = tuple(db.session.execute(select(Campaign.name, Campaign.status)).all())
     statuses = tuple(db.session.execute(select(Participation.status)).all())
     people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
     journeys = tuple(db.session.execute(select(Journey.name, Journey.status, Journey.version)))
+    segments = tuple(db.session.execute(select(Segment.name, Segment.filters)))
     mail = tuple(
         db.session.execute(
             select(OutboxMessage.id, OutboxMessage.status).order_by(OutboxMessage.id)
@@ -165,7 +188,18 @@ def snapshot() -> tuple[Any, ...]:
             select(InboundHook.provider, InboundHook.secret, InboundHook.campaign_id)
         )
     )
-    return counts, states, statuses, people, journeys, mail, hooks, deliveries, receivers
+    return (
+        counts,
+        states,
+        statuses,
+        people,
+        journeys,
+        segments,
+        mail,
+        hooks,
+        deliveries,
+        receivers,
+    )
 
 
 def test_the_route_list_covers_every_api_route(app: Flask) -> None:
@@ -187,8 +221,10 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("message_id", "m"),
             ("webhook_id", "w"),
             ("integration_id", "i"),
+            ("segment_id", "s"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
+        path = path.replace("<tag>", "vip")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == listed
 
@@ -268,6 +304,14 @@ NEW_OPERATIONS = {
     ("/integrations/{integration_id}", "get"): ("200", {401, 404}),
     ("/integrations/{integration_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
     ("/integrations/{integration_id}", "delete"): ("204", {401, 404}),
+    ("/customers/{customer_id}/tags/{tag}", "put"): ("200", {401, 404, 409, 422}),
+    ("/customers/{customer_id}/tags/{tag}", "delete"): ("200", {401, 404, 409, 422}),
+    ("/segments", "get"): ("200", {401, 422}),
+    ("/segments", "post"): ("201", {400, 401, 413, 422}),
+    ("/segments/{segment_id}", "get"): ("200", {401, 404}),
+    ("/segments/{segment_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
+    ("/segments/{segment_id}", "delete"): ("204", {401, 404}),
+    ("/segments/{segment_id}/customers", "get"): ("200", {401, 404, 422}),
 }
 
 
@@ -281,6 +325,14 @@ def test_the_openapi_document_describes_every_new_operation(openapi: dict[str, A
             content = operation["responses"][str(code)]["content"]
             assert set(content) == {PROBLEM}, (path, method, code)
         assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+def test_the_openapi_document_names_each_schema_once(openapi: dict[str, Any]) -> None:
+    """A schema reached first through a page gets a second, numbered copy (``SegmentOut1``)
+    when an operation registered later answers it directly: creating is registered first."""
+    names = openapi["components"]["schemas"]
+    assert [name for name in names if name[-1].isdigit()] == []
+    assert {"SegmentOut", "SegmentPage", "SegmentCustomerOut"} <= set(names)
 
 
 def test_every_post_documents_the_idempotency_key_and_409(openapi: dict[str, Any]) -> None:
