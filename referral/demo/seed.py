@@ -20,6 +20,7 @@ from referral.demo.journeys import seed_demo_journeys
 from referral.demo.lottery import seed_demo_lottery
 from referral.demo.outbox import seed_demo_outbox
 from referral.demo.privacy import seed_demo_privacy_request
+from referral.demo.segments import seed_demo_segments
 from referral.demo.surveys import seed_demo_survey
 from referral.extensions import db
 from referral.models import Campaign, Workspace
@@ -70,8 +71,9 @@ def _seed_webhook(workspace_id: int) -> None:
 
 def _seed_parts(workspace_id: int) -> None:
     """The survey, the prize draws, the free trial, the instant-win game, the webhook, the
-    journeys, the outbox's mail, a privacy request and the customer list's import, each a
-    no-op when it is there (so a demo seeded by an older version gains them)."""
+    journeys, the outbox's mail, a privacy request, the customer list's import and the
+    customers' tags and segment, each a no-op when it is there (so a demo seeded by an
+    older version gains them)."""
     seed_demo_survey(workspace_id)
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
@@ -81,6 +83,7 @@ def _seed_parts(workspace_id: int) -> None:
     seed_demo_outbox(workspace_id)
     seed_demo_privacy_request(workspace_id)
     seed_demo_imports(workspace_id)
+    seed_demo_segments(workspace_id)
 
 
 def _seed_referral_campaign(
