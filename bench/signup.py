@@ -11,15 +11,23 @@ Prints sign-ups per second, SQL statements per sign-up (BEGIN, SAVEPOINT and COM
 included) and the benchmark process's CPU time per sign-up (the service's own cost, which
 other load on the machine disturbs less than the wall clock) per database, and the ratio
 PostgreSQL / SQLite.
+
+Then what the writes alone cost: every statement the run sent to the driver, with the
+very parameters it sent, is replayed on the driver's own cursor against a fresh schema,
+transaction by transaction, with no application code between them. That rate is the
+ceiling of any sign-up path that does the same work in the same statements; the service
+rate divided by it is the share of the time the writes themselves take.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import shop
 from sqlalchemy import create_engine, event, func, select, text
@@ -35,6 +43,54 @@ from referral.services.outbox import Mail
 
 def _compose(participation, customer, token):  # the real composer renders templates; the
     return Mail("Confirm", f"/confirm/{token}")  # service cost is what is measured here
+
+
+Captured = list[tuple[str, object, bool]]
+
+
+def capture(engine: object, into: Captured) -> object:
+    """Record each statement sent to the driver (and each commit) into ``into``."""
+
+    def sent(
+        _conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool
+    ) -> None:
+        into.append((statement, params, many))
+
+    def committed(_conn: object) -> None:
+        into.append(("COMMIT", None, False))
+
+    def rolled_back(_conn: object) -> None:
+        into.append(("ROLLBACK", None, False))
+
+    event.listen(engine, "before_cursor_execute", sent)
+    event.listen(engine, "commit", committed)
+    event.listen(engine, "rollback", rolled_back)
+    return sent, committed, rolled_back
+
+
+def replay(driver: object, statements: Captured, sqlite_file: bool) -> float:
+    """Run ``statements`` on a driver connection, as they were sent; seconds taken."""
+    cursor = driver.cursor()  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    for statement, params, many in statements:
+        if statement == "BEGIN" and sqlite_file:
+            statement = "BEGIN IMMEDIATE"  # the service's first write takes the lock too
+        if statement == "COMMIT":
+            driver.commit()  # type: ignore[attr-defined]
+        elif statement == "ROLLBACK":
+            driver.rollback()  # type: ignore[attr-defined]
+        elif many:
+            cursor.executemany(statement, params)
+        elif params:
+            cursor.execute(statement, params)
+        else:
+            cursor.execute(statement)
+        if (
+            statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))
+            and cursor.description
+        ):
+            cursor.fetchall()
+    return time.perf_counter() - started
 
 
 def run(url: str, n: int) -> dict[str, float]:
@@ -65,6 +121,8 @@ def run(url: str, n: int) -> dict[str, float]:
 
         event.listen(db.engine, "before_cursor_execute", count)
         event.listen(db.engine, "commit", count)
+        sent: Captured = []
+        listeners = capture(db.engine, sent)
         started = time.perf_counter()
         cpu_started = time.process_time()
         for i in range(n):
@@ -94,7 +152,11 @@ def run(url: str, n: int) -> dict[str, float]:
         cpu = time.process_time() - cpu_started
         event.remove(db.engine, "before_cursor_execute", count)
         event.remove(db.engine, "commit", count)
+        event.remove(db.engine, "before_cursor_execute", listeners[0])  # type: ignore[index]
+        event.remove(db.engine, "commit", listeners[1])  # type: ignore[index]
+        event.remove(db.engine, "rollback", listeners[2])  # type: ignore[index]
         paid = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+        writes, commits = _replayed(app, sent)
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
@@ -105,7 +167,55 @@ def run(url: str, n: int) -> dict[str, float]:
         "ledger_lines": paid,
         "statements": statements[0] / n,
         "cpu_ms": cpu / n * 1000,
+        "writes_per_second": n / writes,
+        "commits_per_second": commits,
     }
+
+
+def _replayed(app: object, sent: Captured) -> tuple[float, float]:
+    """Seconds the captured statements take on the driver, on a fresh schema whose setup
+    (the campaign and its rules) is the same as the run's."""
+    db.session.remove()
+    db.drop_all()
+    db.create_all()
+    workspace, campaign = shop.live_campaign()
+    for level, amount in ((0, 50), (1, 100)):
+        db.session.add(
+            RewardRule(
+                campaign_id=campaign.id,
+                event="signup_confirmed",
+                level=level,
+                reward="points",
+                amount=amount,
+            )
+        )
+    db.session.commit()
+    db.session.remove()
+    with db.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        is_sqlite = isinstance(driver, sqlite3.Connection)
+        if not is_sqlite:
+            driver.commit()  # type: ignore[union-attr]  # the pool's implicit BEGIN
+        seconds = replay(driver, sent, is_sqlite)
+        commits = _bare_commits(driver, 300)
+    return seconds, commits
+
+
+def _bare_commits(driver: Any, n: int) -> float:
+    """One-row INSERT + COMMIT per second on the driver: what the disk allows a single
+    writer (two of them per sign-up: the join and the confirmation)."""
+    cursor = driver.cursor()
+    cursor.execute("CREATE TABLE bench_commit (id INTEGER PRIMARY KEY, v INTEGER)")
+    driver.commit()
+    mark = "?" if isinstance(driver, sqlite3.Connection) else "%s"
+    started = time.perf_counter()
+    for i in range(n):
+        cursor.execute(f"INSERT INTO bench_commit (id, v) VALUES ({mark}, {mark})", (i, i))
+        driver.commit()
+    elapsed = time.perf_counter() - started
+    cursor.execute("DROP TABLE bench_commit")
+    driver.commit()
+    return n / elapsed
 
 
 def main() -> None:
@@ -131,6 +241,12 @@ def main() -> None:
             f"{label:10s} {r['signups']} joins+confirmations in {r['seconds']:.2f} s "
             f"= {r['per_second']:.1f}/s, {r['statements']:.1f} statements each "
             f"({r['ledger_lines']} ledger lines); {r['cpu_ms']:.2f} ms of this process's CPU each"
+        )
+        print(
+            f"{'':10s} the same statements replayed on the driver: "
+            f"{r['writes_per_second']:.1f}/s; the writes take "
+            f"{r['per_second'] / r['writes_per_second']:.2f} of the service's time; "
+            f"a bare one-row commit: {r['commits_per_second']:.0f}/s"
         )
     ratio = results["postgresql"]["per_second"] / results["sqlite"]["per_second"]
     print(f"ratio postgresql/sqlite: {ratio:.2f}")
