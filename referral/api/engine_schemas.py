@@ -237,6 +237,14 @@ class EventIn(Schema):
         },
     )
     occurred_at = Time()
+    purchase_external_id = Text(
+        validate=Length(1, EXTERNAL_ID_MAX),
+        metadata={
+            "description": "Only with `kind` `refund`: the `external_id` of the purchase "
+            "(of this participant in this campaign) it refunds. Every reward that purchase "
+            "paid is made void (`reason` `refund`); a purchase not found answers 422."
+        },
+    )
 
 
 class EventOut(_Out):
@@ -272,6 +280,14 @@ class Reported(_Out):
         Nested(LedgerOut),
         required=True,
         metadata={"description": "The ledger entries this event paid."},
+    )
+    voided = List(
+        Nested(LedgerOut),
+        required=True,
+        metadata={
+            "description": "The ledger entries this report made void: a refund's of the "
+            "purchase it names (empty otherwise, and on a repeat)."
+        },
     )
 
 

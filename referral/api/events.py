@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from referral.api.auth import caller
 from referral.api.engine_schemas import EventIn, Reported
 from referral.api.lookup import owned_campaign
 from referral.api.operations import creates
@@ -32,7 +33,13 @@ _REPEATED = {
     "when sent concurrently; a repeat answers 200 with the first event. Rewards flow only "
     "after double opt-in: for a participant who has not confirmed their address the answer "
     "is 409 with `type` ending in `/problems/not-confirmed` and nothing is recorded; report "
-    "the event again once they have confirmed. A rejected participant answers 409 too.",
+    "the event again once they have confirmed. A rejected participant answers 409 too. A "
+    "`refund` that names its purchase (`purchase_external_id`) makes void every reward that "
+    "purchase paid, with `reason` `refund` and one `reward.voided` webhook each, as a payment "
+    "provider's refund does; they are listed in `voided`. A repeat (the same `external_id`) "
+    "or a second refund of the purchase voids nothing more; a purchase this participant does "
+    "not have in the campaign answers 422 naming `purchase_external_id`, and nothing is "
+    "recorded.",
     responses={200: _REPEATED},
     conflict=True,
 )
@@ -46,5 +53,7 @@ def create_event(campaign_id: str, data: dict[str, Any]) -> Any:
         currency=data.get("currency"),
         external_id=data.get("external_id"),
         occurred_at=data.get("occurred_at"),
+        purchase_external_id=data.get("purchase_external_id"),
+        actor=caller()["actor"],
     )
     return reported, 201 if reported.created else 200

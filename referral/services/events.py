@@ -15,7 +15,7 @@ from referral.domain.rewards import check_opted_in
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
-from referral.services import journey_enrolment, rewards, webhook_events
+from referral.services import journey_enrolment, refunds, rewards, webhook_events
 from referral.services.rows import insert_row, insert_row_once
 from referral.services.tx import atomic
 
@@ -127,10 +127,21 @@ class Reported:
     event: Event
     rewards: list[LedgerEntry] = field(default_factory=list)
     created: bool = True
+    # The ledger lines this report made void (a refund of a purchase that paid them).
+    voided: list[LedgerEntry] = field(default_factory=list)
 
 
-def _check(kind: str, amount: Any, currency: Any, external_id: Any, occurred_at: Any) -> None:
+def _check(
+    kind: str,
+    amount: Any,
+    currency: Any,
+    external_id: Any,
+    occurred_at: Any,
+    purchase_external_id: Any = None,
+) -> None:
     errors: dict[str, list[str | Message]] = {}
+    if purchase_external_id is not None and kind != "refund":
+        errors["purchase_external_id"] = [N_("Only a refund names the purchase it refunds.")]
     if kind not in REPORTABLE:
         choices = ", ".join(REPORTABLE)
         errors["kind"] = [Message(N_("Choose one of: %(choices)s."), {"choices": choices})]
@@ -185,6 +196,29 @@ def _once_per_participant(
     return once_key(kind, participation.id), data
 
 
+def _refunded_purchase(
+    campaign: Campaign, participation: Participation, purchase_external_id: str | None
+) -> Event | None:
+    """The purchase a refund names by its ``external_id``: one of this participant in
+    this campaign.
+
+    :raise ValidationFailed: on ``purchase_external_id``, no such purchase of theirs.
+    """
+    if purchase_external_id is None:
+        return None
+    purchase = find_event(campaign, "purchase", purchase_external_id)
+    if purchase is None or purchase.participation_id != participation.id:
+        raise ValidationFailed(
+            N_("Some fields are not valid."),
+            {
+                "purchase_external_id": [
+                    N_("This participant has no purchase with this external id in the campaign.")
+                ]
+            },
+        )
+    return purchase
+
+
 def _check_participant(participation: Participation) -> None:
     """:raise Conflict: rejected.  :raise NotConfirmed: the address is not confirmed yet."""
     if participation.status == "rejected":
@@ -218,6 +252,8 @@ def report_event(
     external_id: str | None = None,
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    purchase_external_id: str | None = None,
+    actor: str = "",
 ) -> Reported:
     """Record what a participant did and pay the campaign's rules for it.
 
@@ -227,16 +263,26 @@ def report_event(
     only after double opt-in, so the event is refused and can be reported again (and then
     paid, once) after the confirmation.
 
-    :raise ValidationFailed: bad fields.  :raise Conflict: a rejected participant.
+    A ``refund`` that names its purchase (``purchase_external_id``, the purchase's
+    ``external_id``: one of this participant in this campaign) makes void every ledger line
+    that purchase paid (:func:`refunds.void_purchase_rewards`, audited under ``actor``);
+    a repeat of the refund, or a second refund of the purchase, voids nothing more. A
+    refund that names none is recorded and voids nothing.
+
+    :raise ValidationFailed: bad fields; a purchase named that this participant does not
+        have here (``purchase_external_id``).  :raise Conflict: a rejected participant.
     :raise NotConfirmed: (a Conflict) a participant who has not confirmed their address.
     """
-    _check(kind, amount, currency, external_id, occurred_at)
+    _check(kind, amount, currency, external_id, occurred_at, purchase_external_id)
     _check_participant(participation)
+    purchase = _refunded_purchase(campaign, participation, purchase_external_id)
+    if purchase is not None:
+        data = {**(data or {}), "purchase_event_id": purchase.id}
     external_id, data = _once_per_participant(participation, kind, external_id, data)
     replay = _replay(campaign, kind, external_id) if external_id else None
     if replay is not None:
         return replay
-    return _recorded(
+    reported = _recorded(
         campaign,
         participation,
         kind,
@@ -246,3 +292,6 @@ def report_event(
         data=data,
         occurred_at=occurred_at,
     )
+    if purchase is not None and reported.created:
+        reported.voided = refunds.void_purchase_rewards(purchase, reported.event, actor=actor)
+    return reported

@@ -24,7 +24,7 @@ from referral.domain.emails import normalise_email
 from referral.domain.errors import N_, DomainError, NotFound
 from referral.extensions import db
 from referral.models import Campaign, Customer, Event, InboundHook, InboundReceipt, Participation
-from referral.services import events, refunds
+from referral.services import events
 from referral.services.rows import insert_once
 from referral.services.tx import atomic
 
@@ -179,13 +179,10 @@ def _refund(hook: InboundHook, notice: domain.Notice) -> Outcome:
                 amount=notice.amount,
                 currency=notice.currency,
                 external_id=f"{notice.order}:refund:{notice.delivery_id}"[:128],
-                data={
-                    "provider": hook.provider,
-                    "delivery_id": notice.delivery_id,
-                    "purchase_event_id": purchase.id,
-                },
-            ).event
+                data={"provider": hook.provider, "delivery_id": notice.delivery_id},
+                purchase_external_id=notice.order,
+                actor=f"integration:{hook.id}",
+            )
     except DomainError:
         return Outcome("ignored", "refused")
-    voided = refunds.void_purchase_rewards(purchase, refund, actor=f"integration:{hook.id}")
-    return Outcome("recorded", "", refund.id, len(voided))
+    return Outcome("recorded", "", refund.event.id, len(refund.voided))
