@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
-from markupsafe import escape
 
 from referral.extensions import db
 from referral.i18n import campaign_words
@@ -22,6 +21,7 @@ from referral.services import privacy_requests
 from referral.services.advocates import advocate_token, referral_url
 from referral.services.mail_templates import custom_mail
 from referral.services.outbox import Mail
+from referral.services.privacy_footer import with_privacy_link
 
 
 def recipient_locale(participation: Participation, customer: Customer) -> str:
@@ -62,26 +62,7 @@ def _mail(
         html = render_template(
             f"email/{template}.html", subject=title, lang=locale.replace("_", "-"), **context
         )
-    return Mail(subject=title, text=text, html=html)
-
-
-def _with_privacy_link(mail: Mail | None, customer: Customer, locale: str) -> Mail | None:
-    """A workspace's rewording ends with the link to the privacy page too, unless its text
-    quotes ``{{ privacy_url }}`` already: every mail to a customer carries it."""
-    if mail is None:
-        return None
-    url = privacy_requests.page_url(customer.workspace_id, customer.id)
-    if url in mail.text:
-        return mail
-    with force_locale(locale):
-        label = gettext("Download or erase your data")
-    text = f"{mail.text.rstrip()}\n\n--\n{label}\n{url}\n"
-    html = mail.html
-    if html.strip():
-        footer = f'<p><small><a href="{escape(url)}">{escape(label)}</a></small></p>'
-        at = html.lower().rfind("</body>")
-        html = f"{html[:at]}{footer}\n{html[at:]}" if at >= 0 else f"{html}\n{footer}"
-    return Mail(subject=mail.subject, text=text, html=html)
+    return _finished(Mail(subject=title, text=text, html=html), customer, locale)
 
 
 def _reworded(
@@ -89,7 +70,13 @@ def _reworded(
 ) -> Mail | None:
     """The workspace's version of ``mail`` (``services.mail_templates``), or None."""
     found = custom_mail(mail, participation, customer, locale, links)
-    return _with_privacy_link(found, customer, locale)
+    return None if found is None else _finished(found, customer, locale)
+
+
+def _finished(mail: Mail, customer: Customer, locale: str) -> Mail:
+    """Every mail to a customer leaves here: with the link to their privacy page, also when
+    its template or the workspace's rewording left it out."""
+    return with_privacy_link(mail, customer.workspace_id, customer.id, locale)
 
 
 def confirmation(participation: Participation, customer: Customer, token: str) -> Mail:
@@ -202,4 +189,4 @@ def privacy_link(customer: Customer, kind: str, token: str) -> Mail:
         html = render_template(
             "email/privacy_link.html", subject=title, lang=locale.replace("_", "-"), **context
         )
-    return Mail(subject=title, text=text, html=html)
+    return _finished(Mail(subject=title, text=text, html=html), customer, locale)

@@ -35,6 +35,7 @@ from referral.services import outbox, privacy_requests, subscriptions, workspace
 from referral.services.advocates import public_name, rank_of, referral_url
 from referral.services.journey_facts import Subject, recipient, shown_answers
 from referral.services.journey_templates import message_versions
+from referral.services.privacy_footer import with_privacy_link
 from referral.services.rewards import confirmed_referrals
 
 # Friends loaded for a message: the latest are shown, and this many are counted at most.
@@ -99,10 +100,11 @@ def _write(enrolment: JourneyEnrolment, step: Send, subject: Subject, key: str) 
     except TemplateFailed as failed:
         error = str(failed.params.get("error", ""))[:300]
         return Outcome("skipped:template_failed", {"template": step.template, "error": error})
+    written = outbox.Mail(mail.subject, mail.text, mail.html or "")
     message_id = _queue_once(
         customer,
         f"journey:{step.topic}",
-        outbox.Mail(mail.subject, mail.text, mail.html or ""),
+        with_privacy_link(written, customer.workspace_id, customer.id, locale),
         key,
     )
     detail = {"outbox_id": message_id, "template": step.template, "locale": locale}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from referral.extensions import db
 from referral.models import Campaign, ConsentRecord, Customer, Event, OutboxMessage, Participation
 from referral.models.journey import Journey, JourneyEnrolment, JourneyStepLog
+from referral.services import privacy_requests
 from referral.services.journey_enrolment import enrol_for_event
 from referral.services.journey_templates import save_template
 from referral.services.journeys import create_journey
@@ -160,6 +161,12 @@ def outcomes(enrolment: JourneyEnrolment) -> list[tuple[str, str]]:
         .order_by(JourneyStepLog.id)
     ).all()
     return [(step, outcome) for step, outcome in rows]
+
+
+def privacy_footer(whom: Participation, label: str = "Download or erase your data") -> str:
+    """What every message to ``whom`` ends with: the link to their privacy page."""
+    url = privacy_requests.page_url(whom.campaign.workspace_id, whom.customer_id)
+    return f"\n\n--\n{label}\n{url}\n"
 
 
 def mails() -> list[OutboxMessage]:

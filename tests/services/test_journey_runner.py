@@ -30,6 +30,7 @@ from tests.services.journey_setup import (
     enrolments,
     mails,
     outcomes,
+    privacy_footer,
     send,
 )
 
@@ -52,7 +53,7 @@ def test_a_send_right_after_entering_queues_one_message_and_the_journey_ends(sho
         "journey:marketing",
         anna.customer_id,
     )
-    assert mail.body_text == "Thanks for joining Spring referral."
+    assert mail.body_text == "Thanks for joining Spring referral." + privacy_footer(anna)
     assert mail.dedupe_key == f"journey:{enrolment.id}:hello:1"
     assert run_due(T0 + DAY) == 0
 

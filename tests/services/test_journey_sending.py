@@ -26,6 +26,7 @@ from tests.services.journey_setup import (
     give_consent,
     mails,
     outcomes,
+    privacy_footer,
     send,
 )
 
@@ -149,12 +150,16 @@ def test_the_holdout_gets_no_mail_and_is_logged(shop: Shop) -> None:
 
 def test_the_message_is_written_in_the_customers_language(shop: Shop) -> None:
     shop.journey([send("hello"), end()])
-    shop.event(shop.person(name="Dora Deutsch", locale="de_AT"), "signup_confirmed")
-    shop.event(shop.person(name="Nina Nederlands", locale="nl"), "signup_confirmed")
+    dora = shop.person(name="Dora Deutsch", locale="de_AT")
+    nina = shop.person(name="Nina Nederlands", locale="nl")
+    shop.event(dora, "signup_confirmed")
+    shop.event(nina, "signup_confirmed")
     run_due(T0)
+    german = privacy_footer(dora, "Ihre Daten herunterladen oder löschen")
     assert [(m.subject, m.body_text) for m in mails()] == [
-        ("Willkommen", "Danke, Dora Deutsch."),
-        ("Welcome, Nina", "Thanks for joining Spring referral."),  # the campaign's locale
+        ("Willkommen", "Danke, Dora Deutsch." + german),
+        # the campaign's locale
+        ("Welcome, Nina", "Thanks for joining Spring referral." + privacy_footer(nina)),
     ]
 
 
@@ -174,8 +179,9 @@ def test_a_message_quotes_the_friends_who_joined(shop: Shop) -> None:
     run_due(T0)
     [mail] = mails()
     assert mail.subject == "2 friends joined"
-    assert (
-        mail.body_text == f"Chloé, Ben B. joined through http://localhost/r/{anna.referral_code}."
+    assert mail.body_text == (
+        f"Chloé, Ben B. joined through http://localhost/r/{anna.referral_code}."
+        + privacy_footer(anna)
     )
 
 
