@@ -7,7 +7,8 @@ client address and per e-mail address (keyed hashes only).
 
 ``/privacy/link/<token>`` is the mailed link. A GET only shows a page with a button (mail
 scanners follow links, and following one must change nothing); the button's POST downloads
-the JSON or erases. A used or expired link says so (410).
+the JSON or erases. A used or expired link says so (410), with a button to the privacy
+page to ask for a new one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField
 from wtforms.validators import InputRequired, Length
@@ -118,8 +119,13 @@ def privacy(token: str) -> Any:
 # --- the mailed link ----------------------------------------------------------------------
 
 
-def _link_refused(error: privacy_requests.LinkUsed | privacy_requests.LinkExpired) -> Any:
-    html = render_template("public/privacy_link.html", message=localized_message(error))
+def _link_refused(error: privacy_requests.LinkRefused) -> Any:
+    """410 saying why, with the way on: the privacy page, to ask for a new link."""
+    html = render_template(
+        "public/privacy_link.html",
+        message=localized_message(error),
+        again_url=url_for("public.privacy", token=error.page),
+    )
     return _private(html, 410)
 
 
@@ -151,7 +157,7 @@ def privacy_link(token: str) -> Any:
             html = render_template("public/privacy_erased.html", brand=opened.workspace.name)
             return _private(html)
         opened, document = privacy_requests.download(token, ip_hash=ip_hash)
-    except (privacy_requests.LinkUsed, privacy_requests.LinkExpired) as error:
+    except privacy_requests.LinkRefused as error:
         return _link_refused(error)
     body = json.dumps(document, ensure_ascii=False, indent=2)
     response = _private(body)

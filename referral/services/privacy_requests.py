@@ -53,23 +53,38 @@ LINK_TTL = timedelta(hours=24)
 PAGE_SALT = "privacy-page"
 # The outbox kind of each mailed link.
 MAIL_KINDS = {EXPORT: "privacy:export", ERASURE: "privacy:erasure"}
-INVALID_PAGE = N_("This link is not valid.")
-INVALID_LINK = N_("This link is not valid. Ask for a new one on the privacy page.")
+# Nothing names the workspace of a forged token: the person is sent to their mail, where
+# every message ends with the link to the privacy page.
+INVALID_PAGE = N_(
+    "This link is not valid. Open “Download or erase your data” at the end of any e-mail "
+    "we sent you."
+)
+INVALID_LINK = N_(
+    "This link is not valid. Ask for a new one through “Download or erase your data” at the "
+    "end of any e-mail we sent you."
+)
 
 Composer = Callable[[Customer, str, str], outbox.Mail]
 """``(customer, kind, token) -> Mail``: the message carrying the link ``/privacy/link/<token>``."""
 
 
-class LinkUsed(Conflict):
+class LinkRefused(Conflict):
+    """A mailed link that can no longer be used. ``page`` is the token of the privacy page
+    where the person asks for a new one (naming them, unless they are erased)."""
+
+    status = 410
+
+    def __init__(self, message: str, page: str) -> None:
+        super().__init__(message)
+        self.page = page
+
+
+class LinkUsed(LinkRefused):
     """A link that did its work already."""
 
-    status = 410
 
-
-class LinkExpired(Conflict):
+class LinkExpired(LinkRefused):
     """A link past its time."""
-
-    status = 410
 
 
 @dataclass(frozen=True)
@@ -213,12 +228,13 @@ def _find(token: str, *, lock: bool) -> Opened:
     if found is None:
         raise NotFound(INVALID_LINK)
     row, customer, workspace = found
+    page = page_token(workspace.id, None if customer.erased_at else customer.id)
     if row.used_at is not None or customer.erased_at is not None:
         raise LinkUsed(
-            N_("This link has been used already. Ask for a new one on the privacy page.")
+            N_("This link has been used already. Ask for a new one on the privacy page."), page
         )
     if row.expires_at < utcnow():
-        raise LinkExpired(N_("This link has expired. Ask for a new one on the privacy page."))
+        raise LinkExpired(N_("This link has expired. Ask for a new one on the privacy page."), page)
     return Opened(row, customer, workspace)
 
 

@@ -1,7 +1,7 @@
 """A customer's own privacy rights in a real browser: from the landing page they ask by
 address for their data, open the link mailed to them (found in the outbox), download the
-JSON, then ask for erasure, confirm it with the mailed link's button, and their advocate
-page is gone."""
+JSON, find the used link leading back to the privacy page, then ask for erasure, confirm it
+with the mailed link's button, and their advocate page is gone."""
 
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ def test_a_customer_downloads_their_data_then_erases_it(
     _ask(page, "Greta@Example.com", "E-mail me a link to download my data")
 
     # The mailed link shows a button; the button downloads the JSON.
-    page.goto(live_server(_mailed_link("export")))
+    export = live_server(_mailed_link("export"))
+    page.goto(export)
     with page.expect_download() as downloading:
         page.get_by_role("button", name="Download my data").click()
     download = downloading.value
@@ -88,6 +89,14 @@ def test_a_customer_downloads_their_data_then_erases_it(
     assert document["customer"]["email"] == "greta@example.com"
     assert document["customer"]["name"] == "Greta Garbo"
     assert document["consents"][0]["text"] == "I agree to e-mails about Spring bikes."
+
+    # Used once, the link says so and leads on to the privacy page, her address filled in.
+    used = page.goto(export)
+    assert used is not None and used.status == 410
+    expect(page.get_by_test_id("link-refused")).to_contain_text("used already")
+    page.get_by_test_id("ask-again").click()
+    expect(page.locator("h1")).to_have_text("Your data")
+    expect(page.get_by_label("Your e-mail address")).to_have_value("greta@example.com")
 
     # Her advocate page links to the privacy page with her address filled in.
     page.goto(advocate_page)

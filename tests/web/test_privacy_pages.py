@@ -329,3 +329,64 @@ def test_the_preference_page_of_journey_mail_links_to_the_privacy_page(
         f"/preferences/{subscriptions.preferences_token(participation.customer_id)}"
     ).get_data(as_text=True)
     assert f'href="{_page(participation)}" data-testid="privacy-link"' in page
+
+
+# --- the way on from a refused link ---------------------------------------------------------
+
+ASK_AGAIN = re.compile(r'<a class="button primary wide" href="([^"]+)" data-testid="ask-again">')
+
+
+def _ask_again(answer: Any) -> str:
+    """The address of the page's *Ask for a new link* button."""
+    assert answer.status_code == 410
+    found = ASK_AGAIN.search(answer.get_data(as_text=True))
+    assert found is not None, answer.get_data(as_text=True)
+    assert "Ask for a new link" in answer.get_data(as_text=True)
+    return html.unescape(found.group(1))
+
+
+def test_a_used_link_leads_to_the_privacy_page_to_ask_for_a_new_one(
+    client: FlaskClient, factory: Factory
+) -> None:
+    participation = _join(factory)
+    link = _mailed_link(client, participation, "export")
+    page = client.get(link).get_data(as_text=True)
+    client.post(link, data={"kind": "export", "csrf_token": csrf_from(page)})
+    again = _ask_again(client.get(link))
+    assert again == _page(participation)
+    shown = client.get(again)
+    assert shown.status_code == 200 and 'value="ada@example.com"' in shown.get_data(as_text=True)
+    assert _ask(client, again, "ada@example.com", "export").status_code == 200
+    new_link = MAILED_LINK.search(_privacy_mails()[-1].body_text)
+    assert new_link is not None and new_link.group(1) != link
+    assert client.get(new_link.group(1)).status_code == 200
+
+
+def test_an_expired_link_leads_to_the_privacy_page_too(
+    client: FlaskClient, factory: Factory
+) -> None:
+    participation = _join(factory)
+    link = _mailed_link(client, participation, "erasure")
+    db.session.rollback()
+    row = db.session.scalars(select(PrivacyRequest)).one()
+    row.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert _ask_again(client.get(link)) == _page(participation)
+
+
+def test_after_an_erasure_the_way_on_names_nobody(client: FlaskClient, factory: Factory) -> None:
+    participation = _join(factory)
+    link = _mailed_link(client, participation, "erasure")
+    page = client.get(link).get_data(as_text=True)
+    client.post(link, data={"kind": "erasure", "csrf_token": csrf_from(page)})
+    again = _ask_again(client.get(link))
+    workspace_id = participation.campaign.workspace_id
+    assert again == f"/privacy/{privacy_requests.page_token(workspace_id)}"
+    shown = client.get(again).get_data(as_text=True)
+    assert 'name="email"' in shown and "ada@example.com" not in shown
+
+
+def test_a_forged_page_or_link_says_where_the_privacy_page_is(client: FlaskClient) -> None:
+    for path in ("/privacy/not-a-token", "/privacy/link/not-a-token"):
+        text = html.unescape(client.get(path).get_data(as_text=True))
+        assert "“Download or erase your data” at the end of any e-mail we sent you." in text
