@@ -130,9 +130,10 @@ def send_webhooks_command(limit: int) -> None:
 @with_appcontext
 def prune_command(days: int, dry_run: bool) -> None:
     """Forget API idempotency keys older than DAYS (a replay after that runs anew), create
-    the coming months' partitions, drop the months past RETENTION_CLICKS_DAYS and delete
-    finished mail, webhook deliveries, journey logs and audit entries past their
-    RETENTION_* days. Run it daily from cron (the worker does it every night)."""
+    the coming months' partitions, drop the months past RETENTION_CLICKS_DAYS, delete
+    finished mail, webhook deliveries, journey logs, audit entries and payment providers'
+    receipts past their RETENTION_* days, and the progress entries finished imports left
+    in the worker's storage. Run it daily from cron (the worker does it every night)."""
 
     done = retention.prune(dry_run=dry_run, idempotency_days=days)
     verb = "would be" if dry_run else "were"
@@ -140,6 +141,8 @@ def prune_command(days: int, dry_run: bool) -> None:
     click.echo(f"Partitions dropped: {', '.join(done.dropped) or 'none'}.")
     for name, count in done.deleted.items():
         click.echo(f"{name}: {count} row(s) {verb} deleted.")
+    cleared = "would be cleared" if dry_run else "cleared"
+    click.echo(f"Import progress of {done.forgotten} finished import(s) {cleared}.")
 
 
 @click.command("approve-rewards")

@@ -82,6 +82,10 @@ RETENTION = {
     "RETENTION_WEBHOOKS_DAYS": (90, 7),
     "RETENTION_JOURNEY_LOG_DAYS": (0, 91),
     "RETENTION_AUDIT_DAYS": (0, 30),
+    # A payment provider's receipts: Stripe resends an event for up to 3 days and lets it
+    # be resent by hand for 30; Shopify retries for 48 hours. Kept past that, a delivery
+    # sent again is still recognised as a duplicate.
+    "RETENTION_INBOUND_DAYS": (90, 31),
 }
 
 

@@ -105,7 +105,7 @@ def init_app(app: Any) -> None:
     wakeups.on_commit("journeys", _journeys_due)
     wakeups.on_commit("imports", wake_importer)
     wakeups.listen()
-    import_jobs.keep_progress_in(huey.put, lambda key: huey.get(key, peek=True))
+    import_jobs.keep_progress_in(huey.put, lambda key: huey.get(key, peek=True), huey.delete)
 
 
 def _in_background() -> bool:

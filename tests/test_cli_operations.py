@@ -149,5 +149,7 @@ def test_prune_dry_run_says_what_would_go_and_deletes_nothing(runner, factory: F
     assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 2
     result = runner.invoke(args=["prune"])
     assert "outbox_messages: 1 row(s) were deleted." in result.output
+    assert "inbound_receipts: 0 row(s) were deleted." in result.output
+    assert "Import progress of 0 finished import(s) cleared." in result.output
     db.session.expire_all()
     assert db.session.scalars(select(OutboxMessage.status)).all() == ["queued"]

@@ -56,16 +56,22 @@ Mapping = dict[str, int | None]
 
 # Where the worker tells how far an import got (its transaction is not committed yet, so
 # the database cannot say): the huey worker's storage, shared by every node and worker
-# (``referral.tasks``); without one, this process's memory.
+# (``referral.tasks``); without one, this process's memory. An entry is only needed while
+# its import runs: it is deleted when the import is over, done or failed, and ``referral
+# prune`` deletes any that a worker which died left behind. So they never pile up.
 _memory: dict[str, int] = {}
-_store: list[tuple[Callable[[str, int], None], Callable[[str], int | None]]] = [
-    (_memory.__setitem__, _memory.get)
-]
+Store = tuple[Callable[[str, int], None], Callable[[str], int | None], Callable[[str], object]]
+_store: list[Store] = [(_memory.__setitem__, _memory.get, lambda key: _memory.pop(key, None))]
 
 
-def keep_progress_in(put: Callable[[str, int], None], get: Callable[[str], int | None]) -> None:
-    """Keep the progress of running imports with ``put`` and read it with ``get``."""
-    _store[0] = (put, get)
+def keep_progress_in(
+    put: Callable[[str, int], None],
+    get: Callable[[str], int | None],
+    forget: Callable[[str], object],
+) -> None:
+    """Keep the progress of running imports with ``put``, read it with ``get`` and delete
+    it with ``forget``."""
+    _store[0] = (put, get, forget)
 
 
 def _progress_key(import_id: int) -> str:
@@ -267,7 +273,34 @@ def run_queued(compose: Composer | None = None) -> int:
         except Exception as error:  # noqa: BLE001 (the marketer is told; the worker goes on)
             log.exception("import %s failed", import_id)
             _failed(import_id, getattr(error, "message", "") or type(error).__name__)
+        finally:
+            _forget(import_id)
     return taken
+
+
+def _forget(import_id: int) -> None:
+    """The import is over, either way: the database says how far it got from now on
+    (``progress_of``). A storage that cannot delete now leaves it to ``referral prune``."""
+    try:
+        _store[0][2](_progress_key(import_id))
+    except Exception:  # noqa: BLE001 (the import is done; its progress entry may wait)
+        log.warning("could not delete the progress of import %s", import_id, exc_info=True)
+
+
+def forget_finished_progress(*, dry_run: bool = False) -> int:
+    """Delete the progress entries of every import that is over (``done`` or ``failed``),
+    which a worker that died before it could delete its own left behind; how many imports
+    are over (an entry already gone is no work). A dry run deletes nothing."""
+    over = list(
+        db.session.scalars(
+            select(ParticipantImport.id).where(ParticipantImport.status.in_(("done", "failed")))
+        )
+    )
+    db.session.rollback()
+    if not dry_run:
+        for import_id in over:
+            _store[0][2](_progress_key(import_id))
+    return len(over)
 
 
 def progress_of(job: ParticipantImport) -> int:

@@ -7,7 +7,9 @@ their retention; everywhere it deletes, in batches of ``BATCH`` rows with a comm
 each (so no batch holds locks for long), the rows of the growing tables that are past
 their retention and no longer needed. Mail still queued, sending or being retried and
 webhook deliveries still pending are never deleted, whatever their age; events, ledger
-lines, participations and draws are not touched at all.
+lines, participations and draws are not touched at all. The progress entries that imports
+left in the worker's storage are let go once the import is over (a worker that died before
+it could say so leaves one behind).
 
 A dry run reports the same work and changes nothing.
 """
@@ -23,11 +25,18 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Table, and_, column, delete, func, select, table, text
 
 from referral.extensions import db
-from referral.models import AuditEntry, Click, IdempotencyRecord, OutboxMessage, WebhookDelivery
+from referral.models import (
+    AuditEntry,
+    Click,
+    IdempotencyRecord,
+    InboundReceipt,
+    OutboxMessage,
+    WebhookDelivery,
+)
 from referral.models import partitions as parts
 from referral.models.base import utcnow
 from referral.models.journey import JourneyStepLog
-from referral.services import counters, idempotency
+from referral.services import counters, idempotency, import_jobs
 from referral.services.rows import affected_rows
 
 MONTHS_AHEAD = 2
@@ -47,6 +56,8 @@ class Pruned:
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     deleted: dict[str, int] = field(default_factory=dict)
+    # Finished imports whose progress entry in the worker's storage was let go.
+    forgotten: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,13 @@ RULES = (
         lambda cutoff: JourneyStepLog.at < cutoff,
     ),
     Rule(_table(AuditEntry), "RETENTION_AUDIT_DAYS", lambda cutoff: AuditEntry.created_at < cutoff),
+    # What a receipt did stays on the timeline (its event); the receipt only recognises a
+    # delivery sent again, which providers do within days (config.RETENTION).
+    Rule(
+        _table(InboundReceipt),
+        "RETENTION_INBOUND_DAYS",
+        lambda cutoff: InboundReceipt.created_at < cutoff,
+    ),
 )
 
 
@@ -119,6 +137,7 @@ def prune(
     )
     if not dry_run and _clicks_went(done):
         counters.reconcile()  # the click counts follow the clicks that are kept
+    done.forgotten = import_jobs.forget_finished_progress(dry_run=dry_run)
     return done
 
 

@@ -172,6 +172,9 @@ def test_a_rate_limit_that_does_not_parse_stops_the_start(
         ("RETENTION_JOURNEY_LOG_DAYS", "30", 91),
         ("RETENTION_AUDIT_DAYS", None, 0),
         ("RETENTION_AUDIT_DAYS", "730", 730),
+        ("RETENTION_INBOUND_DAYS", None, 90),
+        ("RETENTION_INBOUND_DAYS", "7", 31),
+        ("RETENTION_INBOUND_DAYS", "0", 0),
     ],
 )
 def test_retention_days_come_from_the_environment_zero_keeping_forever(
