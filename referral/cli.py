@@ -10,7 +10,8 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from referral import emails
-from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from referral.demo.payments import DEMO_STRIPE_SECRET, demo_receiver, receiver_address
+from referral.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKSPACE, seed_demo
 from referral.domain.draws import verify_record
 from referral.domain.errors import DomainError
 from referral.services import (
@@ -98,6 +99,12 @@ def demo_command(participants: int) -> None:
         summary = seed_demo(participants=participants, progress=progress)
     click.echo(summary)
     click.echo(f"Marketer login: {DEMO_EMAIL} / {DEMO_PASSWORD}  →  /admin")
+    workspace = find_workspace(DEMO_WORKSPACE)
+    receiver = demo_receiver(workspace.id) if workspace else None
+    if receiver is not None:
+        click.echo(
+            f"Stripe receiver: {receiver_address(receiver)}  (signing secret {DEMO_STRIPE_SECRET})"
+        )
 
 
 @click.command("send-mail")

@@ -219,6 +219,12 @@ def test_demo_seeds_once_and_its_login_works(app: Flask, runner: Any) -> None:
     assert first.exit_code == 0, first.output
     assert "Marketer login: demo@example.com / demo-password" in first.output
     assert "cascade of 200 participants" in first.output
+    receiver = re.search(
+        r"Stripe receiver: (\S+/hooks/stripe/\S+)  "
+        r"\(signing secret whsec_demo_local_testing_only\)",
+        first.output,
+    )
+    assert receiver is not None, first.output
     campaigns, participants = count(Campaign), count(Participation)
     assert campaigns >= 4
     cascade = select(Campaign.id).where(Campaign.slug == "demo-coffee-friends").scalar_subquery()
@@ -236,6 +242,7 @@ def test_demo_seeds_once_and_its_login_works(app: Flask, runner: Any) -> None:
     assert second.exit_code == 0, second.output
     assert "already seeded" in second.output
     assert "Marketer login: demo@example.com / demo-password" in second.output
+    assert receiver.group(0) in second.output  # the same receiver
     assert (count(Campaign), count(Participation)) == (campaigns, participants)
     assert login_works(app, "demo@example.com", "demo-password")
     hooks = db.session.scalars(select(WebhookEndpoint)).all()

@@ -19,6 +19,7 @@ from referral.demo.imports import seed_demo_imports
 from referral.demo.journeys import seed_demo_journeys
 from referral.demo.lottery import seed_demo_lottery
 from referral.demo.outbox import seed_demo_outbox
+from referral.demo.payments import seed_demo_payments
 from referral.demo.privacy import seed_demo_privacy_request
 from referral.demo.segments import seed_demo_segments
 from referral.demo.surveys import seed_demo_survey
@@ -71,9 +72,9 @@ def _seed_webhook(workspace_id: int) -> None:
 
 def _seed_parts(workspace_id: int) -> None:
     """The survey, the prize draws, the free trial, the instant-win game, the webhook, the
-    journeys, the outbox's mail, a privacy request, the customer list's import and the
-    customers' tags and segment, each a no-op when it is there (so a demo seeded by an
-    older version gains them)."""
+    journeys, the outbox's mail, a privacy request, the customer list's import, the
+    customers' tags and segment and the Stripe receiver with its refunded order, each a
+    no-op when it is there (so a demo seeded by an older version gains them)."""
     seed_demo_survey(workspace_id)
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
@@ -84,6 +85,7 @@ def _seed_parts(workspace_id: int) -> None:
     seed_demo_privacy_request(workspace_id)
     seed_demo_imports(workspace_id)
     seed_demo_segments(workspace_id)
+    seed_demo_payments(workspace_id)
 
 
 def _seed_referral_campaign(
