@@ -36,6 +36,13 @@ MAIL_PREVIEW_CSP: dict[str, str] = {
     "frame-ancestors": "'self'",
     "sandbox": "",
 }
+# A campaign's widget (``/embed/<slug>/<kind>``): a page like the others, which the sites the
+# campaign allows may frame (``frame-ancestors``, set per response by :func:`embed_framing`).
+EMBED_CSP: dict[str, str] = {**CSP, "frame-ancestors": "'self'"}
+# The embed script other sites load (``/w/v1.js``): cached a year (its address names its
+# version) and readable from any origin, so that ``integrity=`` can check it.
+SCRIPT_CACHE = "public, max-age=31536000, immutable"
+FRAMING_KEY = "referral.frame_ancestors"
 # A redirect has nothing to load at all.
 REDIRECT_CSP = "default-src 'none'; frame-ancestors 'none'"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -83,6 +90,31 @@ def no_store_personal(response: Response) -> Response:
     return response
 
 
+def embed_policy(frame_ancestors: str) -> str:
+    """The CSP of a widget that ``frame_ancestors`` may frame."""
+    policy = {**EMBED_CSP, "frame-ancestors": frame_ancestors}
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def allow_framing(frame_ancestors: str) -> None:
+    """Let this request's answer be framed by ``frame_ancestors`` (a widget's view calls it
+    before anything can fail, so that its error pages show in the frame too). Kept on the
+    request itself: an application context may outlive it."""
+    request.environ[FRAMING_KEY] = frame_ancestors
+
+
+def embed_framing(response: Response) -> Response:
+    """A widget's answer (its view called :func:`allow_framing`) may be framed by those
+    sources and carries no ``X-Frame-Options``, which cannot name other sites; every other
+    answer keeps ``frame-ancestors 'none'`` and ``DENY``."""
+    ancestors = request.environ.get(FRAMING_KEY)
+    if ancestors:
+        response.headers["Content-Security-Policy"] = embed_policy(ancestors)
+        response.headers.pop("X-Frame-Options", None)
+        response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
 def init_app(app: Flask) -> None:
     force_https = bool(app.config["FORCE_HTTPS"])
     options: dict[str, Any] = {
@@ -96,5 +128,7 @@ def init_app(app: Flask) -> None:
         "strict_transport_security_max_age": HSTS_MAX_AGE,
         "strict_transport_security_include_subdomains": True,
     }
+    # Registered first, so it runs after Talisman has set the headers it adjusts.
+    app.after_request(embed_framing)
     talisman.init_app(app, **options)
     app.after_request(no_store_personal)

@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         campaigns,
         context,
         customers,
+        embeds,
         imports,
         instant_win,
         journey_messages,

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     import referral.api.customers  # noqa: F401
     import referral.api.docs  # noqa: F401
     import referral.api.draws  # noqa: F401
+    import referral.api.embeds  # noqa: F401
     import referral.api.events  # noqa: F401
     import referral.api.integrations  # noqa: F401
     import referral.api.journeys  # noqa: F401

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from referral.demo.campaigns import add_referral_rules, create_campaigns
 from referral.demo.cascade import cascade
+from referral.demo.embeds import seed_demo_embeds
 from referral.demo.games import seed_demo_game, seed_demo_trial
 from referral.demo.imports import seed_demo_imports
 from referral.demo.journeys import seed_demo_journeys
@@ -73,8 +74,9 @@ def _seed_webhook(workspace_id: int) -> None:
 def _seed_parts(workspace_id: int) -> None:
     """The survey, the prize draws, the free trial, the instant-win game, the webhook, the
     journeys, the outbox's mail, a privacy request, the customer list's import, the
-    customers' tags and segment and the Stripe receiver with its refunded order, each a
-    no-op when it is there (so a demo seeded by an older version gains them)."""
+    customers' tags and segment, the Stripe receiver with its refunded order and the sites
+    that may show the referral campaign's widgets, each a no-op when it is there (so a demo
+    seeded by an older version gains them)."""
     seed_demo_survey(workspace_id)
     seed_demo_lottery(workspace_id)
     seed_demo_trial(workspace_id)
@@ -86,6 +88,7 @@ def _seed_parts(workspace_id: int) -> None:
     seed_demo_imports(workspace_id)
     seed_demo_segments(workspace_id)
     seed_demo_payments(workspace_id)
+    seed_demo_embeds(workspace_id)
 
 
 def _seed_referral_campaign(

@@ -51,6 +51,11 @@ class Campaign(WorkspaceScoped, Timestamped, Model):
     webhook_events: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default="[]", nullable=False
     )
+    # The sites (origins such as ``https://shop.example.com``) whose pages may frame the
+    # campaign's widgets (``/embed/<slug>/<kind>``, see referral/public/embed.py).
+    embed_origins: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", nullable=False
+    )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(

@@ -8,6 +8,7 @@ bp = Blueprint("public", __name__)
 
 def init_app(app: Flask) -> None:
     from referral.public import (  # noqa: F401
+        embed,
         fastpath,
         hooks,
         join,

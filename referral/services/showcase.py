@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from referral.extensions import db
-from referral.models import Campaign, Workspace
+from referral.models import Campaign, Participation, Workspace
 from referral.models.base import utcnow
+from referral.services import advocates
 
 
 def open_campaigns(workspace_slug: str, now: datetime | None = None) -> list[Campaign]:
@@ -28,3 +29,25 @@ def open_campaigns(workspace_slug: str, now: datetime | None = None) -> list[Cam
             .order_by(Campaign.name, Campaign.id)
         )
     )
+
+
+def embed_demo_campaign(workspace_slug: str) -> Campaign | None:
+    """The first referral campaign of workspace ``workspace_slug`` that allows other sites to
+    embed its widgets, the one the embed demo page shows (None when there is none)."""
+    rows = db.session.scalars(
+        select(Campaign)
+        .join(Workspace, Workspace.id == Campaign.workspace_id)
+        .where(
+            Workspace.slug == workspace_slug,
+            Campaign.kind == "referral",
+            Campaign.status != "draft",
+        )
+        .order_by(Campaign.id)
+    )
+    return next((row for row in rows if row.embed_origins), None)
+
+
+def top_advocate(campaign: Campaign) -> Participation | None:
+    """The advocate at the top of the campaign's leaderboard (the embed demo's ``me``)."""
+    board = advocates.leaderboard(campaign, limit=1)
+    return db.session.get(Participation, board[0]["participation_id"]) if board else None

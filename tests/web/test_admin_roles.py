@@ -417,7 +417,8 @@ def snapshot(workspace_id: int) -> list[Any]:
     )
     return [
         sorted(
-            (c.id, c.name, c.slug, c.status, c.reward_depth, str(c.settings)) for c in campaigns
+            (c.id, c.name, c.slug, c.status, c.reward_depth, str(c.settings), c.embed_origins)
+            for c in campaigns
         ),
         sorted((k.id, k.name, k.revoked_at) for k in keys),
         sorted((r.id, r.event, r.level, r.amount, r.active) for r in rules),

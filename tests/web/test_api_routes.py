@@ -49,6 +49,9 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
         {"items": [{"email": "intruder@example.com"}], "basis": "Customers of ours"},
     ),
     ("POST", "/campaigns/{c}/duplicate", None),
+    ("GET", "/campaigns/{c}/embed", None),
+    ("PUT", "/campaigns/{c}/embed", {"origins": ["https://taken-over.example"]}),
+    ("POST", "/campaigns/{c}/embed-tokens", {"participant_id": "{p}"}),
     ("POST", "/campaigns/{c}/events", {"participant_id": "{p}", "kind": "purchase"}),
     ("GET", "/campaigns/{c}/spread", None),
     ("GET", "/campaigns/{c}/spread?format=graphml", None),
@@ -167,7 +170,9 @@ def snapshot() -> tuple[Any, ...]:
             Segment,
         )
     )
-    states = tuple(db.session.execute(select(Campaign.name, Campaign.status)).all())
+    states = tuple(
+        db.session.execute(select(Campaign.name, Campaign.status, Campaign.embed_origins)).all()
+    )
     statuses = tuple(db.session.execute(select(Participation.status)).all())
     people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
     journeys = tuple(db.session.execute(select(Journey.name, Journey.status, Journey.version)))
