@@ -191,6 +191,8 @@ def from_environment(instance_path: str) -> dict[str, object]:
         "HEALTH_SLOW_DATABASE_MS": _whole("HEALTH_SLOW_DATABASE_MS", 500, 1, 60_000),
         # A file of more rows is imported by the worker, not in the request (import_jobs).
         "IMPORT_INLINE_ROWS": _whole("IMPORT_INLINE_ROWS", 1_000, 0, 20_000),
+        # How long an embed token shows a customer their own widget (services.embeds).
+        "EMBED_TOKEN_SECONDS": _whole("EMBED_TOKEN_SECONDS", 600, 60, 3_600),
         **{name: retention_days(name) for name in RETENTION},
         "REFERRAL_ENV": "development" if development else "production",
     }
