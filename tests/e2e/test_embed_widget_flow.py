@@ -1,7 +1,8 @@
 """A shop's page on another origin embeds the join widget: the script loads under its
 integrity hash, the frame joins without any of the service's cookies, grows to its content,
 and the page hears referral:joined; the shop's ?ref= and utm_* reach the sign-up. A page the
-campaign does not allow cannot show the widget at all."""
+campaign does not allow cannot show the widget at all. A marketer lists the allowed sites
+(a wrong one comes back named) and copies the snippet."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from referral.extensions import db
 from referral.models import Participation
 from referral.models.base import utcnow
 from referral.services.joining import JoinRequest, Visitor, join_campaign
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -197,3 +198,38 @@ def test_the_demo_page_shows_the_four_widgets_of_the_demo_campaign(
     join = page.frame_locator("[data-referral-widget=join] iframe")
     expect(join.get_by_role("button", name="Join")).to_be_visible()
     assert_clean(page_errors)
+
+
+@pytest.mark.parametrize("page", ["phone", "desktop"], indirect=True)
+def test_a_marketer_allows_a_shop_and_copies_the_snippet(
+    request: pytest.FixtureRequest,
+    live_server: LiveServer,
+    page: Any,
+    page_errors: list[str],
+    factory: Factory,
+    sign_in: SignIn,
+) -> None:
+    viewport = request.node.callspec.params["page"]
+    marketer, workspace = factory.marketer(role="editor")
+    campaign = factory.campaign(workspace, status="live", slug="shop-club", name="Shop club")
+    sign_in(page, marketer.email)
+    page.goto(live_server(f"/admin/campaigns/{campaign.id}"))
+    page.get_by_test_id("embed-link").click()
+    expect(page.locator("h1")).to_have_text("Widgets on your site")
+
+    origins = page.get_by_label("Sites allowed to show the widgets")
+    origins.fill("https://shop.example.com\nshop.example.com/page")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("“shop.example.com/page” is not a site")
+    expect(origins).to_have_value("https://shop.example.com\nshop.example.com/page")
+    origins.fill("HTTPS://Shop.example.com/\nhttp://localhost:8000")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Changes saved.")).to_be_visible()
+    expect(origins).to_have_value("https://shop.example.com\nhttp://localhost:8000")
+
+    snippet = page.get_by_test_id("snippet-join")
+    expect(snippet).to_contain_text(f'integrity="{widget.integrity()}"')
+    expect(snippet).to_contain_text('data-campaign="shop-club"')
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= VIEWPORTS[viewport]["width"], f"the page scrolls sideways ({width}px)"
+    assert_clean([e for e in page_errors if "status of 422" not in e])
