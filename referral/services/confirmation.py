@@ -22,7 +22,7 @@ from referral.models.base import utcnow
 from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
-from referral.services.rows import insert
+from referral.services.rows import insert, update_row
 from referral.services.tx import atomic
 
 TOKEN_TTL = timedelta(days=7)
@@ -155,10 +155,10 @@ def _confirm(participation: Participation, campaign: Campaign) -> list[LedgerEnt
     if participation.confirmed_at is not None:
         return []
     lottery.check_entries_open(campaign)  # a late confirmation would change frozen entries
-    participation.confirmed_at = utcnow()
-    if participation.status == "pending":
-        participation.status = "confirmed"
-        counters.moved([(participation, "pending", "confirmed")])
+    before = participation.status
+    after = "confirmed" if before == "pending" else before
+    update_row(participation, {"confirmed_at": utcnow(), "status": after})
+    counters.moved([(participation, before, after)])
     return record_confirmed(campaign, participation)
 
 

@@ -31,14 +31,14 @@ import threading
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 
 from referral.extensions import db
 from referral.models import COUNTER_SLOTS, Campaign, Click, Counter, Participation
 from referral.models.participation import PARTICIPATION_STATUSES
+from referral.services.rows import add_to_rows
 from referral.services.tx import atomic
 
 CAMPAIGN = 0  # the participation_id of a campaign's own counters
@@ -77,27 +77,7 @@ def add(deltas: Mapping[Key, int]) -> None:
         for (c, p, n), v in sorted(deltas.items())
         if v
     ]
-    if rows:
-        db.session.execute(_upsert(), rows)
-
-
-_built: dict[str, Any] = {}
-
-
-def _upsert() -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value`` in the session's
-    dialect, built once and run with each counter's row as parameters."""
-    dialect = db.session.get_bind().dialect.name
-    built = _built.get(dialect)
-    if built is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = cast("Table", Counter.__table__)
-        statement = insert(table)
-        built = _built[dialect] = statement.on_conflict_do_update(
-            index_elements=["campaign_id", "participation_id", "name", "slot"],
-            set_={"value": table.c.value + statement.excluded.value},
-        )
-    return built
+    add_to_rows(Counter, rows, ("campaign_id", "participation_id", "name", "slot"), "value")
 
 
 def click_deltas(rows: Iterable[Mapping[str, Any]]) -> Tally[Key]:

@@ -5,20 +5,30 @@ a unique key makes idempotent without a savepoint (enrolments, tags, ledger line
 deliveries). The conditional updates that claim a row (a coupon, a prize, a delivery, an
 outbox message) and the sweeps that report how much they did read the count from the result.
 
-The statements are built once per table, key and dialect and reused with each row's values
-as parameters: building and coercing a statement costs more than running it, and a reused
-statement keeps its cache key, so SQLAlchemy compiles it once. They are Core inserts of the
-table (with the columns' defaults); a row that the caller needs as an object is loaded into
-the session from the statement's ``RETURNING``, as a query would load it.
+The inserts are compiled once per table, columns, key and dialect and run on the driver's
+cursor of the session's connection, in its transaction: SQLAlchemy's execution of a compiled
+statement (a context, its parameters, a result) costs several times what the driver needs
+to run it, and an insert is most of a sign-up's statements. What SQLAlchemy would do around
+the driver call is done here too, from the same compiled statement: the pending changes of
+the session are flushed first, the columns' Python defaults are filled in, each value goes
+through its type's bind processor, the engine's ``before_cursor_execute`` listeners see the
+statement (SQLite's write lock, the statement counters of tests and benchmarks), and a
+driver error is raised as SQLAlchemy's exception of the same kind (``IntegrityError``,
+``OperationalError``). A row that the caller needs as an object becomes one of the session
+exactly as a flushed ``session.add`` would leave it: the values it was written with, its
+new id, persistent and clean.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Executable, Result, select
+from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referral.extensions import db
 
@@ -34,62 +44,219 @@ def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
 
 
 M = TypeVar("M")
-_built: dict[tuple[Any, ...], Any] = {}
 
 
-def _insert_ignoring(model: type[Any], unique: Sequence[str] | None, returns: str) -> Any:
-    """``INSERT … ON CONFLICT (unique) DO NOTHING`` (``unique`` None: a plain ``INSERT``)
-    into ``model``'s table, in the session's dialect, returning its id (``"id"``) or the
-    whole row as an object (``"row"``), or nothing (``""``); built once, run with the values
-    as parameters."""
-    dialect = db.session.get_bind().dialect.name
-    key = (model, tuple(unique or ()), unique is None, dialect, returns)
-    built = _built.get(key)
-    if built is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+@dataclass(frozen=True)
+class _Plan:
+    """An insert compiled for one dialect and set of columns, ready for the driver."""
+
+    sql: str
+    names: tuple[str, ...]  # the bound values, in the order of the statement's parameters
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    defaults: tuple[tuple[str, Any], ...]  # (column, ColumnDefault) filled in when absent
+    positional: bool
+    returns_id: bool
+
+
+_plans: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _defaults(table: Any, given: frozenset[str]) -> tuple[tuple[str, Any], ...]:
+    """The Python-side defaults of the columns that ``given`` leaves out (an id or a server
+    default is the database's to fill)."""
+    found = []
+    for column in table.c:
+        default = column.default
+        if column.key in given or default is None:
+            continue
+        if not isinstance(default, ColumnDefault) or default.is_clause_element:
+            raise NotImplementedError(f"{table.name}.{column.key}: a default SQL expression")
+        found.append((column.key, default))
+    return tuple(found)
+
+
+def _plan(
+    model: type[Any],
+    keys: frozenset[str],
+    unique: Sequence[str] | None,
+    returns_id: bool,
+    adding: str | None = None,
+) -> _Plan:
+    """The insert of ``keys`` (and the defaulted columns) into ``model``'s table, skipping a
+    duplicate of ``unique`` (None: a plain insert) or, with ``adding``, adding its value of
+    that column to the existing row's; returning the new id or nothing."""
+    dialect = db.session.get_bind().dialect
+    key = (model, keys, tuple(unique or ()), unique is None, dialect.name, returns_id, adding)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    table = model.__table__
+    defaults = _defaults(table, keys)
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    statement: Any = insert(table)
+    if adding is not None:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(unique or ()),
+            set_={adding: table.c[adding] + statement.excluded[adding]},
+        )
+    elif unique is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    if returns_id:
+        statement = statement.returning(table.c.id)
+    columns = sorted(keys | {name for name, _ in defaults})
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
+    processors = cast("dict[str, Callable[[Any], Any]]", compiled._bind_processors)
+    plan = _plans[key] = _Plan(
+        sql=compiled.string,
+        names=names,
+        processors=tuple(processors.get(name) for name in names),
+        defaults=defaults,
+        positional=dialect.positional,
+        returns_id=returns_id,
+    )
+    return plan
+
+
+def _update_plan(model: type[Any], keys: frozenset[str]) -> _Plan:
+    """``UPDATE`` of ``keys`` of one row of ``model``'s table, found by its ``id``."""
+    dialect = db.session.get_bind().dialect
+    key = (model, keys, "update", dialect.name)
+    plan = _plans.get(key)
+    if plan is None:
         table = model.__table__
-        statement = insert(table)
-        if unique is not None:
-            statement = statement.on_conflict_do_nothing(index_elements=list(unique))
-        if returns == "id":
-            built = statement.returning(table.c.id)
-        elif returns == "row":
-            built = select(model).from_statement(statement.returning(*table.c))
-        else:
-            built = statement
-        _built[key] = built
-    return built
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(name, type_=table.c[name].type) for name in sorted(keys)})
+        )
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
+        processors = cast("dict[str, Callable[[Any], Any]]", compiled._bind_processors)
+        plan = _plans[key] = _Plan(
+            sql=compiled.string,
+            names=names,
+            processors=tuple(processors.get(name) for name in names),
+            defaults=(),
+            positional=dialect.positional,
+            returns_id=False,
+        )
+    return plan
+
+
+def _parameters(plan: _Plan, values: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """``values`` with the defaults filled in, and the driver's parameters made of them."""
+    if plan.defaults:
+        values = dict(values)
+        for name, default in plan.defaults:
+            values[name] = default.arg(None) if default.is_callable else default.arg
+    bound = [
+        value if process is None else process(value)
+        for value, process in zip(
+            (values[name] for name in plan.names), plan.processors, strict=True
+        )
+    ]
+    if plan.positional:
+        return values, tuple(bound)
+    return values, dict(zip(plan.names, bound, strict=True))
+
+
+def _run(plan: _Plan, parameters: Any, many: bool = False) -> int | None:
+    """Run ``plan`` on the driver cursor of the session's connection (its transaction); the
+    returned id, if the plan returns one and a row was inserted."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # as an execution through the session would
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    sql = plan.sql
+    try:
+        for listener in connection.dispatch.before_cursor_execute:
+            sql, parameters = listener(connection, cursor, sql, parameters, None, many)
+        if many:
+            cursor.executemany(sql, parameters)
+            return None
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone() if plan.returns_id else None
+        return None if row is None else int(row[0])
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            sql, parameters, error, connection.dialect.loaded_dbapi.Error
+        ) from error
+    finally:
+        cursor.close()
+
+
+def _as_stored(model: type[M], values: dict[str, Any], new_id: int) -> M:
+    """The row just inserted from ``values`` as an object of the session: persistent and
+    clean, as ``session.add`` and a flush would leave it."""
+    session = db.session()
+    identity = session.identity_key(model, new_id)
+    if identity in session.identity_map:  # a stale object for a reused id: load afresh
+        stored = session.get(model, new_id, populate_existing=True)
+        assert stored is not None
+        return stored
+    row = cast("Callable[..., M]", model)(**{**values, "id": new_id})
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
+def update_row(row: Any, values: dict[str, Any]) -> None:
+    """Write ``values`` to ``row``'s columns now, and set them on the object as stored (not
+    pending): what a flush of those changes would do, without the unit of work. For plain
+    columns of a table that no mapper event guards (a participation's status and time of
+    confirmation, say), never a key or a fixed column."""
+    model = type(row)
+    plan = _update_plan(model, frozenset(values))
+    _run(plan, _parameters(plan, {**values, "row_id": row.id})[1])
+    for name, value in values.items():
+        set_committed_value(row, name, value)
 
 
 def insert_once(model: type[Any], values: dict[str, Any], unique: Sequence[str]) -> int | None:
     """Insert a row unless one with the same ``unique`` columns exists (also one another
     transaction is inserting: it waits for it); the new id, or None. Portable ``INSERT …
     ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL, in the caller's transaction."""
-    statement: Executable = _insert_ignoring(model, unique, "id")
-    result: int | None = db.session.execute(statement, values).scalar()
-    return result
+    plan = _plan(model, frozenset(values), unique, returns_id=True)
+    return _run(plan, _parameters(plan, values)[1])
 
 
 def insert_row_once(model: type[M], values: dict[str, Any], unique: Sequence[str]) -> M | None:
-    """As :func:`insert_once`, and the new row as a loaded object of the session."""
-    statement: Executable = _insert_ignoring(model, unique, "row")
-    row: M | None = db.session.scalars(statement, values).first()
-    return row
+    """As :func:`insert_once`, and the new row as an object of the session."""
+    plan = _plan(model, frozenset(values), unique, returns_id=True)
+    stored, parameters = _parameters(plan, values)
+    new_id = _run(plan, parameters)
+    return None if new_id is None else _as_stored(model, stored, new_id)
 
 
 def insert(model: type[Any], values: dict[str, Any]) -> None:
     """Insert a row now, for a table whose rows the caller does not read back (a consent, a
     token): no object is made for it."""
-    statement: Executable = _insert_ignoring(model, None, "")
-    db.session.execute(statement, values)
+    plan = _plan(model, frozenset(values), None, returns_id=False)
+    _run(plan, _parameters(plan, values)[1])
 
 
 def insert_row(model: type[M], values: dict[str, Any]) -> M:
-    """Insert a row now and return it as a loaded object of the session (a duplicate of a
-    unique key raises ``IntegrityError``, as a flush would)."""
-    statement: Executable = _insert_ignoring(model, None, "row")
-    row: M = db.session.scalars(statement, values).one()
-    return row
+    """Insert a row now and return it as an object of the session (a duplicate of a unique
+    key raises ``IntegrityError``, as a flush would)."""
+    plan = _plan(model, frozenset(values), None, returns_id=True)
+    stored, parameters = _parameters(plan, values)
+    new_id = _run(plan, parameters)
+    assert new_id is not None
+    return _as_stored(model, stored, new_id)
+
+
+def add_to_rows(
+    model: type[Any], rows: list[dict[str, Any]], unique: Sequence[str], column: str
+) -> None:
+    """Insert ``rows`` (each with the same columns), or, where a row with the same
+    ``unique`` columns exists, add the new row's ``column`` to it (``INSERT … ON CONFLICT
+    DO UPDATE SET column = column + excluded.column``): one statement run for all rows,
+    one after another, in the order given."""
+    if rows:
+        plan = _plan(model, frozenset(rows[0]), unique, returns_id=False, adding=column)
+        _run(plan, [_parameters(plan, row)[1] for row in rows], many=True)
 
 
 def insert_all_once(
@@ -118,5 +285,5 @@ def insert_many_once(model: type[Any], rows: list[dict[str, Any]], unique: Seque
     built once and run with the rows as parameters (the driver batches them), which costs
     far less than compiling a multi-row ``VALUES`` for every call."""
     if rows:
-        statement: Executable = _insert_ignoring(model, unique, "")
-        db.session.execute(statement, rows)
+        plan = _plan(model, frozenset(rows[0]), unique, returns_id=False)
+        _run(plan, [_parameters(plan, row)[1] for row in rows], many=True)

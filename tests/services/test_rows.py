@@ -1,0 +1,149 @@
+"""Rows written once and inserts run on the driver: what a reader of the session and of the
+database sees must be what a flushed ``session.add`` would have left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from referral.extensions import db
+from referral.models import Customer, Event, Participation
+from referral.services.rows import (
+    insert,
+    insert_many_once,
+    insert_once,
+    insert_row,
+    insert_row_once,
+    update_row,
+)
+from tests.factories import Factory
+
+
+@pytest.fixture
+def sent(app) -> Iterator[list[str]]:
+    """The statements the engine's ``before_cursor_execute`` listeners see."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _event(customer: Customer, kind: str = "purchase", **extra: object) -> dict[str, object]:
+    return {
+        "workspace_id": customer.workspace_id,
+        "customer_id": customer.id,
+        "kind": kind,
+        "occurred_at": datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+        **extra,
+    }
+
+
+def test_an_inserted_row_is_the_sessions_object_persistent_and_clean(factory: Factory) -> None:
+    customer = factory.customer(factory.workspace())
+    row = insert_row(Event, _event(customer, amount=1250, currency="EUR"))
+    state = inspect(row)
+    assert state.persistent and not state.modified
+    assert db.session.get(Event, row.id) is row
+    assert row.data == {}  # the column's Python default, filled in
+    assert row.created_at is not None
+
+
+def test_what_was_inserted_reads_back_the_same_from_the_database(factory: Factory) -> None:
+    customer = factory.customer(factory.workspace())
+    when = datetime(2026, 5, 1, 14, 30, tzinfo=UTC) + timedelta(microseconds=7)
+    row = insert_row(Event, _event(customer, data={"sku": "A1", "n": 2}, occurred_at=when))
+    new_id, created = row.id, row.created_at
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Event, new_id)
+    assert stored is not None
+    assert (stored.kind, stored.data, stored.occurred_at) == (
+        "purchase",
+        {"sku": "A1", "n": 2},
+        when,
+    )
+    assert stored.created_at == created
+
+
+def test_a_duplicate_raises_integrity_error_and_the_unit_can_roll_back(factory: Factory) -> None:
+    workspace = factory.workspace()
+    customer = factory.customer(workspace)
+    campaign = factory.campaign(workspace)
+    values = _event(customer, campaign_id=campaign.id, external_id="order-1")
+    insert_row(Event, values)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        insert_row(Event, values)
+    db.session.rollback()
+    assert db.session.scalar(select(Event.id).where(Event.external_id == "order-1")) is not None
+
+
+def test_insert_once_skips_a_duplicate_and_says_so(factory: Factory) -> None:
+    workspace = factory.workspace()
+    customer = factory.customer(workspace)
+    campaign = factory.campaign(workspace)
+    values = _event(customer, campaign_id=campaign.id, external_id="order-2")
+    key = ("campaign_id", "kind", "external_id")
+    first = insert_once(Event, values, key)
+    assert isinstance(first, int)
+    assert insert_once(Event, values, key) is None
+    assert insert_row_once(Event, values, key) is None
+    assert insert_row_once(Event, {**values, "external_id": "order-3"}, key) is not None
+    ids = db.session.scalars(select(Event.id).where(Event.campaign_id == campaign.id)).all()
+    assert len(ids) == 2
+
+
+def test_pending_changes_are_flushed_before_the_insert(factory: Factory) -> None:
+    workspace = factory.workspace()
+    customer = Customer(
+        id=4242, workspace_id=workspace.id, email="new@example.org", email_display="new@example.org"
+    )
+    db.session.add(customer)  # not flushed: the event's foreign key needs it in the database
+    insert(Event, _event(customer))
+    db.session.commit()
+    assert db.session.scalar(select(Event.customer_id)) == 4242
+
+
+def test_the_engine_listeners_see_each_driver_insert(factory: Factory, sent: list[str]) -> None:
+    customer = factory.customer(factory.workspace())
+    sent.clear()
+    insert(Event, _event(customer))
+    insert_many_once(
+        Event,
+        [_event(customer, external_id=f"m{i}", campaign_id=None) for i in range(3)],
+        ("campaign_id", "kind", "external_id"),
+    )
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
+    assert len(inserts) == 2  # one statement each, the many rows in one executemany
+    assert db.session.scalar(select(db.func.count()).select_from(Event)) == 4
+
+
+def test_a_stale_object_of_a_reused_id_is_refreshed_not_duplicated(factory: Factory) -> None:
+    customer = factory.customer(factory.workspace())
+    row = insert_row(Event, _event(customer, kind="purchase"))
+    old_id = row.id
+    db.session.execute(Event.__table__.delete().where(Event.__table__.c.id == old_id))  # stale
+    again = insert_row(Event, {**_event(customer, kind="refund"), "id": old_id})
+    assert again is row and again.kind == "refund"
+
+
+def test_an_updated_row_is_written_and_its_object_stays_clean(factory: Factory) -> None:
+    workspace = factory.workspace()
+    participation = factory.participation(factory.campaign(workspace, status="live"))
+    when = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+    update_row(participation, {"status": "confirmed", "confirmed_at": when})
+    state = inspect(participation)
+    assert not state.modified and participation.status == "confirmed"
+    row_id = participation.id
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Participation, row_id)
+    assert stored is not None and (stored.status, stored.confirmed_at) == ("confirmed", when)
