@@ -93,24 +93,31 @@ def replay(driver: object, statements: Captured, sqlite_file: bool) -> float:
     return time.perf_counter() - started
 
 
+def _fresh_schema() -> Campaign:
+    """An empty schema with the live campaign and its rules: 50 points to a confirmed
+    person, 100 to their referrer."""
+    db.drop_all()
+    db.create_all()
+    _, campaign = shop.live_campaign()
+    for level, amount in ((0, 50), (1, 100)):
+        db.session.add(
+            RewardRule(
+                campaign_id=campaign.id,
+                event="signup_confirmed",
+                level=level,
+                reward="points",
+                amount=amount,
+            )
+        )
+    db.session.commit()
+    return campaign
+
+
 def run(url: str, n: int) -> dict[str, float]:
     app = create_app(test_config(url))
     app.config["WAKE_IN_BACKGROUND"] = True  # as the service runs: commits do not enqueue
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        workspace, campaign = shop.live_campaign()
-        for level, amount in ((0, 50), (1, 100)):
-            db.session.add(
-                RewardRule(
-                    campaign_id=campaign.id,
-                    event="signup_confirmed",
-                    level=level,
-                    reward="points",
-                    amount=amount,
-                )
-            )
-        db.session.commit()
+        campaign = _fresh_schema()
         campaign_id = campaign.id
         rng = random.Random(7)
         codes: list[str] = []
@@ -176,20 +183,7 @@ def _replayed(app: object, sent: Captured) -> tuple[float, float]:
     """Seconds the captured statements take on the driver, on a fresh schema whose setup
     (the campaign and its rules) is the same as the run's."""
     db.session.remove()
-    db.drop_all()
-    db.create_all()
-    workspace, campaign = shop.live_campaign()
-    for level, amount in ((0, 50), (1, 100)):
-        db.session.add(
-            RewardRule(
-                campaign_id=campaign.id,
-                event="signup_confirmed",
-                level=level,
-                reward="points",
-                amount=amount,
-            )
-        )
-    db.session.commit()
+    _fresh_schema()
     db.session.remove()
     with db.engine.connect() as connection:
         driver = connection.connection.driver_connection

@@ -104,10 +104,23 @@ def _plan(
     if returns_id:
         statement = statement.returning(table.c.id)
     columns = sorted(keys | {name for name, _ in defaults})
+    plan = _plans[key] = _compiled(statement, dialect, columns, defaults, returns_id)
+    return plan
+
+
+def _compiled(
+    statement: Any,
+    dialect: Any,
+    columns: list[str] | None,
+    defaults: tuple[tuple[str, Any], ...],
+    returns_id: bool,
+) -> _Plan:
+    """``statement`` compiled for ``dialect`` (an insert of ``columns``), with the order of
+    its parameters and their types' bind processors."""
     compiled = statement.compile(dialect=dialect, column_keys=columns)
     names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
     processors = cast("dict[str, Callable[[Any], Any]]", compiled._bind_processors)
-    plan = _plans[key] = _Plan(
+    return _Plan(
         sql=compiled.string,
         names=names,
         processors=tuple(processors.get(name) for name in names),
@@ -115,7 +128,6 @@ def _plan(
         positional=dialect.positional,
         returns_id=returns_id,
     )
-    return plan
 
 
 def _update_plan(model: type[Any], keys: frozenset[str]) -> _Plan:
@@ -130,17 +142,7 @@ def _update_plan(model: type[Any], keys: frozenset[str]) -> _Plan:
             .where(table.c.id == bindparam("row_id"))
             .values({name: bindparam(name, type_=table.c[name].type) for name in sorted(keys)})
         )
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
-        processors = cast("dict[str, Callable[[Any], Any]]", compiled._bind_processors)
-        plan = _plans[key] = _Plan(
-            sql=compiled.string,
-            names=names,
-            processors=tuple(processors.get(name) for name in names),
-            defaults=(),
-            positional=dialect.positional,
-            returns_id=False,
-        )
+        plan = _plans[key] = _compiled(statement, dialect, None, (), returns_id=False)
     return plan
 
 
