@@ -21,7 +21,12 @@ from referral.admin import bp
 from referral.admin.forms import ActionForm
 from referral.domain.campaigns import LOCALES
 from referral.domain.errors import NotFound, ValidationFailed
-from referral.domain.message_templates import CONTEXT_FIELDS, SUBJECT_MAX, TemplateFailed
+from referral.domain.message_templates import (
+    CONTEXT_FIELDS,
+    SOURCE_MAX,
+    SUBJECT_MAX,
+    TemplateFailed,
+)
 from referral.errors import localized_errors, localized_message
 from referral.extensions import talisman
 from referral.forms import Form
@@ -31,7 +36,7 @@ from referral.security import EDIT_ROLES, READ_ROLES, role_required
 from referral.services import journey_admin as admin
 from referral.services.journey_templates import save_template
 
-TEXT_MAX = 20_000
+TEXT_MAX = SOURCE_MAX  # the sandbox's limit of one part
 
 
 class MessageForm(Form):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -29,8 +30,9 @@ from referral.extensions import talisman
 from referral.forms import Form
 from referral.headers import MAIL_PREVIEW_CSP
 from referral.models import Campaign
-from referral.security import EDIT_ROLES, READ_ROLES, role_required
+from referral.security import EDIT_ROLES, READ_ROLES, hash_ip, role_required
 from referral.services import mail_templates as service
+from referral.services.privacy import Actor
 
 MAIL_NAMES = {
     "confirmation": _l("Confirmation"),
@@ -49,10 +51,8 @@ class MailForm(Form):
     )
 
 
-def _checked(mail: str, locale: str) -> None:
-    """:raise NotFound: for an e-mail or a locale the service does not have."""
-    if mail not in mails.MAILS or locale not in LOCALES:
-        raise NotFound(service.NO_MAIL, params={"kind": "e-mail"})
+def _actor() -> Actor:
+    return Actor(marketer_id=current_user.id, ip_hash=hash_ip(request.remote_addr))
 
 
 def _urls(mail: str, locale: str, campaign: Campaign | None) -> dict[str, str]:
@@ -100,7 +100,7 @@ def _page(
 
 
 def _editor(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
-    _checked(mail, locale)
+    service.checked(mail, locale)
     campaign_id = campaign.id if campaign else None
     start = service.starting_text(g.workspace.id, mail, locale, campaign_id)
     data = {"subject": start.subject, "text": start.text, "html": start.html}
@@ -108,7 +108,7 @@ def _editor(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
 
 
 def _save(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
-    _checked(mail, locale)
+    service.checked(mail, locale)
     form = MailForm()
     if not form.validate_on_submit():
         return _page(mail, locale, form, 422, campaign)
@@ -121,6 +121,7 @@ def _save(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
             form.text.data or "",
             form.html.data or "",
             campaign_id=campaign.id if campaign else None,
+            by=_actor(),
         )
     except ValidationFailed as error:
         for name, found in localized_errors(error).items():
@@ -134,16 +135,18 @@ def _save(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
 
 
 def _reset(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
-    _checked(mail, locale)
+    service.checked(mail, locale)
     if ActionForm().validate_on_submit():
         campaign_id = campaign.id if campaign else None
-        service.remove_mail_template(g.workspace.id, mail, locale, campaign_id=campaign_id)
+        service.remove_mail_template(
+            g.workspace.id, mail, locale, campaign_id=campaign_id, by=_actor()
+        )
     return redirect(_urls(mail, locale, campaign)["page"])
 
 
 def _html(mail: str, locale: str, campaign: Campaign | None = None) -> Any:
     """The HTML part written with sample data, for the page's sandboxed frame."""
-    _checked(mail, locale)
+    service.checked(mail, locale)
     try:
         preview = service.preview_mail(g.workspace.id, mail, locale, campaign)
     except TemplateFailed as error:

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     import referral.api.events  # noqa: F401
     import referral.api.integrations  # noqa: F401
     import referral.api.journeys  # noqa: F401
+    import referral.api.mail_texts  # noqa: F401
     import referral.api.outbox  # noqa: F401
     import referral.api.participants  # noqa: F401
     import referral.api.rules  # noqa: F401

@@ -82,6 +82,9 @@ each bad field in `errors`; malformed JSON answers 400; a request in the wrong s
 
 # More media types of an operation's success answer (operationId → media type → object).
 EXTRA_CONTENT: dict[str, dict[str, Any]] = {}
+# The media types of an operation whose success answer is a file only (operationId → media
+# type → object), instead of JSON.
+FILE_CONTENT: dict[str, dict[str, Any]] = {}
 
 
 def problem_responses(*statuses: int) -> dict[int, dict[str, Any]]:
@@ -139,6 +142,9 @@ def _finish_operation(method: str, operation: dict[str, Any]) -> None:
     extra = EXTRA_CONTENT.get(operation.get("operationId", ""))
     if extra and "200" in responses:
         responses["200"].setdefault("content", {}).update(extra)
+    only = FILE_CONTENT.get(operation.get("operationId", ""))
+    if only and "200" in responses:
+        responses["200"]["content"] = dict(only)
     if "security" not in operation:
         return  # not behind an API key: not rate limited by key either
     # A POST may answer 409 for a reused Idempotency-Key and 422 for a malformed one.

@@ -10,17 +10,18 @@ from apiflask import Schema
 from apiflask.fields import Dict, Integer, List, Nested, String
 from apiflask.schemas import EmptySchema
 from apiflask.validators import Length, OneOf
-from flask import g
+from flask import Response, g
 
 from referral.api.auth import caller
 from referral.api.journey_schemas import TagsOut
 from referral.api.lookup import owned_customer
+from referral.api.openapi import FILE_CONTENT
 from referral.api.operations import acts, changes, created, creates, lists, operation, reads
 from referral.api.schemas import Text, _Out, _time_out
 from referral.domain.consent_topics import TOPICS
 from referral.domain.segments import CHANNEL_MAX, NAME_MAX, SEARCH_MAX, STATUSES
 from referral.domain.tags import TAG_MAX
-from referral.services import journey_api, segments
+from referral.services import journey_api, segment_exports, segments
 from referral.services.ids import parse_id
 from referral.services.privacy import Actor
 
@@ -173,6 +174,33 @@ def list_segment_customers(segment_id: str, query: dict[str, Any]) -> Any:
     return segments.customer_cursor_page(
         g.workspace_id, segments.segment_filter(segment), query.get("limit"), query.get("cursor")
     )
+
+
+FILE_CONTENT["exportSegment"] = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@reads(
+    "GET /segments/<segment_id>/export",
+    "exportSegment",
+    "Export a segment's customers as CSV",
+    EmptySchema,
+    "The CSV of the customers the segment's filter holds now, in id order: a header line, "
+    "then one line per customer.",
+    description="The file the admin downloads from the segment: the columns "
+    + ", ".join(f"`{c}`" for c in segment_exports.COLUMNS)
+    + " (`tags` separated by `, `; an erased customer's address empty). A cell a spreadsheet "
+    "would run as a formula (starting with `=`, `+`, `-` or `@`) gets a leading `'`. Audited as "
+    "`export.customers`, naming the segment and its filter.",
+)
+def export_segment(segment_id: str) -> Any:
+    segment = _segment(segment_id)
+    found = segments.segment_filter(segment)
+    segment_exports.start_export(g.workspace_id, found, _actor(), segment)
+    text = "".join(segment_exports.customer_lines(g.workspace_id, found))
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="segment-{segment.id}.csv"'
+    response.cache_control.no_store = True
+    return response
 
 
 @changes(

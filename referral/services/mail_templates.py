@@ -33,10 +33,11 @@ from referral.domain.message_templates import (
 from referral.extensions import db
 from referral.models import Campaign, Customer, Participation
 from referral.models.journey import MessageTemplate
-from referral.services import memo, privacy_requests
+from referral.services import audit, memo, privacy_requests
 from referral.services.advocates import referral_url
 from referral.services.journey_templates import BAD_LOCALE, NOT_VALID
 from referral.services.outbox import Mail
+from referral.services.privacy import OPERATOR, Actor
 from referral.services.tx import atomic
 
 log = logging.getLogger("referral.mail")
@@ -49,6 +50,28 @@ def _known(mail: str) -> str:
     if mail not in mails.MAILS:
         raise NotFound(NO_MAIL, params={"kind": "e-mail"})
     return mail
+
+
+def checked(mail: str, locale: str) -> None:
+    """:raise NotFound: for an e-mail or a locale the service does not have."""
+    if mail not in mails.MAILS or locale not in LOCALES:
+        raise NotFound(NO_MAIL, params={"kind": "e-mail"})
+
+
+def _audit(
+    action: str, workspace_id: int, mail: str, locale: str, campaign_id: int | None, by: Actor
+) -> None:
+    """Audited under ``mail:confirmation`` for the workspace's version, ``campaign:12`` for a
+    campaign's own (the e-mail and locale in the data)."""
+    audit.record(
+        action,
+        f"mail:{mail}" if campaign_id is None else f"campaign:{campaign_id}",
+        workspace_id=workspace_id,
+        marketer_id=by.marketer_id,
+        actor=by.label,
+        ip_hash=by.ip_hash,
+        data={"mail": mail, "locale": locale, "campaign_id": campaign_id},
+    )
 
 
 def versions(
@@ -104,10 +127,11 @@ def save_mail_template(
     html: str = "",
     *,
     campaign_id: int | None = None,
+    by: Actor = OPERATOR,
 ) -> MessageTemplate:
     """Write (or rewrite) the workspace's ``locale`` version of ``mail``, or with
     ``campaign_id`` that campaign's own (the caller has checked that the campaign is the
-    workspace's).
+    workspace's); audited as ``mail.changed``.
 
     :raise NotFound: for an e-mail that cannot be reworded.
     :raise ValidationFailed: on ``locale``, or a part that does not pass the sandbox's
@@ -126,6 +150,7 @@ def save_mail_template(
         row = MessageTemplate(workspace_id=workspace_id, key=key, locale=locale)
         db.session.add(row)
     row.subject, row.text, row.html = subject, text, html
+    _audit("mail.changed", workspace_id, mail, locale, campaign_id, by)
     return row
 
 
@@ -151,17 +176,27 @@ def copy_campaign_mails(workspace_id: int, source_id: int, copy_id: int) -> int:
 
 @atomic
 def remove_mail_template(
-    workspace_id: int, mail: str, locale: str, *, campaign_id: int | None = None
-) -> None:
+    workspace_id: int,
+    mail: str,
+    locale: str,
+    *,
+    campaign_id: int | None = None,
+    by: Actor = OPERATOR,
+) -> bool:
     """Send the built-in e-mail in ``locale`` again, or for a campaign what the workspace
-    sends (nothing happens when none was saved)."""
-    db.session.execute(
+    sends; audited as ``mail.reset``. Returns whether a version was saved (when none was,
+    nothing happens and nothing is audited)."""
+    removed = db.session.execute(
         delete(MessageTemplate).where(
             MessageTemplate.workspace_id == workspace_id,
             MessageTemplate.key == mails.key_of(_known(mail), campaign_id),
             MessageTemplate.locale == locale,
         )
     )
+    if not getattr(removed, "rowcount", 0):
+        return False
+    _audit("mail.reset", workspace_id, mail, locale, campaign_id, by)
+    return True
 
 
 def preview_mail(

@@ -6,7 +6,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from sqlalchemy import select
+
 from referral.extensions import db
+from referral.models import AuditEntry
 from referral.services import mail_templates
 from tests.conftest import Browser
 
@@ -84,3 +87,21 @@ def test_the_trial_reminder_and_the_winner_notice_are_listed_and_written_like_th
     assert refused.status_code == 422
     assert set(mail_templates.versions(workspace.id, "trial_ending")) == {"nl"}
     assert mail_templates.versions(workspace.id, "draw_winner") == {}
+
+
+def test_a_change_and_a_return_to_the_built_in_text_are_audited_with_the_marketer(
+    login_as: Any, browser: Browser
+) -> None:
+    marketer, workspace = login_as("editor")
+    assert browser.post(PAGE, FORM, form_page=PAGE).status_code == 302
+    assert browser.post(f"{PAGE}/reset", form_page=PAGE).status_code == 302
+    assert browser.post(f"{PAGE}/reset", form_page=PAGE).status_code == 302  # none left
+    db.session.expire_all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action.like("mail.%")).order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.subject, e.marketer_id, e.workspace_id) for e in entries] == [
+        ("mail.changed", "mail:confirmation", marketer.id, workspace.id),
+        ("mail.reset", "mail:confirmation", marketer.id, workspace.id),
+    ]
+    assert entries[0].data == {"mail": "confirmation", "locale": "de", "campaign_id": None}

@@ -21,7 +21,7 @@ from referral.models import (
     RewardRule,
     Segment,
 )
-from referral.models.journey import CustomerTag, Journey
+from referral.models.journey import CustomerTag, Journey, MessageTemplate
 from referral.models.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import LOTTERY_RULES, Factory
 from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generated_requests
@@ -30,6 +30,7 @@ from tests.web.conftest import API, PROBLEM, Api, assert_problem, check_generate
 # ({u}), a journey ({j}), an outbox message ({m}), a webhook endpoint ({w}) or a segment
 # ({s}), with a body.
 HOOK = {"url": "https://shop.example.com/h", "events": ["reward.granted"]}
+MAIL_TEXT = {"subject": "Taken over", "text": "Confirm: {{ confirm_url }}"}
 ID_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/campaigns/{c}", None),
     ("PATCH", "/campaigns/{c}", {"name": "Taken over"}),
@@ -70,6 +71,11 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/segments/{s}", {"name": "Taken over", "filters": {"tag": "vip"}}),
     ("DELETE", "/segments/{s}", None),
     ("GET", "/segments/{s}/customers", None),
+    ("GET", "/segments/{s}/export", None),
+    ("GET", "/campaigns/{c}/mail-texts", None),
+    ("GET", "/campaigns/{c}/mail-texts/confirmation/de", None),
+    ("PUT", "/campaigns/{c}/mail-texts/confirmation/de", MAIL_TEXT),
+    ("DELETE", "/campaigns/{c}/mail-texts/confirmation/de", None),
     ("GET", "/journeys/{j}", None),
     ("PATCH", "/journeys/{j}", {"name": "Taken over", "status": "paused"}),
     ("POST", "/journeys/{j}/pause", None),
@@ -101,6 +107,10 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/integrations", {"provider": "stripe", "secret": "whsec_0123456789"}),
     ("GET", "/segments", None),
     ("POST", "/segments", {"name": "New", "filters": {"channel": "qr"}}),
+    ("GET", "/mail-texts", None),
+    ("GET", "/mail-texts/confirmation/de", None),
+    ("PUT", "/mail-texts/confirmation/de", MAIL_TEXT),
+    ("DELETE", "/mail-texts/confirmation/de", None),
     *ID_ROUTES,
 ]
 
@@ -132,6 +142,10 @@ def _victim(client: FlaskClient, factory: Factory, path: str) -> dict[str, str]:
     if "{s}" in path:
         body = {"name": "Theirs", "filters": {"status": "pending"}}
         ids["s"] = owner.ok("POST", "/segments", 201, json=body)["id"]
+    if "mail-texts" in path:  # the campaign's and the workspace's own confirmation
+        mine = {"subject": "Mine", "text": "Confirm: {{ confirm_url }}"}
+        owner.ok("PUT", f"/campaigns/{campaign['id']}/mail-texts/confirmation/de", json=mine)
+        owner.ok("PUT", "/mail-texts/confirmation/de", json=mine)
     if "{j}" in path:
         body = {"name": "Mine", "definition": JOURNEY, "status": "running"}
         ids["j"] = owner.ok("POST", "/journeys", 201, json=body)["id"]
@@ -177,6 +191,13 @@ def snapshot() -> tuple[Any, ...]:
     people = tuple(db.session.execute(select(Customer.email, Customer.erased_at)).all())
     journeys = tuple(db.session.execute(select(Journey.name, Journey.status, Journey.version)))
     segments = tuple(db.session.execute(select(Segment.name, Segment.filters)))
+    texts = tuple(
+        db.session.execute(
+            select(MessageTemplate.key, MessageTemplate.locale, MessageTemplate.subject).order_by(
+                MessageTemplate.id
+            )
+        )
+    )
     mail = tuple(
         db.session.execute(
             select(OutboxMessage.id, OutboxMessage.status).order_by(OutboxMessage.id)
@@ -200,6 +221,7 @@ def snapshot() -> tuple[Any, ...]:
         people,
         journeys,
         segments,
+        texts,
         mail,
         hooks,
         deliveries,
@@ -229,7 +251,7 @@ def test_the_route_list_covers_every_api_route(app: Flask) -> None:
             ("segment_id", "s"),
         ):
             path = path.replace(f"<{name}>", "{" + short + "}")
-        path = path.replace("<tag>", "vip")
+        path = path.replace("<tag>", "vip").replace("<kind>/<locale>", "confirmation/de")
         served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == listed
 
@@ -317,6 +339,18 @@ NEW_OPERATIONS = {
     ("/segments/{segment_id}", "patch"): ("200", {400, 401, 404, 409, 413, 422}),
     ("/segments/{segment_id}", "delete"): ("204", {401, 404}),
     ("/segments/{segment_id}/customers", "get"): ("200", {401, 404, 422}),
+    ("/segments/{segment_id}/export", "get"): ("200", {401, 404}),
+    ("/mail-texts", "get"): ("200", {401}),
+    ("/mail-texts/{kind}/{locale}", "get"): ("200", {401, 404}),
+    ("/mail-texts/{kind}/{locale}", "put"): ("200", {400, 401, 404, 413, 422}),
+    ("/mail-texts/{kind}/{locale}", "delete"): ("204", {401, 404}),
+    ("/campaigns/{campaign_id}/mail-texts", "get"): ("200", {401, 404}),
+    ("/campaigns/{campaign_id}/mail-texts/{kind}/{locale}", "get"): ("200", {401, 404}),
+    ("/campaigns/{campaign_id}/mail-texts/{kind}/{locale}", "put"): (
+        "200",
+        {400, 401, 404, 413, 422},
+    ),
+    ("/campaigns/{campaign_id}/mail-texts/{kind}/{locale}", "delete"): ("204", {401, 404}),
 }
 
 
@@ -369,6 +403,8 @@ def test_the_openapi_document_states_the_shapes_of_the_contract(openapi: dict[st
         "application/gexf+xml",
         "text/csv",
     }
+    export = openapi["paths"][f"{API}/segments/{{segment_id}}/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {"text/csv"}
     joined = openapi["paths"][f"{API}/campaigns/{{campaign_id}}/participants"]["post"]
     assert {"200", "201"} <= set(joined["responses"])
 
@@ -437,6 +473,8 @@ def test_schemathesis_finds_no_server_error_on_the_engine_operations(
         "integration_id": owner.ok(
             "POST", "/integrations", 201, json={"provider": "stripe", "secret": "whsec_0123456"}
         )["id"],
+        "kind": "confirmation",
+        "locale": "de",
     }
 
     wanted = {(API + path, method) for path, method in NEW_OPERATIONS}
