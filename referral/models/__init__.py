@@ -3,6 +3,7 @@
 from referral.domain.surveys import QUESTION_KINDS
 from referral.models import journey  # noqa: F401 (the journey tables, see models/journey.py)
 from referral.models.campaign import KINDS, REWARDS, STATUSES, Campaign, RewardRule
+from referral.models.config_version import ConfigVersion
 from referral.models.counter import COUNTER_SLOTS, Counter
 from referral.models.customer import ConsentRecord, Customer
 from referral.models.event import EVENT_KINDS, Event
@@ -39,6 +40,7 @@ from referral.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEnd
 from referral.models.workspace import ROLES, ApiKey, Marketer, Membership, Workspace
 
 __all__ = [
+    "ConfigVersion",
     "IMPORT_STATUSES",
     "ParticipantImport",
     "PROVIDERS",

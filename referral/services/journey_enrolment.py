@@ -102,10 +102,12 @@ def running_journeys(workspace_id: int | None, kind: str) -> list[Journey]:
 
 def started_journeys(workspace_id: int) -> list[Journey]:
     """The workspace's running and paused journeys (a journey never returns to draft, so
-    only theirs can hold unfinished enrolments), read once per transaction."""
-    return memo.remember(
+    only theirs can hold unfinished enrolments), read once per transaction and kept while
+    the configuration is unchanged (``memo.shared``)."""
+    return memo.shared(
         ("journeys", workspace_id),
         lambda: list(db.session.scalars(_STARTED, {"workspace_id": workspace_id})),
+        rows=Journey,
     )
 
 

@@ -225,13 +225,17 @@ def _words(campaign: Campaign, locale: str) -> Any:
 
 def _chosen(workspace_id: int, mail: str, locale: str, campaign_id: int) -> MessageTemplate | None:
     """The campaign's version for ``locale`` (or its language), else the workspace's."""
-    # Read once per transaction: an import composes thousands of confirmation mails.
-    own = memo.remember(
+    # Read once per transaction (an import composes thousands of confirmation mails), and
+    # kept while the configuration is unchanged (``memo.shared``).
+    own = memo.shared(
         ("mail_versions", workspace_id, mail, campaign_id),
         lambda: versions(workspace_id, mail, campaign_id),
+        rows=MessageTemplate,
     )
-    shared = memo.remember(
-        ("mail_versions", workspace_id, mail), lambda: versions(workspace_id, mail)
+    shared = memo.shared(
+        ("mail_versions", workspace_id, mail),
+        lambda: versions(workspace_id, mail),
+        rows=MessageTemplate,
     )
     pieces = locale.replace("-", "_").split("_")
     candidates = ["_".join(pieces[:end]) for end in range(len(pieces), 0, -1)]

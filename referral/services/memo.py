@@ -8,18 +8,28 @@ watched model in the same session (a flush of one, or an ORM ``UPDATE``/``DELETE
 query would, ``remember`` first flushes pending changes to a watched model), so a
 transaction always sees its own changes. Another transaction's change is seen by the next
 transaction, as with a fresh query.
+
+``shared(key, load)`` also keeps the result in this process across transactions, under the
+token of ``config_version`` that the transaction read (``models.config_version``: the
+database replaces it, with a random value, on every change of the configuration tables).
+A transaction reads the token once, one primary-key lookup, instead of each configuration
+query; a change committed by anyone, anywhere, draws a new token, so the next transaction
+loads afresh. Rows of a model are kept as their column values, and each transaction gets
+objects of its own session built from them (``services.rows.as_loaded``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from referral.extensions import db
+from referral.services.rows import as_loaded
 
 T = TypeVar("T")
 KEY = "referral.memo"
@@ -37,6 +47,78 @@ def remember(key: Hashable, load: Callable[[], T]) -> T:
         return value
     value = store[key] = load()
     return value
+
+
+_TOKEN_KEY = ("referral.config_version",)
+_READ_VERSION = "SELECT token FROM config_version WHERE id = 1"
+_kept: dict[Hashable, tuple[str, Any]] = {}
+KEPT_MAX = 4096  # keys kept across transactions (per campaign or workspace and kind)
+
+
+def shared(key: Hashable, load: Callable[[], T], rows: type[Any] | None = None) -> T:
+    """``load()``, read once per transaction under ``key``, and kept across transactions
+    while the configuration's token stays the same (see the module docstring).
+
+    With ``rows``, ``load`` returns a list of rows of that model, or a dict of them: they are
+    kept as their column values (JSON values copied for each transaction) and handed out as
+    objects of the session. Without, the value must be immutable in use (tuples, frozen
+    data classes); a list is handed out as a copy.
+    """
+    return remember(key, lambda: _across(key, load, rows))
+
+
+def _across(key: Hashable, load: Callable[[], T], rows: type[Any] | None) -> T:
+    token = remember(_TOKEN_KEY, _token)
+    if token is None:  # no token row (an emptied table): read each time, keep nothing
+        return load()
+    hit = _kept.get(key)
+    if hit is not None and hit[0] == token:
+        thawed: T = _thaw(hit[1], rows)
+        return thawed
+    value = load()
+    if len(_kept) >= KEPT_MAX:
+        _kept.clear()
+    _kept[key] = (token, _freeze(value, rows))
+    return value
+
+
+def _token() -> str | None:
+    found = db.session.connection().exec_driver_sql(_READ_VERSION).scalar()
+    return None if found is None else str(found)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    mapper = inspect(row).mapper
+    return {attribute.key: getattr(row, attribute.key) for attribute in mapper.column_attrs}
+
+
+class _Listed(tuple[Any, ...]):
+    """A kept list: handed out as a new list each time."""
+
+
+def _freeze(value: Any, rows: type[Any] | None) -> Any:
+    if rows is None:
+        return _Listed(value) if isinstance(value, list) else value
+    if isinstance(value, dict):
+        return {name: _columns(row) for name, row in value.items()}
+    return [_columns(row) for row in value]
+
+
+def _thaw(kept: Any, rows: type[Any] | None) -> Any:
+    if rows is None:
+        return list(kept) if isinstance(kept, _Listed) else kept
+    if isinstance(kept, dict):
+        return {name: as_loaded(rows, _copied(values)) for name, values in kept.items()}
+    return [as_loaded(rows, _copied(values)) for values in kept]
+
+
+def _copied(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with its JSON values (dicts and lists) copied: a transaction that changes
+    its object's changes nothing kept."""
+    return {
+        name: copy.deepcopy(value) if isinstance(value, dict | list) else value
+        for name, value in values.items()
+    }
 
 
 def watch(*models: type[Any]) -> None:

@@ -32,8 +32,9 @@ PAYMENT_KEY = ("source_event_id", "participation_id", "level", "rule_id")
 
 
 def _rules(campaign: Campaign) -> list[rules_domain.Rule]:
-    """The campaign's active reward rules, read once per transaction."""
-    return memo.remember(("reward_rules", campaign.id), lambda: _load_rules(campaign.id))
+    """The campaign's active reward rules, read once per transaction (and kept while the
+    configuration is unchanged: ``memo.shared``)."""
+    return memo.shared(("reward_rules", campaign.id), lambda: _load_rules(campaign.id))
 
 
 _ACTIVE_RULES = (

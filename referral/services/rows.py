@@ -29,6 +29,7 @@ from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from referral.extensions import db
 
@@ -198,9 +199,36 @@ def _as_stored(model: type[M], values: dict[str, Any], new_id: int) -> M:
         stored = session.get(model, new_id, populate_existing=True)
         assert stored is not None
         return stored
-    row = cast("Callable[..., M]", model)(**{**values, "id": new_id})
+    return _attached(model, {**values, "id": new_id})
+
+
+def as_loaded(model: type[M], values: dict[str, Any]) -> M:
+    """A row of ``model`` whose columns hold ``values`` (its ``id`` among them) as an object
+    of the session, as a query would have loaded it: the session's own object of that row
+    if it has one (what it no longer holds, expired by a commit, filled in from ``values``;
+    what it holds, its own changes included, kept), else a new one, persistent and clean.
+    For rows read earlier and kept (``services.memo.shared``); the caller vouches that
+    ``values`` are as stored."""
+    session = db.session()
+    found = session.identity_map.get(session.identity_key(model, values["id"]))
+    if found is None:
+        return _attached(model, values)
+    loaded = found.__dict__
+    for name, value in values.items():  # an object expired by a commit: as a refresh would
+        if name not in loaded:
+            set_committed_value(found, name, value)
+    return cast("M", found)
+
+
+def _attached(model: type[M], values: dict[str, Any]) -> M:
+    """A new object of ``model`` holding ``values`` as its loaded columns, added to the
+    session as persistent and clean. The values go straight into the object's state, as a
+    query's loading puts them there, not through the instrumented constructor, which
+    records each of them as a change only for ``make_transient_to_detached`` to discard."""
+    row: M = manager_of_class(model).new_instance()
+    row.__dict__.update(values)
     make_transient_to_detached(row)
-    session.add(row)
+    db.session().add(row)
     return row
 
 

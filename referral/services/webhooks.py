@@ -65,10 +65,12 @@ def _subscribers(workspace_id: int, event: str) -> list[WebhookEndpoint]:
 
 
 def active_endpoints(workspace_id: int) -> list[WebhookEndpoint]:
-    """The workspace's active endpoints, read once per transaction."""
-    return memo.remember(
+    """The workspace's active endpoints, read once per transaction (and kept while the
+    configuration is unchanged: ``memo.shared``)."""
+    return memo.shared(
         ("webhook_endpoints", workspace_id),
         lambda: list(db.session.scalars(_ACTIVE_ENDPOINTS, {"workspace_id": workspace_id})),
+        rows=WebhookEndpoint,
     )
 
 
