@@ -1,6 +1,6 @@
 """config version: ``config_version``, one row whose token the database replaces on every
-change of the reward rules, journeys, webhook endpoints and e-mail texts (triggers), so a
-process may keep what it read of them while the token stays the same
+change of the workspaces, campaigns, reward rules, journeys, webhook endpoints and e-mail
+texts (triggers), so a process may keep what it read of them while the token stays the same
 
 Revision ID: 0021
 Revises: 0020
@@ -18,7 +18,14 @@ down_revision = "0020"
 branch_labels = None
 depends_on = None
 
-TABLES = ("reward_rules", "journeys", "webhook_endpoints", "message_templates")
+TABLES = (
+    "workspaces",
+    "campaigns",
+    "reward_rules",
+    "journeys",
+    "webhook_endpoints",
+    "message_templates",
+)
 SQLITE_BUMP = (
     "INSERT INTO config_version (id, token) VALUES (1, lower(hex(randomblob(16)))) "
     "ON CONFLICT (id) DO UPDATE SET token = excluded.token"

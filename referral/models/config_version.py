@@ -1,12 +1,14 @@
 """The token that changes with the configuration every sign-up reads.
 
-Reward rules, journeys, webhook endpoints and e-mail texts are read by every join and
-confirmation, and change only when a marketer edits them. ``config_version`` holds one row
-whose ``token`` the database itself replaces, with a random value, on every insert, update
-or delete of those tables (triggers, on SQLite and PostgreSQL alike; on PostgreSQL also a
-``TRUNCATE``), so a process may keep what it read under the token it read it with
-(``services.memo.shared``) for as long as the token stays the same. A random token is never
-reused: a change that is rolled back leaves a token no one else ever reads.
+Campaigns, their workspaces, reward rules, journeys, webhook endpoints and e-mail texts
+are read by every page view, join and confirmation, and change only when a marketer edits
+them (or a campaign moves on: published, closed, its draw's entries frozen).
+``config_version`` holds one row whose ``token`` the database itself replaces, with a
+random value, on every insert, update or delete of those tables (triggers, on SQLite and
+PostgreSQL alike; on PostgreSQL also a ``TRUNCATE``), so a process may keep what it read
+under the token it read it with (``services.memo.shared``) for as long as the token stays
+the same. A random token is never reused: a change that is rolled back leaves a token no
+one else ever reads.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from referral.models.base import Model
 
 # The tables whose rows ``services.memo.shared`` keeps across transactions.
-CONFIG_TABLES = ("reward_rules", "journeys", "webhook_endpoints", "message_templates")
+CONFIG_TABLES = (
+    "workspaces",
+    "campaigns",
+    "reward_rules",
+    "journeys",
+    "webhook_endpoints",
+    "message_templates",
+)
 
 
 class ConfigVersion(Model):

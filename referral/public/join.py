@@ -250,6 +250,7 @@ def _join(campaign: Campaign) -> Any:
     if not form.validate():
         return _landing(campaign, form, 422)
     lottery_form = campaign.kind == "lottery"  # asks the age and region; the date is not kept
+    done = url_for(".joined", slug=campaign.slug)  # now: the commit expires the campaign
     try:
         joining.join_from_page(
             campaign,
@@ -264,7 +265,7 @@ def _join(campaign: Campaign) -> Any:
     except Conflict:
         return _closed(campaign, 409)
     # The confirmation mail is in the outbox; its commit woke the worker (services.wakeups).
-    return redirect(url_for(".joined", slug=campaign.slug), 303)
+    return redirect(done, 303)
 
 
 @bp.route("/c/<slug>/joined")
@@ -278,7 +279,7 @@ def joined(slug: str) -> Any:
 
 
 def thank_you(participation: Participation, status: int = 200) -> Any:
-    campaign = participation.campaign
+    campaign = joining.campaign_by_id(participation.campaign_id)
     page = render_template(
         "public/thanks.html",
         campaign=campaign,

@@ -201,7 +201,7 @@ def confirm_by_token(token: str) -> tuple[Participation, bool]:
         raise LinkExpired(
             N_("This confirmation link has expired. Join again to get a new one."), campaign
         )
-    row.used_at = utcnow()
+    update_row(row, {"used_at": utcnow()})
     _confirm(participation, campaign)
     return participation, True
 
