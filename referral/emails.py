@@ -8,16 +8,18 @@ request to take a host from).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
+from markupsafe import escape
 
 from referral.extensions import db
 from referral.i18n import campaign_words
 from referral.models import Campaign, Customer, Draw, Participation, Trial, Workspace
-from referral.services import privacy_requests
+from referral.services import memo, privacy_requests
 from referral.services.advocates import advocate_token, referral_url
 from referral.services.mail_templates import custom_mail
 from referral.services.outbox import Mail
@@ -40,19 +42,25 @@ def _mail(
     customer: Customer,
     subject: Callable[[Campaign], str],
     links: Callable[[Campaign, str], dict[str, Any]],
+    *,
+    name: str | None = None,
+    privacy_url: str = "",
+    footer: bool = True,
 ) -> Mail:
     """``email/<template>.html`` and its text twin ``email/<template>_text.html`` in the
     recipient's language, about the campaign, greeting the customer by first name.
 
     ``subject`` words the subject in that language; ``links`` gives the rest of the
-    templates' context from the campaign and the public base address.
+    templates' context from the campaign and the public base address. ``name`` and
+    ``privacy_url`` stand for the customer's own (a shape with slots, see
+    :func:`confirmation`), which then gets its privacy footer once filled (``footer``).
     """
     campaign = db.session.get(Campaign, campaign_id)
     assert campaign is not None
     context = {
         "campaign": campaign,
-        "name": (customer.name or "").split(" ")[0],
-        "privacy_url": privacy_requests.page_url(customer.workspace_id, customer.id),
+        "name": (customer.name or "").split(" ")[0] if name is None else name,
+        "privacy_url": privacy_url or privacy_requests.page_url(customer.workspace_id, customer.id),
         **links(campaign, current_app.config["PUBLIC_BASE_URL"]),
     }
     locale = recipient_locale(participation, customer)
@@ -62,7 +70,8 @@ def _mail(
         html = render_template(
             f"email/{template}.html", subject=title, lang=locale.replace("_", "-"), **context
         )
-    return _finished(Mail(subject=title, text=text, html=html), customer, locale)
+    mail = Mail(subject=title, text=text, html=html)
+    return _finished(mail, customer, locale) if footer else mail
 
 
 def _reworded(
@@ -94,6 +103,25 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
     reworded = _reworded("confirmation", participation, customer, locale, links)
     if reworded is not None:
         return reworded
+    values = {
+        **links,
+        "referral_url": referral_url(participation),
+        "name": (customer.name or "").split(" ")[0],
+        "privacy_url": privacy_requests.page_url(customer.workspace_id, customer.id),
+    }
+    shape = memo.shared(
+        ("confirmation_mail", base, locale, participation.campaign_id, bool(values["name"])),
+        lambda: _confirmation_shape(participation, customer, bool(values["name"])),
+    )
+    return _finished(_filled(shape, values), customer, locale)
+
+
+def _confirmation_shape(participation: Participation, customer: Customer, named: bool) -> Mail:
+    """The confirmation mail of the person's campaign and language with a slot for each of
+    their own values (:func:`_filled`): it is the same for everyone who joins there, so
+    each process renders it once while the campaign is unchanged (``memo.shared``)."""
+    slots = {name: _slot(name) for name in _PERSONAL}
+    urls = {name: slot for name, slot in slots.items() if name.endswith("_url")}
     return _mail(
         "confirmation",
         participation.campaign_id,
@@ -103,7 +131,30 @@ def confirmation(participation: Participation, customer: Customer, token: str) -
             "Please confirm your e-mail address for %(campaign)s",
             campaign=campaign_words(campaign).name,
         ),
-        lambda _campaign, _base: {**links, "referral_url": referral_url(participation)},
+        lambda _campaign, _base: urls,
+        name=slots["name"] if named else "",
+        privacy_url=slots["privacy_url"],
+        footer=False,
+    )
+
+
+# The values of a mail that differ from person to person (they are not changed by the
+# templates: no filter, no test but whether the name is given).
+_PERSONAL = ("name", "privacy_url", "confirm_url", "advocate_url", "referral_url")
+_SLOT = re.compile("\x00([a-z_]+)\x00")
+
+
+def _slot(name: str) -> str:
+    return f"\x00{name}\x00"
+
+
+def _filled(shape: Mail, values: dict[str, str]) -> Mail:
+    """``shape`` with its slots filled in one pass: the values as they are in the text,
+    escaped in the HTML, as the templates' autoescaping would have written them."""
+    return Mail(
+        subject=shape.subject,
+        text=_SLOT.sub(lambda found: values[found.group(1)], shape.text),
+        html=_SLOT.sub(lambda found: str(escape(values[found.group(1)])), shape.html),
     )
 
 
