@@ -8,14 +8,13 @@ request to take a host from).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date, gettext
-from markupsafe import escape
 
+from referral import slots
 from referral.extensions import db
 from referral.i18n import campaign_words
 from referral.models import Campaign, Customer, Draw, Participation, Trial, Workspace
@@ -120,8 +119,8 @@ def _confirmation_shape(participation: Participation, customer: Customer, named:
     """The confirmation mail of the person's campaign and language with a slot for each of
     their own values (:func:`_filled`): it is the same for everyone who joins there, so
     each process renders it once while the campaign is unchanged (``memo.shared``)."""
-    slots = {name: _slot(name) for name in _PERSONAL}
-    urls = {name: slot for name, slot in slots.items() if name.endswith("_url")}
+    marked = {name: slots.slot(name) for name in _PERSONAL}
+    urls = {name: slot for name, slot in marked.items() if name.endswith("_url")}
     return _mail(
         "confirmation",
         participation.campaign_id,
@@ -132,8 +131,8 @@ def _confirmation_shape(participation: Participation, customer: Customer, named:
             campaign=campaign_words(campaign).name,
         ),
         lambda _campaign, _base: urls,
-        name=slots["name"] if named else "",
-        privacy_url=slots["privacy_url"],
+        name=marked["name"] if named else "",
+        privacy_url=marked["privacy_url"],
         footer=False,
     )
 
@@ -141,20 +140,14 @@ def _confirmation_shape(participation: Participation, customer: Customer, named:
 # The values of a mail that differ from person to person (they are not changed by the
 # templates: no filter, no test but whether the name is given).
 _PERSONAL = ("name", "privacy_url", "confirm_url", "advocate_url", "referral_url")
-_SLOT = re.compile("\x00([a-z_]+)\x00")
-
-
-def _slot(name: str) -> str:
-    return f"\x00{name}\x00"
 
 
 def _filled(shape: Mail, values: dict[str, str]) -> Mail:
-    """``shape`` with its slots filled in one pass: the values as they are in the text,
-    escaped in the HTML, as the templates' autoescaping would have written them."""
+    """``shape`` with each person's values in its slots (``referral.slots``)."""
     return Mail(
         subject=shape.subject,
-        text=_SLOT.sub(lambda found: values[found.group(1)], shape.text),
-        html=_SLOT.sub(lambda found: str(escape(values[found.group(1)])), shape.html),
+        text=slots.fill(shape.text, values, html=False),
+        html=slots.fill(shape.html, values, html=True),
     )
 
 

@@ -12,11 +12,12 @@ import logging
 import time
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale, gettext
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from referral import emails
+from referral import emails, slots
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
 from referral.extensions import configured_limit, limiter
@@ -34,6 +35,7 @@ from referral.services import (
     draws,
     joining,
     lottery,
+    memo,
     privacy_requests,
     surveys,
 )
@@ -122,6 +124,48 @@ def _landing(
     return page, status
 
 
+def _landing_page(campaign: Campaign, code: str, inviter: str) -> str:
+    """The landing page with an empty form, from its shape (``referral.slots``): the page is
+    the same for every visitor of the campaign in one language but for the form's token,
+    time stamp and referral code, the inviter's name, the privacy page's address and the
+    address the language switch returns to. A visitor with a message waiting (a flash) gets
+    the page rendered for them."""
+    values = {
+        "csrf": generate_csrf(),
+        "started": form_stamp(campaign.id),
+        "ref": code,
+        "inviter": inviter,
+        "privacy_url": url_for(
+            ".privacy", token=privacy_requests.page_token(campaign.workspace_id)
+        ),
+    }
+    if "_flashes" in session:
+        form = _form(campaign, formdata=None)
+        form.started.data, form.ref.data = values["started"], code
+        return str(_landing(campaign, form, inviter=inviter)[0])
+    here = url_for("public.set_language", code="en", next=request.full_path)
+    values["next"] = here.partition("?next=")[2]
+    key = ("landing", campaign.id, str(get_locale() or "en"), bool(inviter), request.script_root)
+    shape = memo.shared(key, lambda: _landing_shape(campaign, bool(inviter)))
+    return slots.fill(shape, values, html=True)
+
+
+def _landing_shape(campaign: Campaign, invited: bool) -> str:
+    form = _form(campaign, formdata=None)
+    form.csrf_token.current_token = slots.slot("csrf")
+    form.started.data, form.ref.data = slots.slot("started"), slots.slot("ref")
+    form.consent.label.text = consent_for(campaign)[0]
+    return render_template(
+        "public/campaign.html",
+        campaign=campaign,
+        form=form,
+        notice="",
+        inviter=slots.slot("inviter") if invited else "",
+        privacy_url=slots.slot("privacy_url"),
+        language_next=slots.slot("next"),
+    )
+
+
 def _closed(campaign: Campaign, status: int = 200) -> Any:
     upcoming = campaign.status == "live" and campaign.starts_at and utcnow() < campaign.starts_at
     draw = draws.draw_of(campaign) if campaign.kind == "lottery" else None
@@ -171,12 +215,8 @@ def campaign(slug: str) -> Any:
         return _join(found)
     touches, code = _touch_from_query(found)
     visitor_id()  # hands out the visitor cookie before the person joins
-    form = _form(found, formdata=None)
-    form.started.data = form_stamp(found.id)
-    form.ref.data = code
     inviter = _inviter(found, touches)
-    page, status = _landing(found, form, inviter=inviter)
-    response = current_app.make_response((page, status))
+    response = current_app.make_response((_landing_page(found, code, inviter), 200))
     touches.save(response, found.attribution_days)
     if inviter:  # names a person: not for shared caches
         response.headers["Cache-Control"] = "private, no-store"
