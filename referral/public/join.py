@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import current_app, redirect, render_template, request, session, url_for
@@ -125,11 +127,9 @@ def _landing(
 
 
 def _landing_page(campaign: Campaign, code: str, inviter: str) -> str:
-    """The landing page with an empty form, from its shape (``referral.slots``): the page is
-    the same for every visitor of the campaign in one language but for the form's token,
-    time stamp and referral code, the inviter's name, the privacy page's address and the
-    address the language switch returns to. A visitor with a message waiting (a flash) gets
-    the page rendered for them."""
+    """The landing page with an empty form, from its shape (:func:`_shaped`): the same for
+    every visitor of the campaign in one language but for the form's token, time stamp and
+    referral code, the inviter's name and the privacy page's address."""
     values = {
         "csrf": generate_csrf(),
         "started": form_stamp(campaign.id),
@@ -143,11 +143,23 @@ def _landing_page(campaign: Campaign, code: str, inviter: str) -> str:
         form = _form(campaign, formdata=None)
         form.started.data, form.ref.data = values["started"], code
         return str(_landing(campaign, form, inviter=inviter)[0])
+    return _shaped(
+        ("landing", campaign.id, bool(inviter)),
+        lambda: _landing_shape(campaign, bool(inviter)),
+        values,
+    )
+
+
+def _shaped(key: tuple[Any, ...], render: Callable[[], str], values: dict[str, str]) -> str:
+    """A public page from its shape (``referral.slots``), rendered by ``render`` once per
+    ``key`` and language and kept while the configuration is unchanged (``memo.shared``),
+    filled with ``values`` and the address the language switch returns to (the slot
+    ``next``, which ``render`` passes as ``language_next``). Only for a visitor with no
+    message waiting (a flash), whose page a shape cannot show."""
     here = url_for("public.set_language", code="en", next=request.full_path)
-    values["next"] = here.partition("?next=")[2]
-    key = ("landing", campaign.id, str(get_locale() or "en"), bool(inviter), request.script_root)
-    shape = memo.shared(key, lambda: _landing_shape(campaign, bool(inviter)))
-    return slots.fill(shape, values, html=True)
+    filled = {**values, "next": here.partition("?next=")[2]}
+    key = (*key, str(get_locale() or "en"), request.script_root)
+    return slots.fill(memo.shared(key, render), filled, html=True)
 
 
 def _landing_shape(campaign: Campaign, invited: bool) -> str:
@@ -312,7 +324,12 @@ def _join(campaign: Campaign) -> Any:
 def joined(slug: str) -> Any:
     """ "Check your inbox", the same for a new address, a known one, and a caught bot."""
     found = joining.public_campaign(slug)
-    return render_template("public/joined.html", campaign=found)
+    if "_flashes" in session:
+        return render_template("public/joined.html", campaign=found)
+    render = partial(
+        render_template, "public/joined.html", campaign=found, language_next=slots.slot("next")
+    )
+    return _shaped(("joined", found.id), render, {})
 
 
 # --- confirmation ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ what rendering the templates for them gives, and rendered once per campaign and 
 from __future__ import annotations
 
 import pytest
-from flask import flash
+from flask import flash, render_template
 from flask_wtf.csrf import generate_csrf
 
 from referral.extensions import db
@@ -110,3 +110,17 @@ def join_field(page: str, name: str) -> str:
     marker = f'name="{name}" type="hidden" value="'
     start = page.index(marker) + len(marker)
     return page[start : page.index('"', start)]
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "zh-Hans"])
+def test_the_check_your_inbox_page_from_its_shape_is_the_page_rendered(
+    app, factory: Factory, language: str
+) -> None:
+    campaign = factory.campaign(status="live", name='Beans & "friends"')
+    for query in ("", "?a=%22b%26c%22&x=<y>"):
+        path = f"/c/{campaign.slug}/joined{query}"
+        with app.test_request_context(path, headers={"Accept-Language": language}):
+            shaped = join.joined(campaign.slug)
+            assert shaped == render_template("public/joined.html", campaign=campaign)
+    client = app.test_client()
+    assert "Beans &amp; &#34;friends&#34;" in client.get(path).get_data(as_text=True)
