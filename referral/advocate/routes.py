@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from referral.advocate import bp
 from referral.models import LedgerEntry
-from referral.services import advocates, joining, lottery, privacy_requests, surveys
+from referral.services import advocates, campaign_rows, lottery, privacy_requests, surveys
 from referral.services.advocates import RewardWhy
 
 # Why a friend did or did not count (keys from services.advocates._friend).
@@ -91,7 +91,7 @@ def page(token: str) -> Any:
     """
     participation = advocates.from_token(token[:200])
     view = advocates.advocate_view(participation)
-    brand = joining.brand_name(view["campaign"]) if view["campaign"] else ""
+    brand = campaign_rows.brand_name(view["campaign"]) if view["campaign"] else ""
     reasons = view["reward_reasons"]
     page = render_template(
         "advocate/page.html",

@@ -32,6 +32,7 @@ from referral.public.forms import OTHER_REGION, JoinForm, join_form
 from referral.security import hash_ip
 from referral.services import (
     advocates,
+    campaign_rows,
     clicks,
     confirmation,
     draws,
@@ -102,7 +103,7 @@ def consent_for(campaign: Campaign) -> tuple[str, str]:
         text = gettext(
             "I agree that %(brand)s may e-mail me about %(campaign)s and keep my details for "
             "it. I can withdraw my consent at any time.",
-            brand=joining.brand_name(campaign),
+            brand=campaign_rows.brand_name(campaign),
             campaign=content.name,
         )
     return text, content.consent_version
@@ -336,7 +337,7 @@ def joined(slug: str) -> Any:
 
 
 def thank_you(participation: Participation, status: int = 200) -> Any:
-    campaign = joining.campaign_by_id(participation.campaign_id)
+    campaign = campaign_rows.campaign_by_id(participation.campaign_id)
     page = render_template(
         "public/thanks.html",
         campaign=campaign,

@@ -12,14 +12,15 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import inspect, select
 
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
 from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, Participation
 from referral.models.base import utcnow
 from referral.services import counters, lottery, outbox, trials, webhooks
+from referral.services.campaign_rows import campaign_by_id
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
 from referral.services.rows import insert, update_row
@@ -134,19 +135,22 @@ def _tell_the_referrer(
     )
 
 
+_CURRENT = (
+    select(Participation)
+    .where(Participation.id == bindparam("participation_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _current(participation_id: int) -> tuple[Participation, Campaign]:
-    """The participation as stored now (a concurrent change included) and its campaign, in
-    one query. Locked: a concurrent confirmation waits, then finds it confirmed (counted
-    once)."""
-    query = (
-        select(Participation, Campaign)
-        .join(Campaign, Campaign.id == Participation.campaign_id)
-        .where(Participation.id == participation_id)
-        .with_for_update(of=Participation)
-        .execution_options(populate_existing=True)
-    )
-    participation, campaign = db.session.execute(query).one()
-    return participation, campaign
+    """The participation as stored now (a concurrent change included) and its campaign (as
+    ``campaign_rows.campaign_by_id`` keeps it). Locked: a concurrent confirmation waits, then
+    finds it confirmed (counted once)."""
+    participation = db.session.execute(
+        _CURRENT, {"participation_id": participation_id}
+    ).scalar_one()
+    return participation, campaign_by_id(participation.campaign_id)
 
 
 def _confirm(participation: Participation, campaign: Campaign) -> list[LedgerEntry]:
@@ -176,6 +180,15 @@ def confirm_participation(participation: Participation) -> tuple[Participation, 
     return participation, _confirm(participation, campaign)
 
 
+_BY_TOKEN = (
+    select(ConfirmationToken, Participation)
+    .join(Participation, Participation.id == ConfirmationToken.participation_id)
+    .where(ConfirmationToken.token_hash == bindparam("token_hash"))
+    .with_for_update(of=(ConfirmationToken, Participation))  # as in _current
+    .execution_options(populate_existing=True)
+)
+
+
 @atomic
 def confirm_by_token(token: str) -> tuple[Participation, bool]:
     """Confirm through the e-mailed link. Returns the participation and whether this use
@@ -183,18 +196,11 @@ def confirm_by_token(token: str) -> tuple[Participation, bool]:
 
     :raise NotFound: unknown token.  :raise LinkExpired: (a Conflict) expired token.
     """
-    query = (
-        select(ConfirmationToken, Participation, Campaign)
-        .join(Participation, Participation.id == ConfirmationToken.participation_id)
-        .join(Campaign, Campaign.id == Participation.campaign_id)
-        .where(ConfirmationToken.token_hash == _digest(token or ""))
-        .with_for_update(of=(ConfirmationToken, Participation))  # as in _current
-        .execution_options(populate_existing=True)
-    )
-    found = db.session.execute(query).first()
+    found = db.session.execute(_BY_TOKEN, {"token_hash": _digest(token or "")}).first()
     if found is None:
         raise NotFound(N_("This confirmation link is not valid."))
-    row, participation, campaign = found
+    row, participation = found
+    campaign = campaign_by_id(participation.campaign_id)
     if row.used_at is not None:
         return participation, False
     if row.expires_at < utcnow():

@@ -24,10 +24,10 @@ from referral.models import (
     Customer,
     LedgerEntry,
     Participation,
-    Workspace,
 )
 from referral.models.base import utcnow
-from referral.services import counters, lottery, memo
+from referral.services import counters, lottery
+from referral.services.campaign_rows import SLUG_MAX, campaign_by_slug
 from referral.services.confirmation import (
     Composer,
     awaits_confirmation,
@@ -108,55 +108,6 @@ def public_campaign(slug: str) -> Campaign:
         raise NotFound(N_("This page does not exist."))
     return found
 
-
-SLUG_MAX = 64  # campaigns.slug
-_BY_SLUG = select(Campaign).where(Campaign.slug == bindparam("slug"))
-
-
-def campaign_by_slug(slug: str) -> Campaign | None:
-    """The campaign of ``slug`` (any status), as a query gives it; read once per
-    transaction and kept while the configuration is unchanged (``memo.shared``), since every
-    page of a campaign starts here."""
-    found = memo.shared(
-        ("campaign_by_slug", slug),
-        lambda: list(db.session.scalars(_BY_SLUG, {"slug": slug})),
-        rows=Campaign,
-    )
-    return found[0] if found else None
-
-
-_BY_ID = select(Campaign).where(Campaign.id == bindparam("campaign_id"))
-
-
-def campaign_by_id(campaign_id: int) -> Campaign:
-    """The campaign of ``campaign_id`` as :func:`campaign_by_slug` gives it (a page that
-    shows a participation after its commit finds the campaign here, not by a new query).
-
-    :raise NotFound: for an unknown id.
-    """
-    found = memo.shared(
-        ("campaign_by_id", campaign_id),
-        lambda: list(db.session.scalars(_BY_ID, {"campaign_id": campaign_id})),
-        rows=Campaign,
-    )
-    if not found:
-        raise NotFound(N_("This page does not exist."))
-    return found[0]
-
-
-def brand_name(campaign: Campaign) -> str:
-    """The name of the brand (workspace) that runs ``campaign``, for consent texts (kept
-    while the configuration is unchanged: ``memo.shared``)."""
-    name = memo.shared(("brand_name", campaign.workspace_id), lambda: _brand(campaign))
-    return name or campaign.name
-
-
-def _brand(campaign: Campaign) -> str | None:
-    workspace = db.session.get(Workspace, campaign.workspace_id)
-    return workspace.name if workspace is not None else None
-
-
-memo.watch(Campaign, Workspace)
 
 # Built once: the sign-up path runs them with its values as parameters.
 _BY_CODE = select(Participation).where(Participation.referral_code == bindparam("code"))
