@@ -20,7 +20,6 @@ objects of its own session built from them (``services.rows.as_loaded``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any, TypeVar
@@ -115,10 +114,16 @@ def _thaw(kept: Any, rows: type[Any] | None) -> Any:
 def _copied(values: dict[str, Any]) -> dict[str, Any]:
     """``values`` with its JSON values (dicts and lists) copied: a transaction that changes
     its object's changes nothing kept."""
-    return {
-        name: copy.deepcopy(value) if isinstance(value, dict | list) else value
-        for name, value in values.items()
-    }
+    return {name: _json_copy(value) for name, value in values.items()}
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of a JSON value: its dicts and lists new, the rest (immutable) shared."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
 
 
 def watch(*models: type[Any]) -> None:

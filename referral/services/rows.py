@@ -28,7 +28,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 from referral.extensions import db
@@ -213,10 +213,12 @@ def as_loaded(model: type[M], values: dict[str, Any]) -> M:
     found = session.identity_map.get(session.identity_key(model, values["id"]))
     if found is None:
         return _attached(model, values)
-    loaded = found.__dict__
-    for name, value in values.items():  # an object expired by a commit: as a refresh would
-        if name not in loaded:
-            set_committed_value(found, name, value)
+    state = instance_state(found)
+    missing = [name for name in values if name not in state.dict]
+    if missing:  # an object expired by a commit: filled in as a refresh would
+        for name in missing:
+            state.dict[name] = values[name]
+        state._commit(state.dict, missing)
     return cast("M", found)
 
 
