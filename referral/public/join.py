@@ -12,7 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale, gettext
@@ -20,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from referral import emails, slots
+from referral.domain.attribution import SELF_REFERRAL
 from referral.domain.errors import Conflict, ValidationFailed
 from referral.errors import localize, localized_errors
 from referral.extensions import configured_limit, limiter
@@ -337,19 +340,63 @@ def joined(slug: str) -> Any:
 
 
 def thank_you(participation: Participation, status: int = 200) -> Any:
+    """The thank-you page after a confirmation, from its shape (:func:`_shaped`): the same
+    for everyone confirmed in the campaign and language but for their links and code."""
     campaign = campaign_rows.campaign_by_id(participation.campaign_id)
-    page = render_template(
-        "public/thanks.html",
-        campaign=campaign,
-        participation=participation,
-        referral_url=advocates.referral_url(participation),
-        advocate_url=url_for("advocate.page", token=advocates.advocate_token(participation)),
-        survey_url=_survey_url(participation),
-        kind_url=_kind_url(participation, campaign),
-    )
+    referral_url = advocates.referral_url(participation)
+    values = {
+        "referral_url": referral_url,
+        "shared_url": quote(referral_url, safe=""),
+        "code": participation.referral_code,
+        "advocate_url": url_for("advocate.page", token=advocates.advocate_token(participation)),
+        "survey_url": _survey_url(participation) or "",
+        "kind_url": _kind_url(participation, campaign) or "",
+    }
+    if "_flashes" in session:
+        page = _thanks(campaign, participation, values)
+    else:
+        self_referral = participation.referral_status == SELF_REFERRAL
+        key = (
+            "thanks",
+            campaign.id,
+            self_referral,
+            bool(values["survey_url"]),
+            bool(values["kind_url"]),
+        )
+        page = _shaped(key, lambda: _thanks_shape(campaign, self_referral, values), values)
     response = current_app.make_response((page, status))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _thanks(campaign: Campaign, participation: Any, values: dict[str, str], **extra: Any) -> str:
+    return render_template(
+        "public/thanks.html",
+        campaign=campaign,
+        participation=participation,
+        referral_url=values["referral_url"],
+        advocate_url=values["advocate_url"],
+        survey_url=values["survey_url"] or None,
+        kind_url=values["kind_url"] or None,
+        **extra,
+    )
+
+
+def _thanks_shape(campaign: Campaign, self_referral: bool, values: dict[str, str]) -> str:
+    """The thank-you page with slots: the referral link as it is (``referral_url``) and,
+    inside the share buttons' addresses, URL-encoded (``shared_url``)."""
+    marked = {name: slots.slot(name) if value else "" for name, value in values.items()}
+    stand_in = SimpleNamespace(
+        referral_code=marked["code"],
+        referral_status=SELF_REFERRAL if self_referral else "counted",
+    )
+    return _thanks(
+        campaign,
+        stand_in,
+        marked,
+        shared_url=marked["shared_url"],
+        language_next=slots.slot("next"),
+    )
 
 
 def _kind_url(participation: Participation, campaign: Campaign | None) -> str | None:

@@ -3,13 +3,17 @@ what rendering the templates for them gives, and rendered once per campaign and 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
-from flask import flash, render_template
+from flask import flash, render_template, url_for
 from flask_wtf.csrf import generate_csrf
 
 from referral.extensions import db
 from referral.models import Customer
+from referral.models.base import utcnow
 from referral.public import join
+from referral.services import advocates
 from tests.factories import Factory
 
 STAMP = "stamp-of-the-test"
@@ -124,3 +128,30 @@ def test_the_check_your_inbox_page_from_its_shape_is_the_page_rendered(
             assert shaped == render_template("public/joined.html", campaign=campaign)
     client = app.test_client()
     assert "Beans &amp; &#34;friends&#34;" in client.get(path).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind", ["referral", "survey", "trial", "instant_win"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_thank_you_page_from_its_shape_is_the_page_rendered(
+    app, factory: Factory, kind: str, language: str
+) -> None:
+    campaign = factory.campaign(status="live", kind=kind, name='Beans & "friends"')
+    people = [
+        factory.participation(campaign, confirmed_at=utcnow(), status="confirmed"),
+        factory.participation(
+            campaign, confirmed_at=utcnow(), status="confirmed", referral_status="self_referral"
+        ),
+    ]
+    for person in people:
+        with app.test_request_context("/confirm/x?a=<b>", headers={"Accept-Language": language}):
+            shaped = join.thank_you(person).get_data(as_text=True)
+            referral_url = advocates.referral_url(person)
+            values = {
+                "referral_url": referral_url,
+                "advocate_url": url_for("advocate.page", token=advocates.advocate_token(person)),
+                "survey_url": join._survey_url(person) or "",
+                "kind_url": join._kind_url(person, campaign) or "",
+            }
+            assert shaped == join._thanks(campaign, person, values)
+            assert quote(f"{referral_url}?ch=whatsapp", safe="") in shaped
+            assert ("self-referral" in shaped) == (person.referral_status == "self_referral")
