@@ -51,7 +51,7 @@ def remember(key: Hashable, load: Callable[[], T]) -> T:
 _TOKEN_KEY = ("referral.config_version",)
 _READ_VERSION = "SELECT token FROM config_version WHERE id = 1"
 _kept: dict[Hashable, tuple[str, Any]] = {}
-KEPT_MAX = 4096  # keys kept across transactions (per campaign or workspace and kind)
+KEPT_MAX = 1024  # keys kept across transactions (per campaign or workspace, kind, language)
 
 
 def shared(key: Hashable, load: Callable[[], T], rows: type[Any] | None = None) -> T:
