@@ -23,7 +23,7 @@ from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.campaign_rows import campaign_by_id
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
-from referral.services.rows import insert, update_row
+from referral.services.rows import insert, rows_where, update_row
 from referral.services.tx import atomic
 
 TOKEN_TTL = timedelta(days=7)
@@ -135,22 +135,14 @@ def _tell_the_referrer(
     )
 
 
-_CURRENT = (
-    select(Participation)
-    .where(Participation.id == bindparam("participation_id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
-
-
 def _current(participation_id: int) -> tuple[Participation, Campaign]:
     """The participation as stored now (a concurrent change included) and its campaign (as
-    ``campaign_rows.campaign_by_id`` keeps it). Locked: a concurrent confirmation waits, then
-    finds it confirmed (counted once)."""
-    participation = db.session.execute(
-        _CURRENT, {"participation_id": participation_id}
-    ).scalar_one()
-    return participation, campaign_by_id(participation.campaign_id)
+    ``campaign_rows.campaign_by_id`` keeps it). Locked: a concurrent confirmation waits,
+    then finds it confirmed (counted once)."""
+    found = rows_where(Participation, "id", [participation_id], for_update=True, refresh=True)
+    if not found:
+        raise NotFound(N_("No such participant."))
+    return found[0], campaign_by_id(found[0].campaign_id)
 
 
 def _confirm(participation: Participation, campaign: Campaign) -> list[LedgerEntry]:

@@ -44,7 +44,7 @@ from referral.services.identity import (
     find_or_create_customer,
 )
 from referral.services.privacy import clip_user_agent
-from referral.services.rows import insert, insert_row_once
+from referral.services.rows import insert, insert_row_once, rows_where
 from referral.services.tx import atomic
 
 
@@ -110,7 +110,6 @@ def public_campaign(slug: str) -> Campaign:
 
 
 # Built once: the sign-up path runs them with its values as parameters.
-_BY_CODE = select(Participation).where(Participation.referral_code == bindparam("code"))
 _OF_CUSTOMER = select(Participation).where(
     Participation.campaign_id == bindparam("campaign_id"),
     Participation.customer_id == bindparam("customer_id"),
@@ -120,8 +119,8 @@ _OF_CUSTOMER = select(Participation).where(
 def find_by_code(code: str | None) -> Participation | None:
     if not code or len(code) > 32:
         return None
-    found: Participation | None = db.session.scalar(_BY_CODE, {"code": code})
-    return found
+    found = rows_where(Participation, "referral_code", [code])
+    return found[0] if found else None
 
 
 def _existing(campaign: Campaign, customer_id: int) -> Participation | None:

@@ -24,7 +24,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.services import events, memo, webhooks
 from referral.services.campaigns import ceiling
-from referral.services.rows import affected_rows, insert_row_once
+from referral.services.rows import affected_rows, insert_row_once, rows_where
 
 memo.watch(RewardRule)
 
@@ -42,7 +42,6 @@ _ACTIVE_RULES = (
     .where(RewardRule.campaign_id == bindparam("campaign_id"), RewardRule.active.is_(True))
     .order_by(RewardRule.id)
 )
-_PEOPLE = select(Participation).where(Participation.id.in_(bindparam("ids", expanding=True)))
 
 
 def _load_rules(campaign_id: int) -> list[rules_domain.Rule]:
@@ -142,7 +141,7 @@ def _insert(
 def chain_of(actor: Participation) -> dict[int, Participation]:
     """The actor and the people up their referral chain, by id (one query)."""
     people = chain(actor.id, actor.path)
-    return {p.id: p for p in db.session.scalars(_PEOPLE, {"ids": people})}
+    return {p.id: p for p in rows_where(Participation, "id", people)}
 
 
 def pay_for_event(

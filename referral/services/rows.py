@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, update
+from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
@@ -167,27 +167,95 @@ def _parameters(plan: _Plan, values: dict[str, Any]) -> tuple[dict[str, Any], An
 def _run(plan: _Plan, parameters: Any, many: bool = False) -> int | None:
     """Run ``plan`` on the driver cursor of the session's connection (its transaction); the
     returned id, if the plan returns one and a row was inserted."""
+    rows = _execute(plan.sql, parameters, many, fetch=plan.returns_id)
+    return int(rows[0][0]) if rows else None
+
+
+def _execute(sql: str, parameters: Any, many: bool, fetch: bool) -> list[Any]:
+    """Run ``sql`` on the driver cursor of the session's connection (its transaction), as
+    the session would (see the module docstring); the rows it returned when ``fetch``."""
     session = db.session()
     if session.autoflush:
         session.flush()  # as an execution through the session would
     connection = session.connection()
     cursor = connection.connection.cursor()
-    sql = plan.sql
     try:
         for listener in connection.dispatch.before_cursor_execute:
             sql, parameters = listener(connection, cursor, sql, parameters, None, many)
         if many:
             cursor.executemany(sql, parameters)
-            return None
+            return []
         cursor.execute(sql, parameters)
-        row = cursor.fetchone() if plan.returns_id else None
-        return None if row is None else int(row[0])
+        return list(cursor.fetchall()) if fetch else []
     except connection.dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             sql, parameters, error, connection.dialect.loaded_dbapi.Error
         ) from error
     finally:
         cursor.close()
+
+
+@dataclass(frozen=True)
+class _Select:
+    """A select of every column of a table by one column's values, compiled for a dialect."""
+
+    plan: _Plan
+    attributes: tuple[str, ...]  # the model's attribute of each selected column, in order
+    results: tuple[Callable[[Any], Any] | None, ...]  # each column's result processor
+
+
+def rows_where(
+    model: type[M],
+    column: str,
+    values: Sequence[Any],
+    *,
+    for_update: bool = False,
+    refresh: bool = False,
+) -> list[M]:
+    """The rows of ``model`` whose ``column`` is one of ``values``, as objects of the
+    session, as ``select(model).where(column.in_(values))`` gives them (``for_update``:
+    locked, ``refresh``: as with ``populate_existing``, an object the session holds takes
+    the stored values), run on the driver like the inserts here: compiled once per model,
+    column, number of values and dialect, each value through its bind processor and each
+    column through its result processor. For tables of plain columns (no column that the
+    mapper renames or leaves out)."""
+    if not values:
+        return []
+    dialect = db.session.get_bind().dialect
+    key = (model, column, len(values), for_update, dialect.name, "select")
+    found = _selects.get(key)
+    if found is None:
+        found = _selects[key] = _select(model, column, len(values), for_update, dialect)
+    plan = found.plan
+    bound = {f"v{n}": value for n, value in enumerate(values)}
+    rows = _execute(plan.sql, _parameters(plan, bound)[1], False, fetch=True)
+    loaded = []
+    for row in rows:
+        stored = {
+            name: value if process is None else process(value)
+            for name, value, process in zip(found.attributes, row, found.results, strict=True)
+        }
+        loaded.append(as_loaded(model, stored, refresh=refresh))
+    return loaded
+
+
+_selects: dict[tuple[Any, ...], _Select] = {}
+
+
+def _select(model: type[Any], column: str, count: int, for_update: bool, dialect: Any) -> _Select:
+    table = model.__table__
+    mapper = inspect(model)
+    keys = [bindparam(f"v{n}", type_=table.c[column].type) for n in range(count)]
+    where = table.c[column] == keys[0] if count == 1 else table.c[column].in_(keys)
+    statement = select(*table.c).where(where)
+    if for_update:
+        statement = statement.with_for_update()
+    plan = _compiled(statement, dialect, None, (), returns_id=False)
+    return _Select(
+        plan=plan,
+        attributes=tuple(mapper.get_property_by_column(c).key for c in table.c),
+        results=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
+    )
 
 
 def _as_stored(model: type[M], values: dict[str, Any], new_id: int) -> M:
@@ -202,11 +270,12 @@ def _as_stored(model: type[M], values: dict[str, Any], new_id: int) -> M:
     return _attached(model, {**values, "id": new_id})
 
 
-def as_loaded(model: type[M], values: dict[str, Any]) -> M:
+def as_loaded(model: type[M], values: dict[str, Any], refresh: bool = False) -> M:
     """A row of ``model`` whose columns hold ``values`` (its ``id`` among them) as an object
     of the session, as a query would have loaded it: the session's own object of that row
     if it has one (what it no longer holds, expired by a commit, filled in from ``values``;
-    what it holds, its own changes included, kept), else a new one, persistent and clean.
+    what it holds, its own changes included, kept; with ``refresh``, everything replaced),
+    else a new one, persistent and clean.
     For rows read earlier and kept (``services.memo.shared``); the caller vouches that
     ``values`` are as stored."""
     session = db.session()
@@ -214,6 +283,10 @@ def as_loaded(model: type[M], values: dict[str, Any]) -> M:
     if found is None:
         return _attached(model, values)
     state = instance_state(found)
+    if refresh:  # as a load with populate_existing: the stored values, no change pending
+        state.dict.update(values)
+        state._commit_all(state.dict, session.identity_map)
+        return cast("M", found)
     missing = [name for name in values if name not in state.dict]
     if missing:  # an object expired by a commit: filled in as a refresh would
         for name in missing:

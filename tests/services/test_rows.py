@@ -18,6 +18,7 @@ from referral.services.rows import (
     insert_once,
     insert_row,
     insert_row_once,
+    rows_where,
     update_row,
 )
 from tests.factories import Factory
@@ -147,3 +148,63 @@ def test_an_updated_row_is_written_and_its_object_stays_clean(factory: Factory) 
     db.session.expunge_all()
     stored = db.session.get(Participation, row_id)
     assert stored is not None and (stored.status, stored.confirmed_at) == ("confirmed", when)
+
+
+def _columns(row: object) -> dict[str, object]:
+    mapper = inspect(row).mapper
+    return {a.key: getattr(row, a.key) for a in mapper.column_attrs}
+
+
+def test_rows_where_gives_what_a_query_gives(app, factory: Factory, sent) -> None:
+    campaign = factory.campaign(status="live")
+    people = [
+        factory.participation(
+            campaign,
+            utm={"utm_source": "ü", "n": [1, 2]},
+            flag_reasons=["burst"],
+            confirmed_at=datetime(2026, 12, 7, 10, 30, tzinfo=UTC),
+        ),
+        factory.participation(campaign),
+    ]
+    ids = [p.id for p in people]
+    db.session.commit()
+    expected = {
+        p.id: _columns(p)
+        for p in db.session.scalars(select(Participation).where(Participation.id.in_(ids)))
+    }
+    db.session.expunge_all()
+    sent.clear()
+    found = rows_where(Participation, "id", ids)
+    assert {p.id: _columns(p) for p in found} == expected
+    assert len(sent) == 1  # one statement, and no load afterwards
+    assert found[0].confirmed_at.tzinfo is not None
+    assert all(p in db.session and p not in db.session.dirty for p in found)
+    by_code = rows_where(Participation, "referral_code", [people[1].referral_code])
+    assert by_code == [found[1]]  # the session's own object
+    assert rows_where(Participation, "referral_code", ["nobody"]) == []
+    assert rows_where(Participation, "id", []) == []
+
+
+def test_rows_where_keeps_the_sessions_changes_unless_refreshed(app, factory: Factory) -> None:
+    campaign = factory.campaign(status="live")
+    person = factory.participation(campaign, status="pending")
+    db.session.commit()
+    person.status = "flagged"  # not flushed
+    db.session.autoflush = False
+    try:
+        assert rows_where(Participation, "id", [person.id])[0].status == "flagged"
+        with db.engine.begin() as other:
+            other.execute(
+                Participation.__table__.update()
+                .where(Participation.__table__.c.id == person.id)
+                .values(status="confirmed")
+            )
+        refreshed = rows_where(Participation, "id", [person.id], for_update=True, refresh=True)
+        assert refreshed == [person]
+        # As stored: PostgreSQL reads the other connection's commit, SQLite its snapshot.
+        stored = "confirmed" if db.engine.dialect.name == "postgresql" else "pending"
+        assert person.status == stored
+        assert person not in db.session.dirty
+    finally:
+        db.session.autoflush = True
+        db.session.rollback()
