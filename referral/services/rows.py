@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, inspect, select, update
@@ -171,9 +172,12 @@ def _run(plan: _Plan, parameters: Any, many: bool = False) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def _execute(sql: str, parameters: Any, many: bool, fetch: bool) -> list[Any]:
+def _execute(sql: str, parameters: Any, many: bool, fetch: bool, context: Any = None) -> list[Any]:
     """Run ``sql`` on the driver cursor of the session's connection (its transaction), as
-    the session would (see the module docstring); the rows it returned when ``fetch``."""
+    the session would (see the module docstring); the rows it returned when ``fetch``.
+    ``context`` stands for SQLAlchemy's execution context to the listeners: what they read
+    of it is its ``compiled`` statement (SQLite takes the write lock before a ``SELECT …
+    FOR UPDATE``, ``extensions._locks``)."""
     session = db.session()
     if session.autoflush:
         session.flush()  # as an execution through the session would
@@ -181,7 +185,7 @@ def _execute(sql: str, parameters: Any, many: bool, fetch: bool) -> list[Any]:
     cursor = connection.connection.cursor()
     try:
         for listener in connection.dispatch.before_cursor_execute:
-            sql, parameters = listener(connection, cursor, sql, parameters, None, many)
+            sql, parameters = listener(connection, cursor, sql, parameters, context, many)
         if many:
             cursor.executemany(sql, parameters)
             return []
@@ -200,6 +204,7 @@ class _Select:
     """A select of every column of a table by one column's values, compiled for a dialect."""
 
     plan: _Plan
+    context: Any  # what the listeners read of an execution context: the compiled statement
     attributes: tuple[str, ...]  # the model's attribute of each selected column, in order
     results: tuple[Callable[[Any], Any] | None, ...]  # each column's result processor
 
@@ -228,7 +233,7 @@ def rows_where(
         found = _selects[key] = _select(model, column, len(values), for_update, dialect)
     plan = found.plan
     bound = {f"v{n}": value for n, value in enumerate(values)}
-    rows = _execute(plan.sql, _parameters(plan, bound)[1], False, fetch=True)
+    rows = _execute(plan.sql, _parameters(plan, bound)[1], False, True, found.context)
     loaded = []
     for row in rows:
         stored = {
@@ -253,6 +258,7 @@ def _select(model: type[Any], column: str, count: int, for_update: bool, dialect
     plan = _compiled(statement, dialect, None, (), returns_id=False)
     return _Select(
         plan=plan,
+        context=SimpleNamespace(compiled=statement.compile(dialect=dialect)),
         attributes=tuple(mapper.get_property_by_column(c).key for c in table.c),
         results=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
     )

@@ -201,10 +201,22 @@ def test_rows_where_keeps_the_sessions_changes_unless_refreshed(app, factory: Fa
             )
         refreshed = rows_where(Participation, "id", [person.id], for_update=True, refresh=True)
         assert refreshed == [person]
-        # As stored: PostgreSQL reads the other connection's commit, SQLite its snapshot.
-        stored = "confirmed" if db.engine.dialect.name == "postgresql" else "pending"
-        assert person.status == stored
+        # As stored now: locking reads the other connection's commit (on SQLite the lock
+        # ends the reading transaction and its snapshot first).
+        assert person.status == "confirmed"
         assert person not in db.session.dirty
     finally:
         db.session.autoflush = True
         db.session.rollback()
+
+
+def test_rows_where_for_update_takes_sqlites_write_lock_first(app, factory: Factory) -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the row itself (FOR UPDATE)")
+    person = factory.participation(factory.campaign(status="live"))
+    db.session.commit()
+    rows_where(Participation, "id", [person.id])
+    assert db.session.connection().info.get("sqlite_tx") == "reading"
+    rows_where(Participation, "id", [person.id], for_update=True, refresh=True)
+    assert db.session.connection().info.get("sqlite_tx") == "writing"
+    db.session.rollback()
