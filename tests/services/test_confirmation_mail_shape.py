@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext
 
-from referral import emails
+from referral import emails, slots
 from referral.extensions import db
 from referral.i18n import campaign_words
 from referral.models import Campaign, Customer, Participation
@@ -50,7 +50,7 @@ def test_each_persons_mail_is_what_the_templates_write_for_them(factory: Factory
         _person(campaign, "b@example.com", "Bob & Co", "en"),
         _person(campaign, "c@example.com", "", "en"),
         _person(campaign, "d@example.com", "Dörte", "de"),
-        _person(campaign, "e@example.com", "\x00confirm_url\x00", "en"),
+        _person(campaign, "e@example.com", slots.slot("confirm_url"), "en"),
     ]
     for participation, customer in people:
         token = f"tok-{customer.id}"
