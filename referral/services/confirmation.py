@@ -12,8 +12,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy import bindparam, inspect, select
 from sqlalchemy import insert as sa_insert
+from sqlalchemy import inspect
 
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
@@ -24,7 +24,7 @@ from referral.services.campaign_rows import campaign_by_id
 from referral.services.events import record_event, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
 from referral.services.rows import insert, rows_where, update_row
-from referral.services.tx import atomic
+from referral.services.tx import atomic, keep_loaded
 
 TOKEN_TTL = timedelta(days=7)
 
@@ -169,16 +169,8 @@ def confirm_participation(participation: Participation) -> tuple[Participation, 
     """
     identity = inspect(participation).identity  # the id, without loading an expired row
     participation, campaign = _current(identity[0] if identity else participation.id)
+    keep_loaded(participation)
     return participation, _confirm(participation, campaign)
-
-
-_BY_TOKEN = (
-    select(ConfirmationToken, Participation)
-    .join(Participation, Participation.id == ConfirmationToken.participation_id)
-    .where(ConfirmationToken.token_hash == bindparam("token_hash"))
-    .with_for_update(of=(ConfirmationToken, Participation))  # as in _current
-    .execution_options(populate_existing=True)
-)
 
 
 @atomic
@@ -186,13 +178,19 @@ def confirm_by_token(token: str) -> tuple[Participation, bool]:
     """Confirm through the e-mailed link. Returns the participation and whether this use
     confirmed it (False: the link had been used already).
 
+    The link's row and then its participation are read as stored now and locked (as in
+    :func:`_current`): a concurrent use of the same link waits, then finds it used.
+
     :raise NotFound: unknown token.  :raise LinkExpired: (a Conflict) expired token.
     """
-    found = db.session.execute(_BY_TOKEN, {"token_hash": _digest(token or "")}).first()
-    if found is None:
+    found = rows_where(
+        ConfirmationToken, "token_hash", [_digest(token or "")], for_update=True, refresh=True
+    )
+    if not found:
         raise NotFound(N_("This confirmation link is not valid."))
-    row, participation = found
-    campaign = campaign_by_id(participation.campaign_id)
+    row = found[0]
+    participation, campaign = _current(row.participation_id)
+    keep_loaded(participation)
     if row.used_at is not None:
         return participation, False
     if row.expires_at < utcnow():

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, literal, select
 
 from referral.domain import fraud
-from referral.extensions import db
 from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.services.identity import is_disposable
+from referral.services.rows import first_row
 
 # Built once (the sign-up path runs them with its values as parameters).
 _SAME_DEVICE = (
@@ -62,7 +62,9 @@ def _counts(
         "referrer_id": referrer_id,
         "hour_ago": now - timedelta(hours=1),
     }
-    same_device, burst = db.session.execute(query, values).one()
+    found = first_row(query, values)
+    assert found is not None  # a select of two counts has one row
+    same_device, burst = found
     return int(same_device), int(burst)
 
 

@@ -45,7 +45,7 @@ from referral.services.identity import (
 )
 from referral.services.privacy import clip_user_agent
 from referral.services.rows import insert, insert_row_once, rows_where
-from referral.services.tx import atomic
+from referral.services.tx import atomic, keep_loaded
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,7 @@ def join_campaign(
     if not created:
         return JoinResult(stored, created=False)
     counters.joined(stored)
+    keep_loaded(stored)  # the pages and the API answer with it after the commit
     return _entered(campaign, customer, stored, request, visitor, compose)
 
 

@@ -120,7 +120,11 @@ def _compiled(
     """``statement`` compiled for ``dialect`` (an insert of ``columns``), with the order of
     its parameters and their types' bind processors."""
     compiled = statement.compile(dialect=dialect, column_keys=columns)
-    names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
+    names = (
+        tuple(compiled.positiontup or ())
+        if dialect.positional
+        else tuple(dict.fromkeys(compiled.bind_names.values()))
+    )
     processors = cast("dict[str, Callable[[Any], Any]]", compiled._bind_processors)
     return _Plan(
         sql=compiled.string,
@@ -247,6 +251,51 @@ def rows_where(
 _selects: dict[tuple[Any, ...], _Select] = {}
 
 
+def first_row(statement: Any, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of ``statement``, a select built once (a module's constant) whose
+    parameters are named ``bindparam``s, with ``values`` bound to them (a parameter the
+    statement gives a value itself, a ``literal``, keeps it); run on the driver like the
+    selects here: compiled once per statement and dialect, each value through its bind
+    processor and each column through its result processor."""
+    dialect = db.session.get_bind().dialect
+    key = (id(statement), dialect.name)
+    found = _firsts.get(key)
+    if found is None or found.statement is not statement:
+        compiled = statement.compile(dialect=dialect)
+        found = _firsts[key] = _First(
+            statement=statement,
+            plan=_compiled(statement, dialect, None, (), returns_id=False),
+            fixed={k: v for k, v in compiled.params.items() if v is not None},
+            results=tuple(
+                column[3]._cached_result_processor(dialect, None)
+                for column in compiled._result_columns
+            ),
+            context=SimpleNamespace(compiled=compiled),
+        )
+    bound = {**found.fixed, **values}
+    rows = _execute(found.plan.sql, _parameters(found.plan, bound)[1], False, True, found.context)
+    if not rows:
+        return None
+    return tuple(
+        value if process is None else process(value)
+        for value, process in zip(rows[0], found.results, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class _First:
+    """A select built once, compiled for a dialect, for :func:`first_row`."""
+
+    statement: Any  # kept, so that its id names it for as long as the plan is kept
+    plan: _Plan
+    fixed: dict[str, Any]  # the values the statement gives its own parameters
+    results: tuple[Callable[[Any], Any] | None, ...]
+    context: Any
+
+
+_firsts: dict[tuple[Any, ...], _First] = {}
+
+
 def _select(model: type[Any], column: str, count: int, for_update: bool, dialect: Any) -> _Select:
     table = model.__table__
     mapper = inspect(model)
@@ -299,6 +348,31 @@ def as_loaded(model: type[M], values: dict[str, Any], refresh: bool = False) -> 
             state.dict[name] = values[name]
         state._commit(state.dict, missing)
     return cast("M", found)
+
+
+def committed_columns(row: Any) -> dict[str, Any] | None:
+    """The values of every column of ``row``, a persistent object of the session with no
+    change pending (just flushed, say): what its row holds in this transaction, for
+    :func:`as_loaded` to put back once a commit has expired it. None when some column is
+    not loaded or the object is not such an object."""
+    state = instance_state(row)
+    if not state.persistent or state.modified:
+        return None
+    names = _column_names(type(row))
+    values = state.dict
+    if any(name not in values or name in state.expired_attributes for name in names):
+        return None
+    return {name: values[name] for name in names}
+
+
+_names: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _column_names(model: type[Any]) -> tuple[str, ...]:
+    names = _names.get(model)
+    if names is None:
+        names = _names[model] = tuple(a.key for a in inspect(model).column_attrs)
+    return names
 
 
 def _attached(model: type[M], values: dict[str, Any]) -> M:

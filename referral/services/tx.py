@@ -24,16 +24,18 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
 from types import TracebackType
-from typing import ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from sqlalchemy.exc import OperationalError
 
 from referral.extensions import db
+from referral.services.rows import as_loaded, committed_columns
 
 P = ParamSpec("P")
 R = TypeVar("R")
 ATTEMPTS = 12
 _DEPTH = "referral.unit_depth"
+_KEPT = "referral.kept_loaded"
 
 
 def _is_contention(error: OperationalError) -> bool:
@@ -76,6 +78,32 @@ def retry_on_contention(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapped
 
 
+def keep_loaded(*rows: Any) -> None:
+    """Let ``rows`` (objects of the session) keep, after the outermost unit commits, the
+    values that unit committed for their columns, instead of being expired by the commit
+    and loaded again at their next use: what the caller reads of them right after the
+    commit (a page that shows the row just written) is what the commit stored, as a
+    reload at that moment would find it. Outside a unit, or when the unit rolls back,
+    nothing is kept."""
+    if in_unit():
+        db.session.info.setdefault(_KEPT, []).extend(rows)
+
+
+def _commit() -> None:
+    """Commit the session; the rows given to :func:`keep_loaded` keep what was committed."""
+    session = db.session()
+    kept = session.info.pop(_KEPT, None)
+    if not kept:
+        session.commit()
+        return
+    session.flush()  # what the commit would flush: the values kept are the stored ones
+    stored = [(type(row), committed_columns(row)) for row in kept]
+    session.commit()
+    for model, values in stored:
+        if values is not None:
+            as_loaded(model, values)
+
+
 @contextmanager
 def _unit() -> Iterator[None]:
     info = db.session.info
@@ -84,9 +112,10 @@ def _unit() -> Iterator[None]:
     try:
         yield
         if depth == 0:
-            db.session.commit()
+            _commit()
     except BaseException:
         if depth == 0:
+            info.pop(_KEPT, None)
             db.session.rollback()
         raise
     finally:

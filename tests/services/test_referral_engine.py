@@ -244,6 +244,31 @@ def test_invariant_3_pay_once_under_twenty_concurrent_confirmations(app, live) -
     )
 
 
+def test_invariant_3_one_link_used_twenty_times_at_once_confirms_and_pays_once(app, live) -> None:
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "b@example.com", advocate.referral_code)
+    pid, token = friend.participation.id, friend.token
+    first_uses: list[bool] = []
+
+    def work(_: int) -> None:
+        first_uses.append(confirm_by_token(token)[1])
+
+    errors = race(app, 20, work)
+    assert errors == []
+    assert sorted(first_uses) == [False] * 19 + [True]
+    db.session.rollback()  # end the test's own read snapshot before counting
+    assert len(ledger(participation_id=advocate.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                Event.kind == "signup_confirmed", Event.participation_id == pid
+            )
+        )
+        == 1
+    )
+
+
 def test_a_milestone_pays_once_when_reached(live) -> None:
     add_rule(live, {"milestone": 3, "level": 0, "reward": "points", "amount": 1000})
     advocate = join(live, "a@example.com", confirmed=True).participation

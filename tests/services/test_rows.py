@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from referral.extensions import db
 from referral.models import Customer, Event, Participation
+from referral.services import fraud_signals
 from referral.services.rows import (
+    first_row,
     insert,
     insert_many_once,
     insert_once,
@@ -220,3 +222,34 @@ def test_rows_where_for_update_takes_sqlites_write_lock_first(app, factory: Fact
     rows_where(Participation, "id", [person.id], for_update=True, refresh=True)
     assert db.session.connection().info.get("sqlite_tx") == "writing"
     db.session.rollback()
+
+
+_CREATED_OF_CODE = select(Participation.created_at, Participation.status, literal(7)).where(
+    Participation.referral_code == bindparam("code")
+)
+
+
+def test_first_row_gives_what_the_session_gives(app, factory: Factory, sent) -> None:
+    campaign = factory.campaign(status="live")
+    person = factory.participation(campaign, ip_hash="ip-1", agent_hash=None)
+    factory.participation(campaign, person, ip_hash="ip-1", agent_hash=None)
+    db.session.commit()
+    now = datetime.now(UTC)
+    values = {
+        "campaign_id": campaign.id,
+        "ip": "ip-1",
+        "agent": None,
+        "day_ago": now - timedelta(days=1),
+        "referrer_id": person.id,
+        "hour_ago": now - timedelta(hours=1),
+    }
+    for query in (fraud_signals._BOTH, fraud_signals._DEVICE_ONLY, fraud_signals._BURST_ONLY):
+        expected = tuple(db.session.execute(query, values).one())
+        sent.clear()
+        assert first_row(query, values) == expected
+        assert len(sent) == 1
+    assert first_row(fraud_signals._BOTH, values) == (2, 1)
+    created = first_row(_CREATED_OF_CODE, {"code": person.referral_code})
+    assert created == (person.created_at, person.status, 7)
+    assert created is not None and created[0].tzinfo is not None  # its result processor
+    assert first_row(_CREATED_OF_CODE, {"code": "nobody"}) is None

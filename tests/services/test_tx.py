@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from referral.domain.errors import Conflict, NotFound, ValidationFailed
 from referral.extensions import db
-from referral.models import Workspace
-from referral.services.tx import atomic, in_unit, retry_on_contention
+from referral.models import Participation, Workspace
+from referral.services.rows import committed_columns
+from referral.services.tx import _KEPT, atomic, in_unit, keep_loaded, retry_on_contention
+from tests.factories import Factory
 
 
 def _slugs() -> set[str]:
@@ -183,3 +185,69 @@ def test_retry_on_contention_still_runs_a_function_again(app: Flask) -> None:
     assert len(attempts) == 2
     assert _slugs() == {"try-2"}
     assert db.session.scalar(select(func.count()).select_from(Workspace)) == 1
+
+
+def _participation_columns(row: object) -> dict[str, object]:
+    mapper = inspect(row).mapper
+    return {a.key: getattr(row, a.key) for a in mapper.column_attrs}
+
+
+def test_a_kept_row_answers_after_the_commit_with_what_was_committed(factory: Factory) -> None:
+    person = factory.participation(factory.campaign(status="live"), status="pending")
+    db.session.commit()
+    row_id = person.id
+
+    @atomic
+    def confirm() -> Participation:
+        found = db.session.get_one(Participation, row_id)
+        found.status = "confirmed"  # flushed by the commit: the kept value is the stored one
+        keep_loaded(found)
+        return found
+
+    kept = confirm()
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        values = _participation_columns(kept)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert seen == []  # no reload after the commit
+    assert not inspect(kept).modified
+    db.session.expunge_all()
+    assert _participation_columns(db.session.get_one(Participation, row_id)) == values
+    assert values["status"] == "confirmed"
+
+
+def test_a_rolled_back_unit_keeps_nothing(factory: Factory) -> None:
+    person = factory.participation(factory.campaign(status="live"), status="pending")
+    db.session.commit()
+
+    @atomic
+    def fail() -> None:
+        person.status = "confirmed"
+        keep_loaded(person)
+        db.session.flush()
+        raise Conflict("no")
+
+    with pytest.raises(Conflict):
+        fail()
+    assert inspect(person).expired  # the rollback expired it: read afresh
+    assert person.status == "pending"
+    assert _KEPT not in db.session.info
+
+
+def test_a_row_with_an_unloaded_column_is_loaded_again_as_usual(factory: Factory) -> None:
+    person = factory.participation(factory.campaign(status="live"))
+    db.session.commit()
+    with atomic():
+        db.session.expire(person, ["status"])
+        assert committed_columns(person) is None
+        keep_loaded(person)
+    assert inspect(person).expired
+    assert person.status == db.session.scalar(
+        select(Participation.status).where(Participation.id == person.id)
+    )
