@@ -28,7 +28,6 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.instrumentation import manager_of_class
 
@@ -377,14 +376,32 @@ def _column_names(model: type[Any]) -> tuple[str, ...]:
 
 def _attached(model: type[M], values: dict[str, Any]) -> M:
     """A new object of ``model`` holding ``values`` as its loaded columns, added to the
-    session as persistent and clean. The values go straight into the object's state, as a
-    query's loading puts them there, not through the instrumented constructor, which
-    records each of them as a change only for ``make_transient_to_detached`` to discard."""
+    session as persistent and clean: what ``make_transient_to_detached`` and
+    ``Session.add`` make of it, done here in their steps for a row that its values alone
+    make (no pending change, no related object to cascade to). The values go straight into
+    the object's state, as a query's loading puts them there, not through the instrumented
+    constructor; what they leave out is expired, so that it loads when read. The session's
+    attach events fire as with ``add``."""
     row: M = manager_of_class(model).new_instance()
-    row.__dict__.update(values)
-    make_transient_to_detached(row)
-    db.session().add(row)
+    state = instance_state(row)
+    state.dict.update(values)
+    identity, attributes = _shape_of(model)
+    state.key = (identity, (values["id"],), None)
+    state._expire_attributes(state.dict, attributes.difference(values))
+    db.session()._update_impl(state)
     return row
+
+
+_shapes: dict[type[Any], tuple[type[Any], frozenset[str]]] = {}
+
+
+def _shape_of(model: type[Any]) -> tuple[type[Any], frozenset[str]]:
+    """The class that names ``model``'s rows in an identity key, and its attributes."""
+    found = _shapes.get(model)
+    if found is None:
+        mapper = inspect(model)
+        found = _shapes[model] = (mapper._identity_class, frozenset(manager_of_class(model)))
+    return found
 
 
 def update_row(row: Any, values: dict[str, Any]) -> None:

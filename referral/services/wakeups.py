@@ -22,6 +22,9 @@ from referral.extensions import db
 log = logging.getLogger("referral.wakeups")
 KEY = "referral.due"
 _hooks: dict[str, Callable[[], None]] = {}
+# Seconds at least between two wakes of the worker from one process (``Coalesced``): what a
+# burst of commits adds to a mail's way out, at most.
+SPACING = 0.05
 
 
 def due(kind: str) -> None:
@@ -64,15 +67,18 @@ class Coalesced:
 
     Nothing is lost: the thread clears the flag *before* it sends, so a commit made before
     the clear is covered by that send (the job reads the database after it), and a commit
-    made after it sets the flag again for the next one. Under a burst the sends follow one
-    another as fast as one takes, each covering all the commits made meanwhile; when the
-    process exits, a pending request is sent. The thread starts on first use in each
-    process (so also in each forked server worker).
+    made after it sets the flag again for the next one. Under a burst the sends come
+    ``spacing`` seconds apart (:data:`SPACING`), each covering all the commits made
+    meanwhile: one job wakes the worker for all of them, where a send per commit would
+    queue jobs that find nothing left to do and take the process's time from its requests.
+    When the process exits, a pending request is sent. The thread starts on first use in
+    each process (so also in each forked server worker).
     """
 
-    def __init__(self, send: Callable[[], None], name: str) -> None:
+    def __init__(self, send: Callable[[], None], name: str, spacing: float | None = None) -> None:
         self.send = send
         self.name = name
+        self.spacing = SPACING if spacing is None else spacing
         self.asked = threading.Event()
         self._pid: int | None = None
         self._guard = threading.Lock()
@@ -95,9 +101,11 @@ class Coalesced:
 
     def _run(self) -> None:
         asked = self.asked
+        pause = threading.Event()  # never set: waits out the spacing
         while True:
             asked.wait()
             self.drain()
+            pause.wait(self.spacing)
 
     def drain(self) -> None:
         """Send now if a commit asked since the last send."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -155,3 +156,27 @@ def test_coalesced_drain_sends_only_when_asked() -> None:
     wake.asked.set()  # asked, and the thread has not run yet
     wake.drain()
     assert sent == [1]
+
+
+def test_under_a_stream_of_commits_the_sends_keep_their_spacing_and_cover_the_last() -> None:
+    """A commit every millisecond: the thread sends no closer together than its spacing,
+    so a burst wakes the worker a few times, not once per commit; the last request is
+    still covered by a send after it."""
+    sends: list[tuple[float, int]] = []
+    requested = 0
+    covered_all = threading.Event()
+
+    def send() -> None:
+        sends.append((time.monotonic(), requested))
+        if requested == 400:
+            covered_all.set()
+
+    wake = wakeups.Coalesced(send, "test", spacing=0.1)
+    for _ in range(400):
+        requested += 1
+        wake()
+        time.sleep(0.001)
+    assert covered_all.wait(10)
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(sends, sends[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.1
+    assert len(sends) < 400 / 4  # far fewer sends than commits
