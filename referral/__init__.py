@@ -61,6 +61,9 @@ def register_extensions(app: APIFlask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        # A file's connection never goes stale; the pre-ping's test query per checkout
+        # (two per sign-up) would buy nothing. A server's connection keeps it (below).
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Fail fast instead of piling up: a slow statement, a full pool or an unreachable

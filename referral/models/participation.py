@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     String,
     UniqueConstraint,
     event,
@@ -51,6 +52,9 @@ class Participation(Timestamped, Model):
             name="depth_matches_referrer",
         ),
         CheckConstraint("status IN ('pending', 'confirmed', 'flagged', 'rejected')", name="status"),
+        # The fraud count of a sign-up (services/fraud_signals): the same hashed address and
+        # browser in the same campaign over the last day, read through this index alone.
+        Index("ix_participations_device", "ip_hash", "campaign_id", "agent_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +85,7 @@ class Participation(Timestamped, Model):
     referral_status: Mapped[str] = mapped_column(String(32), default="none", nullable=False)
     flag_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     # Keyed hashes (never the raw values) to spot duplicates and self-referrals.
-    ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
     agent_hash: Mapped[str | None] = mapped_column(String(64))
     visitor_hash: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))

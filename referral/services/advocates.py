@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from referral.domain import gamification
 from referral.domain.emails import mask_email
@@ -15,6 +15,7 @@ from referral.models import Campaign, Customer, Event, LedgerEntry, Participatio
 from referral.services import counters
 from referral.services.participant_links import participant_of, participant_token
 from referral.services.rewards import balances, points
+from referral.services.rows import first_row
 
 SALT = "advocate-page"
 
@@ -120,18 +121,25 @@ def reward_reasons(entries: list[LedgerEntry]) -> dict[int, RewardWhy]:
     }
 
 
+# Built once: the inviter's name on a friend's landing page, read on the driver.
+_INVITER = (
+    select(Customer.name, Customer.email, Participation.status)
+    .join(Participation, Participation.customer_id == Customer.id)
+    .where(Participation.id == bindparam("participation_id"))
+)
+
+
 def inviter_name(participation_id: int) -> str | None:
     """How the owner of a referral link is named to the friend who opened it: their
     public name (``public_name``); None when they gave no name (their address is never
     shown, not even masked) or when they can no longer refer anyone (rejected)."""
-    row = db.session.execute(
-        select(Customer.name, Customer.email, Participation.status)
-        .join(Participation, Participation.customer_id == Customer.id)
-        .where(Participation.id == participation_id)
-    ).first()
-    if row is None or not (row.name or "").strip() or row.status == "rejected":
+    row = first_row(_INVITER, {"participation_id": participation_id})
+    if row is None:
         return None
-    return public_name(row.name, row.email)
+    name, email, status = row
+    if not (name or "").strip() or status == "rejected":
+        return None
+    return public_name(name, email)
 
 
 def public_name(name: str | None, email: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from referral.domain.codes import is_well_formed
 from referral.extensions import db
@@ -29,6 +29,7 @@ from referral.hashing import hash_ip, keyed_hash
 from referral.models import Campaign, Click, Participation
 from referral.models.base import utcnow
 from referral.services import counters
+from referral.services.rows import first_row
 
 # Where a link was shared. Anything else is counted as a plain ``link``.
 CHANNELS = ("link", "qr", "whatsapp", "email", "x", "line", "wechat", "copy")
@@ -86,19 +87,24 @@ def forget_codes() -> None:
     _codes.clear()
 
 
+# Built once: a referral code's owner and campaign, read on the driver (``first_row``) for
+# every ``/r/<code>`` and ``?ref=`` the code cache does not hold yet.
+_BY_CODE = (
+    select(
+        Participation.id,
+        Participation.campaign_id,
+        Campaign.slug,
+        Campaign.name,
+        Campaign.status,
+        Campaign.attribution_days,
+    )
+    .join(Campaign, Campaign.id == Participation.campaign_id)
+    .where(Participation.referral_code == bindparam("code"))
+)
+
+
 def _lookup(code: str) -> LinkTarget | None:
-    row = db.session.execute(
-        select(
-            Participation.id,
-            Participation.campaign_id,
-            Campaign.slug,
-            Campaign.name,
-            Campaign.status,
-            Campaign.attribution_days,
-        )
-        .join(Campaign, Campaign.id == Participation.campaign_id)
-        .where(Participation.referral_code == code)
-    ).first()
+    row = first_row(_BY_CODE, {"code": code})
     if row is None:
         return None
     return LinkTarget(code, *row)

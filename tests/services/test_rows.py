@@ -243,12 +243,12 @@ def test_first_row_gives_what_the_session_gives(app, factory: Factory, sent) -> 
         "referrer_id": person.id,
         "hour_ago": now - timedelta(hours=1),
     }
-    for query in (fraud_signals._BOTH, fraud_signals._DEVICE_ONLY, fraud_signals._BURST_ONLY):
+    for query in fraud_signals._QUERIES.values():
         expected = tuple(db.session.execute(query, values).one())
         sent.clear()
         assert first_row(query, values) == expected
         assert len(sent) == 1
-    assert first_row(fraud_signals._BOTH, values) == (2, 1)
+    assert first_row(fraud_signals._QUERIES[(True, True, False)], values) == (2, 1)
     created = first_row(_CREATED_OF_CODE, {"code": person.referral_code})
     assert created == (person.created_at, person.status, 7)
     assert created is not None and created[0].tzinfo is not None  # its result processor
