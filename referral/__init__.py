@@ -17,6 +17,7 @@ from referral.extensions import (
     limiter,
     login_manager,
     migrate,
+    ping_after_idle,
     tune_sqlite,
 )
 from referral.headers import init_app as init_headers
@@ -62,7 +63,7 @@ def register_extensions(app: APIFlask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         # A file's connection never goes stale; the pre-ping's test query per checkout
-        # (two per sign-up) would buy nothing. A server's connection keeps it (below).
+        # (two per sign-up) would buy nothing. A server's is tested after it sat idle (below).
         options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -70,6 +71,8 @@ def register_extensions(app: APIFlask) -> None:
         # server becomes a 503 with Retry-After within seconds (referral.errors).
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_timeout", 5)
+        # Tested only after an idle second (extensions.ping_after_idle), not before each use.
+        options["pool_pre_ping"] = False
         statement_ms = int(app.config.get("DATABASE_STATEMENT_TIMEOUT_MS", 30_000))
         options["connect_args"] = {
             "connect_timeout": 5,
@@ -81,6 +84,7 @@ def register_extensions(app: APIFlask) -> None:
     memo.listen()  # configuration rows read once per transaction
     with app.app_context():
         tune_sqlite(db.engine)
+        ping_after_idle(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

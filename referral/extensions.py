@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Engine, MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names on SQLite and PostgreSQL, so migrations can name what they alter.
@@ -65,6 +66,43 @@ def _locks(context: Any) -> bool:
     means to write what it reads, so it takes the write lock first."""
     compiled = getattr(context, "compiled", None)
     return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+# A server's connection that sat in the pool longer than this is tested before it is used.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def ping_after_idle(engine: Engine, seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Test a database server's pooled connection with a ping when it is checked out after
+    more than ``seconds`` in the pool, instead of before every use (``pool_pre_ping``).
+
+    A connection goes stale when the server restarts or the network drops it, which a
+    connection that sat idle is the one to meet; under load a connection comes back within
+    milliseconds and is used again without a round trip. A dead one is replaced before the
+    request sees it (the pool's documented answer to ``DisconnectionError``). A restart in
+    the second after a connection was last used costs the request on it one failed statement:
+    the pool then drops every connection of the old server, and the request answers 503
+    (``referral.errors``). SQLite's file connections are never tested.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+    dialect = engine.dialect
+
+    def fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since <= seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+
+    event.listen(engine, "connect", fresh)
+    event.listen(engine, "checkin", fresh)
+    event.listen(engine, "checkout", checked_out)
 
 
 def tune_sqlite(engine: Engine) -> None:

@@ -5,7 +5,10 @@ each visitor's address the way their gunicorn command expects it."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +84,24 @@ def test_the_balancer_passes_each_visitors_address_as_the_nodes_expect_it(
     command = " ".join(re.findall(r'"([^"]+)"', dockerfile.partition("CMD")[2]))
     assert command.startswith("gunicorn ") and command.endswith(" wsgi:app")
     assert "--proxy-protocol" in command and "--keep-alive 0" in command
+
+
+def test_the_wsgi_entry_point_builds_the_app_and_freezes_what_it_built(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "k",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}",
+        "HUEY_SQLITE": str(tmp_path / "huey.sqlite"),
+    }
+    env.pop("REDIS_URL", None)
+    probe = "import gc, wsgi; print(type(wsgi.app).__name__, gc.get_freeze_count() > 10_000)"
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed probe)
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == ["APIFlask", "True"], done.stderr

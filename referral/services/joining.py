@@ -26,7 +26,7 @@ from referral.models import (
     Participation,
 )
 from referral.models.base import utcnow
-from referral.services import counters, lottery
+from referral.services import counters, fraud_signals, lottery
 from referral.services.campaign_rows import SLUG_MAX, campaign_by_slug
 from referral.services.confirmation import (
     Composer,
@@ -36,7 +36,6 @@ from referral.services.confirmation import (
     send_link,
 )
 from referral.services.events import record_event
-from referral.services.fraud_signals import flag_reasons
 from referral.services.identity import (
     CHANNEL_MAX,
     check_fields,
@@ -44,7 +43,7 @@ from referral.services.identity import (
     find_or_create_customer,
 )
 from referral.services.privacy import clip_user_agent
-from referral.services.rows import insert, insert_row_once, rows_where
+from referral.services.rows import insert, insert_row_once
 from referral.services.tx import atomic, keep_loaded
 
 
@@ -116,13 +115,6 @@ _OF_CUSTOMER = select(Participation).where(
 )
 
 
-def find_by_code(code: str | None) -> Participation | None:
-    if not code or len(code) > 32:
-        return None
-    found = rows_where(Participation, "referral_code", [code])
-    return found[0] if found else None
-
-
 def _existing(campaign: Campaign, customer_id: int) -> Participation | None:
     found: Participation | None = db.session.scalar(
         _OF_CUSTOMER, {"campaign_id": campaign.id, "customer_id": customer_id}
@@ -131,11 +123,14 @@ def _existing(campaign: Campaign, customer_id: int) -> Participation | None:
 
 
 def _attribute(
-    campaign: Campaign, customer: Customer, request: JoinRequest, visitor_hash: str | None
+    campaign: Campaign,
+    customer: Customer,
+    request: JoinRequest,
+    visitor_hash: str | None,
+    owner: Participation | None,
 ) -> tuple[Participation | None, str]:
     """The referrer the rules of ``domain.attribution`` accept (or None), and the status
-    of the referral."""
-    owner = find_by_code(request.referral_code)
+    of the referral; ``owner`` is the participation of the request's referral code."""
     owner_info = None
     if owner is not None:
         owner_info = attribution.Referrer(
@@ -159,8 +154,9 @@ def _new_participation(
 ) -> dict[str, Any]:
     """The columns of the person's new participation."""
     ip, agent, visitor_hash = visitor.hashes(current_app.config["SECRET_KEY"])
-    referrer, referral_status = _attribute(campaign, customer, request, visitor_hash)
-    reasons = flag_reasons(campaign, customer.email, ip, agent, referrer.id if referrer else None)
+    found = fraud_signals.lookup(campaign, request.referral_code, ip, agent)
+    referrer, referral_status = _attribute(campaign, customer, request, visitor_hash, found.owner)
+    reasons = fraud_signals.flag_reasons(customer.email, found, referrer)
     status = "flagged" if reasons else ("confirmed" if request.confirmed else "pending")
     return {
         "campaign_id": campaign.id,

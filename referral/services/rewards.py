@@ -3,7 +3,8 @@ and only between people who have confirmed their address (double opt-in)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,7 @@ from referral.models import (
 from referral.models.base import utcnow
 from referral.services import events, memo, webhooks
 from referral.services.campaigns import ceiling
-from referral.services.rows import affected_rows, insert_row_once, rows_where
+from referral.services.rows import affected_rows, insert_row_once, insert_rows_once, rows_where
 
 memo.watch(RewardRule)
 
@@ -99,12 +100,16 @@ def _assign_coupon(campaign: Campaign, entry: LedgerEntry) -> None:
             return
 
 
-def _insert(
-    campaign: Campaign, event: Event, payout: rules_domain.Payout, held: bool, reason: str = ""
-) -> LedgerEntry | None:
-    """Insert one ledger line; None when this exact payment exists (unique key)."""
-    now = utcnow()
-    values = {
+def _line(
+    campaign: Campaign,
+    event: Event,
+    payout: rules_domain.Payout,
+    held: bool,
+    now: datetime,
+    reason: str = "",
+) -> dict[str, Any]:
+    """The columns of the ledger line that pays ``payout`` for ``event``, made at ``now``."""
+    return {
         "participation_id": payout.beneficiary_id,
         "source_event_id": event.id,
         "rule_id": payout.rule_id,
@@ -116,9 +121,17 @@ def _insert(
         "approve_after": now + timedelta(days=campaign.hold_days) if held else None,
         "decided_at": None if held else now,
     }
-    entry = insert_row_once(LedgerEntry, values, PAYMENT_KEY)
-    if entry is None:
-        return None  # paid already, also by a concurrent transaction
+
+
+def _granted(
+    campaign: Campaign,
+    event: Event,
+    payout: rules_domain.Payout,
+    entry: LedgerEntry,
+    now: datetime,
+) -> None:
+    """What a new ledger line brings with it: its coupon, the webhook and the timeline's
+    ``reward_granted``."""
     if payout.reward == "coupon":
         _assign_coupon(campaign, entry)
     webhooks.reward_granted(campaign.workspace_id, entry)
@@ -135,7 +148,37 @@ def _insert(
         },
         occurred_at=now,
     )
+
+
+def _insert(
+    campaign: Campaign, event: Event, payout: rules_domain.Payout, held: bool, reason: str = ""
+) -> LedgerEntry | None:
+    """Insert one ledger line; None when this exact payment exists (unique key)."""
+    now = utcnow()
+    entry = insert_row_once(
+        LedgerEntry, _line(campaign, event, payout, held, now, reason), PAYMENT_KEY
+    )
+    if entry is None:
+        return None  # paid already, also by a concurrent transaction
+    _granted(campaign, event, payout, entry, now)
     return entry
+
+
+def _insert_all(
+    campaign: Campaign, event: Event, pending: list[tuple[rules_domain.Payout, bool]]
+) -> list[LedgerEntry]:
+    """:func:`_insert` for the payouts of one event, their ledger lines in one statement;
+    the new lines, in the order of ``pending`` (a payment that exists is left out)."""
+    now = utcnow()
+    lines = [_line(campaign, event, payout, held, now) for payout, held in pending]
+    paid = []
+    for (payout, _held), entry in zip(
+        pending, insert_rows_once(LedgerEntry, lines, PAYMENT_KEY), strict=True
+    ):
+        if entry is not None:  # None: paid already, also by a concurrent transaction
+            _granted(campaign, event, payout, entry, now)
+            paid.append(entry)
+    return paid
 
 
 def chain_of(actor: Participation) -> dict[int, Participation]:
@@ -175,14 +218,18 @@ def pay_for_event(
         ceiling(),
         opted_in([by_id.get(pid) for pid in people]),
     )
-    paid = []
+    paid: list[LedgerEntry] = []
+    pending: list[tuple[rules_domain.Payout, bool]] = []
+    capped = _has_caps(campaign)
     for payout in payouts:
-        beneficiary = by_id[payout.beneficiary_id]
+        if capped and payout.level >= 1 and pending:
+            # A cap counts what the advocate was paid: the lines before this one first.
+            paid.extend(_insert_all(campaign, event, pending))
+            pending = []
         if not _may_pay(campaign, event, payout):
             continue
-        entry = _insert(campaign, event, payout, _held(campaign, actor, beneficiary))
-        if entry is not None:
-            paid.append(entry)
+        pending.append((payout, _held(campaign, actor, by_id[payout.beneficiary_id])))
+    paid.extend(_insert_all(campaign, event, pending))
     if event.kind == "signup_confirmed":
         paid.extend(_milestones_on_confirmation(actor, by_id, campaign, rules))
     return paid
@@ -215,8 +262,14 @@ def _may_pay(campaign: Campaign, event: Event, payout: rules_domain.Payout) -> b
     return not sweepstakes.buys_entries(campaign.kind, event.kind, payout.reward)
 
 
+def _has_caps(campaign: Campaign) -> bool:
+    """Whether the campaign caps what one advocate may be paid for referrals."""
+    settings = campaign.settings
+    return settings.get("cap_count") is not None or settings.get("cap_value") is not None
+
+
 def _within_caps(campaign: Campaign, payout: rules_domain.Payout) -> bool:
-    if campaign.settings.get("cap_count") is None and campaign.settings.get("cap_value") is None:
+    if not _has_caps(campaign):
         return True
     count, value = _already_paid(payout.beneficiary_id)
     return rules_domain.within_caps(

@@ -432,6 +432,72 @@ def insert_row_once(model: type[M], values: dict[str, Any], unique: Sequence[str
     return None if new_id is None else _as_stored(model, stored, new_id)
 
 
+def insert_rows_once(
+    model: type[M], rows: Sequence[dict[str, Any]], unique: Sequence[str]
+) -> list[M | None]:
+    """As :func:`insert_row_once` for several rows (each with the same columns) in one
+    statement: a multi-row ``INSERT … ON CONFLICT DO NOTHING`` that returns each new row's
+    id with its ``unique`` columns, by which it is matched to its row (the order of
+    ``RETURNING`` is not promised). For each row, in the order given, its object, or None
+    where a row with the same ``unique`` columns existed (also one a concurrent transaction
+    inserted)."""
+    if len(rows) < 2:
+        return [insert_row_once(model, row, unique) for row in rows]
+    single = _plan(model, frozenset(rows[0]), unique, returns_id=True)
+    plan = _rows_plan(model, single, tuple(unique), len(rows))
+    stored = [_parameters(single, row)[0] for row in rows]
+    merged = {f"{name}_{n}": row[name] for n, row in enumerate(stored) for name in plan.columns}
+    _, parameters = _parameters(plan.plan, merged)
+    found = {}
+    for new_id, *key in _execute(plan.plan.sql, parameters, False, True):
+        values = zip(key, plan.results, strict=True)
+        found[tuple(v if process is None else process(v) for v, process in values)] = int(new_id)
+    made: list[M | None] = []
+    for row in stored:
+        new_id = found.get(tuple(row[name] for name in unique))
+        made.append(None if new_id is None else _as_stored(model, row, new_id))
+    return made
+
+
+@dataclass(frozen=True)
+class _RowsPlan:
+    """A multi-row insert of :func:`insert_rows_once`: its plan, and the columns of each row."""
+
+    plan: _Plan
+    columns: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]  # of the unique columns it returns
+
+
+_rows_plans: dict[tuple[Any, ...], _RowsPlan] = {}
+
+
+def _rows_plan(model: type[Any], single: _Plan, unique: tuple[str, ...], count: int) -> _RowsPlan:
+    dialect = db.session.get_bind().dialect
+    columns = tuple(sorted({*single.names}))
+    key = (model, columns, unique, count, dialect.name)
+    found = _rows_plans.get(key)
+    if found is None:
+        table = model.__table__
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert(table)
+            .values(
+                [
+                    {name: bindparam(f"{name}_{n}", type_=table.c[name].type) for name in columns}
+                    for n in range(count)
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(table.c.id, *(table.c[name] for name in unique))
+        )
+        plan = _compiled(statement, dialect, None, (), returns_id=True)
+        results = tuple(
+            table.c[name].type._cached_result_processor(dialect, None) for name in unique
+        )
+        found = _rows_plans[key] = _RowsPlan(plan=plan, columns=columns, results=results)
+    return found
+
+
 def insert(model: type[Any], values: dict[str, Any]) -> None:
     """Insert a row now, for a table whose rows the caller does not read back (a consent, a
     token): no object is made for it."""

@@ -326,6 +326,31 @@ def test_a_per_advocate_cap_stops_further_referral_rewards(factory: Factory) -> 
     assert len(ledger(participation_id=advocate.id)) == 2
 
 
+def test_a_cap_counts_the_lines_one_event_has_just_paid(factory: Factory) -> None:
+    """Two referral rules pay on the same confirmation; a cap of one line pays the first."""
+    campaign = factory.campaign(status="live", reward_depth=1, settings={"cap_count": 1})
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    add_rule(campaign, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 50})
+    advocate = join(campaign, "a@example.com", confirmed=True).participation
+    join(campaign, "f@example.com", advocate.referral_code, confirmed=True)
+    assert [line.amount for line in ledger(participation_id=advocate.id)] == [100]
+
+
+def test_every_line_one_event_pays_is_written_once_with_its_timeline_entry(live) -> None:
+    """Without a cap the lines of one event are written together; each has its reward event."""
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 30})
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "f@example.com", advocate.referral_code).participation
+    confirm_participation(friend)
+    confirm_participation(friend)  # again: nothing more
+    lines = {(line.participation_id, line.amount) for line in ledger()}
+    assert lines == {(advocate.id, 100), (advocate.id, 30), (friend.id, 5)}
+    granted = db.session.scalars(select(Event).where(Event.kind == "reward_granted")).all()
+    assert sorted((e.participation_id, e.amount) for e in granted) == sorted(lines)
+
+
 # Double opt-in: rewards flow only between people who confirmed their address
 
 

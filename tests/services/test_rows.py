@@ -20,6 +20,7 @@ from referral.services.rows import (
     insert_once,
     insert_row,
     insert_row_once,
+    insert_rows_once,
     rows_where,
     update_row,
 )
@@ -102,6 +103,43 @@ def test_insert_once_skips_a_duplicate_and_says_so(factory: Factory) -> None:
     assert insert_row_once(Event, {**values, "external_id": "order-3"}, key) is not None
     ids = db.session.scalars(select(Event.id).where(Event.campaign_id == campaign.id)).all()
     assert len(ids) == 2
+
+
+def test_rows_inserted_once_together_are_matched_to_their_rows_in_one_statement(
+    factory: Factory, sent: list[str]
+) -> None:
+    workspace = factory.workspace()
+    customer = factory.customer(workspace)
+    campaign = factory.campaign(workspace)
+    key = ("campaign_id", "kind", "external_id")
+    existing = insert_row_once(
+        Event, _event(customer, campaign_id=campaign.id, external_id="b"), key
+    )
+    assert existing is not None
+    rows = [
+        _event(customer, campaign_id=campaign.id, external_id=name, amount=n)
+        for n, name in enumerate(["c", "b", "a", "d"])
+    ]
+    sent.clear()
+    made = insert_rows_once(Event, rows, key)
+    assert len(sent) == 1  # one statement for the four rows
+    assert made[1] is None  # "b" existed: skipped, and said so in its place
+    for row, found in zip(rows, made, strict=True):
+        if found is None:
+            continue
+        assert (found.external_id, found.amount) == (row["external_id"], row["amount"])
+        assert inspect(found).persistent and not inspect(found).modified
+    db.session.expire_all()
+    stored = {
+        e.external_id: (e.id, e.amount)
+        for e in db.session.scalars(select(Event).where(Event.campaign_id == campaign.id))
+    }
+    assert stored == {
+        "b": (existing.id, None),
+        **{m.external_id: (m.id, m.amount) for m in made if m is not None},
+    }
+    assert insert_rows_once(Event, rows, key) == [None, None, None, None]  # all exist now
+    assert insert_rows_once(Event, [], key) == []
 
 
 def test_pending_changes_are_flushed_before_the_insert(factory: Factory) -> None:

@@ -192,3 +192,32 @@ def test_the_device_index_exists_and_the_address_alone_has_none(app: Any) -> Non
         "created_at",
     ]
     assert "ix_participations_ip_hash" not in indexes
+
+
+def test_the_lookup_of_a_code_brings_its_owner_and_both_counts_in_one_query(
+    app: Any, live: Campaign
+) -> None:
+    advocate = _join(live, "advocate@example.com", ip="10.2.2.2", user_agent="Edge")
+    owner = advocate.participation
+    for n in range(2):
+        _join(live, f"friend{n}@example.com", owner.referral_code, ip="10.2.2.3", user_agent="X")
+    ip_hash, agent_hash = _hashes("10.2.2.3", "X")
+    code, owner_id = owner.referral_code, owner.id
+    db.session.refresh(live)  # loaded before the count of statements
+    found: list[fraud_signals.Found] = []
+    sent = _sent_while(lambda: found.append(fraud_signals.lookup(live, code, ip_hash, agent_hash)))
+    assert len([s for s, _ in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert found[0].owner is not None and found[0].owner.id == owner_id
+    assert (found[0].same_device, found[0].owner_burst) == (2, 2)
+    unknown = fraud_signals.lookup(live, "NOSUCHCODE", ip_hash, agent_hash)
+    assert (unknown.owner, unknown.same_device, unknown.owner_burst) == (None, 2, 0)
+    assert fraud_signals.lookup(live, None, None, None) == fraud_signals.Found(None, 0, 0)
+
+
+def test_the_owners_friends_count_only_when_the_owner_is_the_referrer(
+    app: Any, live: Campaign
+) -> None:
+    owner = _join(live, "advocate@example.com").participation
+    friends = fraud_signals.Found(owner, 0, 50)  # a burst under the owner
+    assert fraud_signals.flag_reasons("x@example.com", friends, owner) == ["referral_burst"]
+    assert fraud_signals.flag_reasons("x@example.com", friends, None) == []  # not attributed

@@ -188,10 +188,11 @@ def test_retention_days_come_from_the_environment_zero_keeping_forever(
     assert from_environment(str(tmp_path))[name] == expected
 
 
-def test_only_a_server_connection_is_pinged_before_use(app: object) -> None:
-    """A PostgreSQL connection can go stale (a restart, a network cut) and is tested on
-    checkout; an SQLite file's cannot, so it is spared a test query per transaction."""
+def test_no_connection_is_pinged_before_every_use(app: object) -> None:
+    """An SQLite file's connection cannot go stale and is never tested; a PostgreSQL one is
+    tested only after it sat idle (extensions.ping_after_idle, tests/services/test_pool.py),
+    not with a round trip before every transaction."""
     engine = db.engine
-    assert engine.pool._pre_ping is (engine.dialect.name != "sqlite")
+    assert engine.pool._pre_ping is False
     with engine.connect() as connection:  # the setting leaves the connection usable
         assert connection.exec_driver_sql("SELECT 1").scalar() == 1
