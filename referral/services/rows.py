@@ -454,7 +454,8 @@ def insert_rows_once(
         found[tuple(v if process is None else process(v) for v, process in values)] = int(new_id)
     made: list[M | None] = []
     for row in stored:
-        new_id = found.get(tuple(row[name] for name in unique))
+        # Taken once: a second row of the same key in the batch was skipped as a duplicate.
+        new_id = found.pop(tuple(row[name] for name in unique), None)
         made.append(None if new_id is None else _as_stored(model, row, new_id))
     return made
 

@@ -139,6 +139,12 @@ def test_rows_inserted_once_together_are_matched_to_their_rows_in_one_statement(
         **{m.external_id: (m.id, m.amount) for m in made if m is not None},
     }
     assert insert_rows_once(Event, rows, key) == [None, None, None, None]  # all exist now
+    twice = [_event(customer, campaign_id=campaign.id, external_id="e", amount=n) for n in (1, 2)]
+    first, second = insert_rows_once(Event, twice, key)  # the same key twice in one batch
+    assert first is not None and first.amount == 1
+    assert second is None
+    db.session.expire(first)  # the row stored is the first of the two
+    assert first.amount == 1
     assert insert_rows_once(Event, [], key) == []
 
 
