@@ -7,6 +7,7 @@ import secrets
 # No 0/O, 1/l/I: people copy codes by hand from printed QR cards.
 ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 8  # 56**8 ≈ 9.7e13 codes: guessing one among a million takes ~1e8 tries.
+MAX_LENGTH = 32  # what the column holds (participations.referral_code)
 
 
 def new_code(length: int = LENGTH) -> str:
@@ -16,4 +17,6 @@ def new_code(length: int = LENGTH) -> str:
 
 def is_well_formed(code: str) -> bool:
     """Whether ``code`` could be one of ours (cheap check before any database lookup)."""
-    return isinstance(code, str) and 4 <= len(code) <= 32 and all(c in ALPHABET for c in code)
+    return (
+        isinstance(code, str) and 4 <= len(code) <= MAX_LENGTH and all(c in ALPHABET for c in code)
+    )

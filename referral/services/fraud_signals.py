@@ -10,16 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, inspect, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import aliased
 
-from referral.domain import fraud
+from referral.domain import codes, fraud
 from referral.models import Campaign, Participation
 from referral.models.base import utcnow
 from referral.services.identity import is_disposable
-from referral.services.rows import as_loaded, first_row
-
-CODE_MAX = 32  # the longest referral code the column holds
+from referral.services.rows import as_loaded, first_row, table_attributes
 
 
 # Built once (the sign-up path runs them with its values as parameters). The same-device
@@ -80,10 +78,6 @@ _OWNER_QUERIES: dict[tuple[bool, bool], Any] = {
     for ip_known in (True, False)
     for agent_known in (True, False)
 }
-_OWNER_COLUMNS = tuple(
-    inspect(Participation).get_property_by_column(column).key
-    for column in Participation.__table__.c
-)
 
 
 @dataclass(frozen=True)
@@ -109,11 +103,12 @@ def lookup(campaign: Campaign, code: str | None, ip: str | None, agent: str | No
         "hour_ago": now - timedelta(hours=1),
         "code": code,
     }
-    if code and len(code) <= CODE_MAX:
+    if code and len(code) <= codes.MAX_LENGTH:
         row = first_row(_OWNER_QUERIES[(bool(ip), agent is not None)], values)
         if row is not None:
             *columns, same_device, burst = row
-            owner = as_loaded(Participation, dict(zip(_OWNER_COLUMNS, columns, strict=True)))
+            attributes = table_attributes(Participation)
+            owner = as_loaded(Participation, dict(zip(attributes, columns, strict=True)))
             return Found(owner, int(same_device), int(burst))
     same_device, _ = _counts(campaign, ip, agent, None, now)
     return Found(None, same_device, 0)

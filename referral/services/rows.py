@@ -297,7 +297,6 @@ _firsts: dict[tuple[Any, ...], _First] = {}
 
 def _select(model: type[Any], column: str, count: int, for_update: bool, dialect: Any) -> _Select:
     table = model.__table__
-    mapper = inspect(model)
     keys = [bindparam(f"v{n}", type_=table.c[column].type) for n in range(count)]
     where = table.c[column] == keys[0] if count == 1 else table.c[column].in_(keys)
     statement = select(*table.c).where(where)
@@ -307,9 +306,23 @@ def _select(model: type[Any], column: str, count: int, for_update: bool, dialect
     return _Select(
         plan=plan,
         context=SimpleNamespace(compiled=statement.compile(dialect=dialect)),
-        attributes=tuple(mapper.get_property_by_column(c).key for c in table.c),
+        attributes=table_attributes(model),
         results=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
     )
+
+
+def table_attributes(model: type[Any]) -> tuple[str, ...]:
+    """The attribute of each column of ``model``'s table, in the table's order (the order of
+    ``select(*table.c)``), to make a row of such a select an object (:func:`as_loaded`)."""
+    found = _attributes.get(model)
+    if found is None:
+        mapper = inspect(model)
+        found = tuple(mapper.get_property_by_column(c).key for c in model.__table__.c)
+        _attributes[model] = found
+    return found
+
+
+_attributes: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _as_stored(model: type[M], values: dict[str, Any], new_id: int) -> M:
