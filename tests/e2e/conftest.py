@@ -131,6 +131,13 @@ def desktop_page(chromium: Any, page_errors: list[str]) -> Iterator[Any]:
     context.close()
 
 
+def page_width(page: Any) -> int:
+    """How wide the page lays out, measured once its stylesheets apply: the load event waits
+    for them, and a width read before it is the unstyled page's."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def assert_clean(errors: list[str]) -> None:
     assert not errors, "browser reported errors:\n" + "\n".join(errors)
 

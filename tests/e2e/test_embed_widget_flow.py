@@ -24,7 +24,7 @@ from referral.extensions import db
 from referral.models import Participation
 from referral.models.base import utcnow
 from referral.services.joining import JoinRequest, Visitor, join_campaign
-from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean
+from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean, page_width
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -230,6 +230,6 @@ def test_a_marketer_allows_a_shop_and_copies_the_snippet(
     snippet = page.get_by_test_id("snippet-join")
     expect(snippet).to_contain_text(f'integrity="{widget.integrity()}"')
     expect(snippet).to_contain_text('data-campaign="shop-club"')
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= VIEWPORTS[viewport]["width"], f"the page scrolls sideways ({width}px)"
     assert_clean([e for e in page_errors if "status of 422" not in e])

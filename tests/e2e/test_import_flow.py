@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from referral import tasks
 from referral.extensions import db
 from referral.services import import_jobs
-from tests.e2e.conftest import LiveServer, SignIn, assert_clean
+from tests.e2e.conftest import LiveServer, SignIn, assert_clean, page_width
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -117,7 +117,7 @@ def test_the_import_pages_fit_a_phone(
     sign_in(page, marketer.email)
     _to_mapping(page, live_server, campaign.id)
     for name in ("mapping", "done"):
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= 390, f"the {name} page scrolls sideways ({width}px)"
         if name == "mapping":
             page.get_by_label("Why you may write to these people").fill("Customers of ours")

@@ -14,7 +14,7 @@ from referral.models import Marketer, Membership, OutboxMessage, Workspace
 from referral.models.base import utcnow
 from referral.services.confirmation import confirm_participation
 from referral.services.journey_runner import run_due
-from tests.e2e.conftest import VIEWPORTS, LiveServer, assert_clean
+from tests.e2e.conftest import VIEWPORTS, LiveServer, assert_clean, page_width
 from tests.factories import Factory
 from tests.services.journey_setup import give_consent
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _no_sideways_scroll(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= VIEWPORTS["phone"]["width"], f"{page.url} scrolls sideways ({width}px)"
 
 

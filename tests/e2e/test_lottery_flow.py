@@ -17,7 +17,7 @@ from referral.services import draws
 from referral.services.campaigns import close_campaign, publish_campaign
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, assert_clean, page_width
 from tests.factories import LOTTERY_RULES, Factory
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +89,7 @@ def test_a_person_enters_a_draw_on_a_phone(
     page.wait_for_url(live_server("/c/bike-draw/joined"))
     db.session.rollback()
     assert db.session.query(Participation).filter_by(campaign_id=campaign.id).count() == 1
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= page.viewport_size["width"]  # nothing overflows the phone's screen
     # The under-age entry was answered 422 on purpose; Chromium logs that as an error.
     assert_clean([e for e in page_errors if "status of 422" not in e])

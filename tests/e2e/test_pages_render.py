@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from referral.extensions import db
 from referral.models import RewardRule
 from referral.services.api_keys import revoke_api_key
-from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean
+from tests.e2e.conftest import VIEWPORTS, LiveServer, SignIn, assert_clean, page_width
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +67,7 @@ def _seed(factory: Factory) -> tuple[str, int]:
 
 def _check(page: Any, errors: list[str], name: str, viewport: str) -> None:
     page.wait_for_load_state("load")
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= VIEWPORTS[viewport]["width"], f"{name} scrolls sideways ({width}px)"
     assert_clean([e for e in errors if "status of 422" not in e])
     if SHOTS:

@@ -16,7 +16,7 @@ from referral.services.advocates import advocate_token
 from referral.services.campaigns import publish_campaign
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, assert_clean, page_width
 from tests.factories import LOTTERY_RULES, Factory
 
 pytestmark = pytest.mark.e2e
@@ -44,10 +44,6 @@ def small_targets(page: Any) -> list[dict[str, Any]]:
     found = page.evaluate(TARGETS)
     assert found, "no tap targets measured"
     return [t for t in found if t["width"] < LEAST - 0.01 or t["height"] < LEAST - 0.01]
-
-
-def page_width(page: Any) -> int:
-    return int(page.evaluate("document.scrollingElement.scrollWidth"))
 
 
 def lottery(factory: Factory) -> Campaign:

@@ -13,7 +13,7 @@ from referral.extensions import db
 from referral.models import Event, SurveyResponse
 from referral.models.base import utcnow
 from referral.services import survey_builder, surveys
-from tests.e2e.conftest import LiveServer, assert_clean
+from tests.e2e.conftest import LiveServer, assert_clean, page_width
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,7 @@ def test_a_participant_answers_a_survey_on_a_phone_and_sees_the_thank_you(
     page.goto(live_server(f"/s/{token}"))
     expect(page.locator("h1")).to_have_text("Taste survey")
     # Phone first: nothing wider than the screen.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
 
     page.get_by_role("button", name="Send my answers").click()
     expect(page.locator(".form-notice")).to_contain_text("Some answers need your attention.")

@@ -15,7 +15,7 @@ from referral.models import InstantWinPlay
 from referral.models.base import utcnow
 from referral.services import instant_win, trials
 from referral.services.advocates import advocate_token
-from tests.e2e.conftest import LiveServer, assert_clean, confirmation_path
+from tests.e2e.conftest import LiveServer, assert_clean, confirmation_path, page_width
 from tests.factories import Factory
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def test_a_visitor_starts_a_free_trial_on_a_phone(
     page.get_by_test_id("trial-link").click()
     expect(page.get_by_test_id("trial-state")).to_contain_text(re.compile(r"(29|30) days left"))
     expect(page.get_by_test_id("trial-ends")).to_be_visible()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 390  # nothing wider than the phone
     assert_clean(page_errors)
 
