@@ -21,7 +21,7 @@ from referral.models import Campaign, ConfirmationToken, Customer, LedgerEntry, 
 from referral.models.base import utcnow
 from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.campaign_rows import campaign_by_id
-from referral.services.events import record_event, record_event_once
+from referral.services.events import Timeline, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
 from referral.services.rows import insert, rows_where, update_row
 from referral.services.tx import atomic, keep_loaded
@@ -112,22 +112,23 @@ def record_confirmed(campaign: Campaign, participation: Participation) -> list[L
     if event is None:
         return []
     people = chain_of(participation)
+    timeline = Timeline(campaign.workspace_id)  # written with the payments' own events
     if participation.referrer_id is not None:
-        _tell_the_referrer(campaign, participation, people.get(participation.referrer_id))
+        _tell_the_referrer(timeline, participation, people.get(participation.referrer_id))
     webhooks.participant_confirmed(campaign.workspace_id, participation)
     if campaign.kind == "trial":
+        timeline.write()  # the events in the order they happen: the trial starts after
         trials.start_trial(campaign, participation)
-    return pay_for_event(event, participation, campaign, people)
+    return pay_for_event(event, participation, campaign, people, timeline)
 
 
 def _tell_the_referrer(
-    campaign: Campaign, friend: Participation, referrer: Participation | None
+    timeline: Timeline, friend: Participation, referrer: Participation | None
 ) -> None:
     """ "My friend joined": on the referrer's timeline, once per friend (a journey trigger)."""
     if referrer is None:
         return
-    record_event(
-        campaign.workspace_id,
+    timeline.add(
         referrer,
         "referral_confirmed",
         external_id=f"referral:{friend.id}",

@@ -16,7 +16,7 @@ from referral.extensions import db
 from referral.models import Campaign, Customer, Event, LedgerEntry, Participation
 from referral.models.base import utcnow
 from referral.services import journey_enrolment, refunds, rewards, webhook_events
-from referral.services.rows import insert_row, insert_row_once
+from referral.services.rows import insert_row, insert_row_once, insert_rows
 from referral.services.tx import atomic
 
 REPORTABLE = ("purchase", "trial_converted", "survey_completed", "lottery_entered", "refund")
@@ -73,6 +73,47 @@ def record_events(
         journey_enrolment.enrol_for_event(event)
         webhook_events.for_event(event, whom)
     return events
+
+
+class Timeline:
+    """Events for customers' timelines that one use case records together: each
+    :meth:`add` is written by the next :meth:`write`, all of them in one multi-row insert,
+    in the order added (their ids too), each then with its journeys and webhooks as
+    :func:`record_event` would. As there, a repeat of a unique (campaign, kind,
+    ``external_id``) raises ``IntegrityError``: a caller that may meet one keeps it out
+    first. Written in the caller's transaction."""
+
+    def __init__(self, workspace_id: int) -> None:
+        self.workspace_id = workspace_id
+        self._values: list[dict[str, Any]] = []
+        self._whom: list[Participation] = []
+
+    def add(
+        self,
+        whom: Participation,
+        kind: str,
+        *,
+        amount: int | None = None,
+        external_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        self._values.append(
+            _columns(self.workspace_id, whom, kind, amount, None, external_id, data, occurred_at)
+        )
+        self._whom.append(whom)
+
+    def write(self) -> list[Event]:
+        """Write what was added since the last write; the events, in the order added."""
+        values, whom = self._values, self._whom
+        if not values:
+            return []
+        self._values, self._whom = [], []
+        written = insert_rows(Event, values)
+        for event, person in zip(written, whom, strict=True):
+            journey_enrolment.enrol_for_event(event)
+            webhook_events.for_event(event, person)
+        return written
 
 
 def record_event_once(

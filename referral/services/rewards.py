@@ -129,23 +129,31 @@ def _granted(
     payout: rules_domain.Payout,
     entry: LedgerEntry,
     now: datetime,
+    timeline: events.Timeline | None = None,
 ) -> None:
     """What a new ledger line brings with it: its coupon, the webhook and the timeline's
-    ``reward_granted``."""
+    ``reward_granted`` (added to ``timeline``, else recorded at once)."""
     if payout.reward == "coupon":
         _assign_coupon(campaign, entry)
     webhooks.reward_granted(campaign.workspace_id, entry)
+    beneficiary = db.session.get_one(Participation, payout.beneficiary_id)
+    data = {
+        "reward": payout.reward,
+        "level": payout.level,
+        "source_event_id": event.id,
+        "status": entry.status,
+    }
+    if timeline is not None:
+        timeline.add(
+            beneficiary, "reward_granted", amount=payout.amount, data=data, occurred_at=now
+        )
+        return
     events.record_event(
         campaign.workspace_id,
-        db.session.get_one(Participation, payout.beneficiary_id),
+        beneficiary,
         "reward_granted",
         amount=payout.amount,
-        data={
-            "reward": payout.reward,
-            "level": payout.level,
-            "source_event_id": event.id,
-            "status": entry.status,
-        },
+        data=data,
         occurred_at=now,
     )
 
@@ -165,10 +173,14 @@ def _insert(
 
 
 def _insert_all(
-    campaign: Campaign, event: Event, pending: list[tuple[rules_domain.Payout, bool]]
+    campaign: Campaign,
+    event: Event,
+    pending: list[tuple[rules_domain.Payout, bool]],
+    timeline: events.Timeline,
 ) -> list[LedgerEntry]:
-    """:func:`_insert` for the payouts of one event, their ledger lines in one statement;
-    the new lines, in the order of ``pending`` (a payment that exists is left out)."""
+    """:func:`_insert` for the payouts of one event, their ledger lines in one statement and
+    their ``reward_granted`` added to ``timeline``; the new lines, in the order of
+    ``pending`` (a payment that exists is left out)."""
     now = utcnow()
     lines = [_line(campaign, event, payout, held, now) for payout, held in pending]
     paid = []
@@ -176,7 +188,7 @@ def _insert_all(
         pending, insert_rows_once(LedgerEntry, lines, PAYMENT_KEY), strict=True
     ):
         if entry is not None:  # None: paid already, also by a concurrent transaction
-            _granted(campaign, event, payout, entry, now)
+            _granted(campaign, event, payout, entry, now, timeline)
             paid.append(entry)
     return paid
 
@@ -192,6 +204,7 @@ def pay_for_event(
     actor: Participation,
     campaign: Campaign,
     people_by_id: dict[int, Participation] | None = None,
+    timeline: events.Timeline | None = None,
 ) -> list[LedgerEntry]:
     """Pay every rule of ``event.kind`` up the actor's chain, within the depth cap and the
     per-advocate caps, each payment at most once; then any milestones it completes.
@@ -203,10 +216,14 @@ def pay_for_event(
     unconfirmed are paid too.
 
     ``people_by_id``: the actor's :func:`chain_of`, when the caller has read it already.
+    ``timeline``: the caller's events still to write, written (before any milestone's) with
+    the ``reward_granted`` of the payments, in one statement.
     Runs inside the caller's transaction (no commit). Returns the new ledger lines.
     """
+    timeline = timeline if timeline is not None else events.Timeline(campaign.workspace_id)
     rules = _rules(campaign)
     if not rules:
+        timeline.write()
         return []
     people = chain(actor.id, actor.path)
     by_id = people_by_id if people_by_id is not None else chain_of(actor)
@@ -224,12 +241,13 @@ def pay_for_event(
     for payout in payouts:
         if capped and payout.level >= 1 and pending:
             # A cap counts what the advocate was paid: the lines before this one first.
-            paid.extend(_insert_all(campaign, event, pending))
+            paid.extend(_insert_all(campaign, event, pending, timeline))
             pending = []
         if not _may_pay(campaign, event, payout):
             continue
         pending.append((payout, _held(campaign, actor, by_id[payout.beneficiary_id])))
-    paid.extend(_insert_all(campaign, event, pending))
+    paid.extend(_insert_all(campaign, event, pending, timeline))
+    timeline.write()
     if event.kind == "signup_confirmed":
         paid.extend(_milestones_on_confirmation(actor, by_id, campaign, rules))
     return paid

@@ -26,7 +26,19 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnDefault, CursorResult, Result, bindparam, exc, inspect, select, update
+from sqlalchemy import (
+    ColumnDefault,
+    CursorResult,
+    Result,
+    bindparam,
+    exc,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy import column as column_of
+from sqlalchemy import values as values_list
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -509,6 +521,59 @@ def _rows_plan(model: type[Any], single: _Plan, unique: tuple[str, ...], count: 
             table.c[name].type._cached_result_processor(dialect, None) for name in unique
         )
         found = _rows_plans[key] = _RowsPlan(plan=plan, columns=columns, results=results)
+    return found
+
+
+def insert_rows(model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
+    """As :func:`insert_row` for several rows (each with the same columns) in one statement;
+    their objects in the order given.
+
+    A multi-row insert returns the new ids in no promised order, so each id is matched to
+    its row as SQLAlchemy's own ``sort_by_parameter_order`` does for an autoincrementing
+    key: the rows are inserted in the order given (on PostgreSQL as ``INSERT … SELECT …
+    FROM (VALUES …) ORDER BY`` their position, on SQLite as one ``VALUES`` list), which
+    draws their ids in that order, so the ids sorted ascending are the rows' in turn."""
+    if len(rows) < 2:
+        return [insert_row(model, row) for row in rows]
+    single = _plan(model, frozenset(rows[0]), None, returns_id=True)
+    plan = _ordered_plan(model, tuple(sorted(single.names)), len(rows))
+    stored = [_parameters(single, row)[0] for row in rows]
+    merged = {f"{name}_{n}": row[name] for n, row in enumerate(stored) for name in single.names}
+    _, parameters = _parameters(plan, merged)
+    ids = sorted(int(found[0]) for found in _execute(plan.sql, parameters, False, True))
+    assert len(ids) == len(stored), "a plain insert writes every row"
+    return [_as_stored(model, row, new_id) for row, new_id in zip(stored, ids, strict=True)]
+
+
+_ordered_plans: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _ordered_plan(model: type[Any], columns: tuple[str, ...], count: int) -> _Plan:
+    """The insert of ``count`` rows of ``columns`` for :func:`insert_rows`, ids returned."""
+    dialect = db.session.get_bind().dialect
+    key = (model, columns, count, dialect.name)
+    found = _ordered_plans.get(key)
+    if found is None:
+        table = model.__table__
+        bound = [
+            [bindparam(f"{name}_{n}", type_=table.c[name].type) for name in columns]
+            for n in range(count)
+        ]
+        statement: Any
+        if dialect.name == "postgresql":
+            given = values_list(
+                *(column_of(f"p{i}", table.c[name].type) for i, name in enumerate(columns)),
+                column_of("position"),
+                name="given",
+            ).data([(*row, literal_column(str(n))) for n, row in enumerate(bound)])
+            picked = select(*(given.c[f"p{i}"] for i in range(len(columns))))
+            statement = table.insert().from_select(list(columns), picked.order_by(given.c.position))
+        else:
+            statement = table.insert().values(
+                [dict(zip(columns, row, strict=True)) for row in bound]
+            )
+        statement = statement.returning(table.c.id)
+        found = _ordered_plans[key] = _compiled(statement, dialect, None, (), returns_id=True)
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from referral.domain.errors import Conflict, ValidationFailed
@@ -349,6 +350,45 @@ def test_every_line_one_event_pays_is_written_once_with_its_timeline_entry(live)
     assert lines == {(advocate.id, 100), (advocate.id, 30), (friend.id, 5)}
     granted = db.session.scalars(select(Event).where(Event.kind == "reward_granted")).all()
     assert sorted((e.participation_id, e.amount) for e in granted) == sorted(lines)
+
+
+def test_a_confirmation_writes_its_friend_and_reward_entries_together_in_order(
+    live,
+) -> None:
+    """The confirmation itself first (it decides whether anything is paid); then the
+    referrer's "friend confirmed" and every reward's entry in one insert; a milestone the
+    confirmation completes after them, with its own reward."""
+    add_rule(live, {"event": "signup_confirmed", "level": 1, "reward": "points", "amount": 100})
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
+    add_rule(live, {"milestone": 1, "level": 0, "reward": "points", "amount": 500})
+    advocate = join(live, "a@example.com", confirmed=True).participation
+    friend = join(live, "f@example.com", advocate.referral_code).participation
+    inserts: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_rest) -> None:
+        if statement.lstrip().startswith("INSERT INTO events"):
+            inserts.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        confirm_participation(friend)
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", seen)
+    recorded = db.session.execute(
+        select(Event.kind, Event.participation_id, Event.amount)
+        .where(Event.kind != "entered", Event.created_at >= friend.created_at)
+        .order_by(Event.id)
+    ).all()
+    assert [tuple(row) for row in recorded] == [
+        ("signup_confirmed", friend.id, None),
+        ("referral_confirmed", advocate.id, None),
+        ("reward_granted", advocate.id, 100),
+        ("reward_granted", friend.id, 5),
+        ("reward_granted", advocate.id, 500),  # the milestone of one confirmed friend
+        ("milestone_reached", advocate.id, None),
+    ]
+    # The confirmation, the batch, then the milestone's reward and its "reached" entry.
+    assert len(inserts) == 4
 
 
 # Double opt-in: rewards flow only between people who confirmed their address

@@ -20,6 +20,7 @@ from referral.services.rows import (
     insert_once,
     insert_row,
     insert_row_once,
+    insert_rows,
     insert_rows_once,
     rows_where,
     update_row,
@@ -146,6 +147,53 @@ def test_rows_inserted_once_together_are_matched_to_their_rows_in_one_statement(
     db.session.expire(first)  # the row stored is the first of the two
     assert first.amount == 1
     assert insert_rows_once(Event, [], key) == []
+
+
+def test_rows_inserted_together_get_their_own_ids_in_one_statement(
+    factory: Factory, sent: list[str]
+) -> None:
+    workspace = factory.workspace()
+    customer = factory.customer(workspace)
+    insert_row(Event, _event(customer, amount=0))  # an id drawn before, so ids do not start at 1
+    # Differing values in every column, so that a row given another's id would show.
+    rows = [
+        _event(
+            customer,
+            kind=f"kind{n}",
+            amount=amount,
+            data={"n": n, "tags": ["x"] * n},
+            occurred_at=datetime(2026, 5, 1, 12, n, tzinfo=UTC),
+        )
+        for n, amount in enumerate([30, 10, 20, 50, 40])
+    ]
+    sent.clear()
+    made = insert_rows(Event, rows)
+    assert len(sent) == 1  # one statement for the five rows
+    assert [m.id for m in made] == sorted(m.id for m in made)  # drawn in the order given
+    for row, found in zip(rows, made, strict=True):
+        assert (found.kind, found.amount, found.data, found.occurred_at) == (
+            row["kind"],
+            row["amount"],
+            row["data"],
+            row["occurred_at"],
+        )
+        assert inspect(found).persistent and not inspect(found).modified
+        assert db.session.get(Event, found.id) is found
+    ids, customer_id = [found.id for found in made], customer.id
+    db.session.commit()
+    db.session.expunge_all()
+    for row, new_id in zip(rows, ids, strict=True):
+        stored = db.session.get(Event, new_id)
+        assert stored is not None
+        assert (stored.kind, stored.amount, stored.data) == (
+            row["kind"],
+            row["amount"],
+            row["data"],
+        )
+    customer = db.session.get_one(Customer, customer_id)
+    one = insert_rows(Event, [_event(customer, kind="alone")])
+    assert [e.kind for e in one] == ["alone"]
+    assert insert_rows(Event, []) == []
 
 
 def test_pending_changes_are_flushed_before_the_insert(factory: Factory) -> None:
