@@ -24,11 +24,12 @@ from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any, TypeVar
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, literal, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from referral.extensions import db
-from referral.services.rows import as_loaded
+from referral.models.config_version import ConfigVersion
+from referral.services.rows import as_loaded, first_row
 
 T = TypeVar("T")
 KEY = "referral.memo"
@@ -49,7 +50,7 @@ def remember(key: Hashable, load: Callable[[], T]) -> T:
 
 
 _TOKEN_KEY = ("referral.config_version",)
-_READ_VERSION = "SELECT token FROM config_version WHERE id = 1"
+_READ_VERSION = select(ConfigVersion.token).where(ConfigVersion.id == literal(1))
 _kept: dict[Hashable, tuple[str, Any]] = {}
 KEPT_MAX = 1024  # keys kept across transactions (per campaign or workspace, kind, language)
 
@@ -82,8 +83,8 @@ def _across(key: Hashable, load: Callable[[], T], rows: type[Any] | None) -> T:
 
 
 def _token() -> str | None:
-    found = db.session.connection().exec_driver_sql(_READ_VERSION).scalar()
-    return None if found is None else str(found)
+    found = first_row(_READ_VERSION, {})  # on the driver: the read of every transaction
+    return None if found is None or found[0] is None else str(found[0])
 
 
 def _columns(row: Any) -> dict[str, Any]:
