@@ -12,8 +12,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from sqlalchemy import String, bindparam, inspect, select
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import inspect
 
 from referral.domain.errors import N_, Conflict, NotFound
 from referral.extensions import db
@@ -23,7 +23,14 @@ from referral.services import counters, lottery, outbox, trials, webhooks
 from referral.services.campaign_rows import campaign_by_id
 from referral.services.events import Timeline, record_event_once
 from referral.services.rewards import chain_of, pay_for_event
-from referral.services.rows import insert, rows_where, update_row
+from referral.services.rows import (
+    as_loaded,
+    first_row,
+    insert,
+    rows_where,
+    table_attributes,
+    update_row,
+)
 from referral.services.tx import atomic, keep_loaded
 
 TOKEN_TTL = timedelta(days=7)
@@ -174,23 +181,46 @@ def confirm_participation(participation: Participation) -> tuple[Participation, 
     return participation, _confirm(participation, campaign)
 
 
+_LINK = (
+    select(*ConfirmationToken.__table__.c, *Participation.__table__.c)
+    .join_from(
+        ConfirmationToken, Participation, ConfirmationToken.participation_id == Participation.id
+    )
+    .where(ConfirmationToken.token_hash == bindparam("digest", type_=String))
+    .with_for_update()
+)
+
+
+def _link(token: str) -> tuple[ConfirmationToken, Participation] | None:
+    """The link of ``token`` and its participation as stored now, both locked (PostgreSQL
+    locks the rows of every table a ``FOR UPDATE`` reads; SQLite takes its write lock)."""
+    found = first_row(_LINK, {"digest": _digest(token or "")})
+    if found is None:
+        return None
+    names = table_attributes(ConfirmationToken)
+    link = dict(zip(names, found[: len(names)], strict=True))
+    person = dict(zip(table_attributes(Participation), found[len(names) :], strict=True))
+    return (
+        as_loaded(ConfirmationToken, link, refresh=True),
+        as_loaded(Participation, person, refresh=True),
+    )
+
+
 @atomic
 def confirm_by_token(token: str) -> tuple[Participation, bool]:
     """Confirm through the e-mailed link. Returns the participation and whether this use
     confirmed it (False: the link had been used already).
 
-    The link's row and then its participation are read as stored now and locked (as in
-    :func:`_current`): a concurrent use of the same link waits, then finds it used.
+    The link's row and its participation are read as stored now and locked, in one query
+    (as in :func:`_current`): a concurrent use of the same link waits, then finds it used.
 
     :raise NotFound: unknown token.  :raise LinkExpired: (a Conflict) expired token.
     """
-    found = rows_where(
-        ConfirmationToken, "token_hash", [_digest(token or "")], for_update=True, refresh=True
-    )
-    if not found:
+    found = _link(token)
+    if found is None:
         raise NotFound(N_("This confirmation link is not valid."))
-    row = found[0]
-    participation, campaign = _current(row.participation_id)
+    row, participation = found
+    campaign = campaign_by_id(participation.campaign_id)
     keep_loaded(participation)
     if row.used_at is not None:
         return participation, False

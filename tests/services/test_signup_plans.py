@@ -1,6 +1,6 @@
 """Every lookup of a sign-up is served by an index, and the fraud counts count the right rows.
 
-A join with a referrer and its confirmation run with rewards; each SELECT and UPDATE they
+A join with a referrer and its confirmation by its link run with rewards; each SELECT and UPDATE they
 send is read back with SQLite's ``EXPLAIN QUERY PLAN``: none may scan a table, nor count a
 campaign's participations through the campaign-wide index. The counts themselves are
 checked against the rows they must and must not see, and the device index exists on both
@@ -20,7 +20,7 @@ from referral.extensions import db
 from referral.models import Campaign, Participation, RewardRule
 from referral.models.base import utcnow
 from referral.services import fraud_signals
-from referral.services.confirmation import confirm_participation
+from referral.services.confirmation import confirm_by_token, confirm_participation
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
 
@@ -100,7 +100,7 @@ def test_every_lookup_of_a_join_and_its_confirmation_uses_an_index(
             _join(live, "friend@example.com", code, ip="10.0.0.2", user_agent="C")
         )
     )
-    sent += _sent_while(lambda: confirm_participation(joined[0].participation))
+    sent += _sent_while(lambda: confirm_by_token(joined[0].token))  # the link, as a visitor
     plans = _plans(sent)
     assert any("participations" in statement for statement, _ in plans)  # the path was seen
     bad = [
