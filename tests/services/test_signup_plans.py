@@ -1,7 +1,7 @@
 """Every lookup of a sign-up is served by an index, and the fraud counts count the right rows.
 
-A join with a referrer and its confirmation by its link run with rewards; each SELECT and UPDATE they
-send is read back with SQLite's ``EXPLAIN QUERY PLAN``: none may scan a table, nor count a
+A join with a referrer and its confirmation by its link run with rewards; each SELECT and UPDATE
+they send is read back with SQLite's ``EXPLAIN QUERY PLAN``: none may scan a table, nor count a
 campaign's participations through the campaign-wide index. The counts themselves are
 checked against the rows they must and must not see, and the device index exists on both
 databases.
