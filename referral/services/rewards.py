@@ -194,9 +194,10 @@ def _insert_all(
 
 
 def chain_of(actor: Participation) -> dict[int, Participation]:
-    """The actor and the people up their referral chain, by id (one query)."""
+    """The actor and the people up their referral chain, by id: the actor as the caller
+    holds it, the others in one query (none for a person nobody referred)."""
     people = chain(actor.id, actor.path)
-    return {p.id: p for p in rows_where(Participation, "id", people)}
+    return {actor.id: actor, **{p.id: p for p in rows_where(Participation, "id", people[1:])}}
 
 
 def pay_for_event(

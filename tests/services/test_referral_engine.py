@@ -391,6 +391,25 @@ def test_a_confirmation_writes_its_friend_and_reward_entries_together_in_order(
     assert len(inserts) == 4
 
 
+def test_confirming_a_person_nobody_referred_reads_no_referral_chain(live) -> None:
+    """The person is read (and locked) once; with no referrer there is no chain to read."""
+    add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
+    person = join(live, "alone@example.com").participation
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_rest) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM participations" in statement:
+            reads.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        confirm_participation(person)
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1, reads  # the lock of the person's own row
+    assert [line.participation_id for line in ledger()] == []  # level 0 pays only the referred
+
+
 # Double opt-in: rewards flow only between people who confirmed their address
 
 
