@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from referral.domain.errors import Conflict, ValidationFailed
@@ -19,6 +18,7 @@ from referral.services.joining import JoinRequest, Visitor, join_campaign
 from referral.services.rules import add_rule
 from tests.concurrency import race
 from tests.factories import Factory
+from tests.statements import sent_while
 
 
 @pytest.fixture
@@ -363,17 +363,10 @@ def test_a_confirmation_writes_its_friend_and_reward_entries_together_in_order(
     add_rule(live, {"milestone": 1, "level": 0, "reward": "points", "amount": 500})
     advocate = join(live, "a@example.com", confirmed=True).participation
     friend = join(live, "f@example.com", advocate.referral_code).participation
-    inserts: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        if statement.lstrip().startswith("INSERT INTO events"):
-            inserts.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        confirm_participation(friend)
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", seen)
+    sent = [
+        statement.lstrip() for statement, _ in sent_while(lambda: confirm_participation(friend))
+    ]
+    inserts = [statement for statement in sent if statement.startswith("INSERT INTO events")]
     recorded = db.session.execute(
         select(Event.kind, Event.participation_id, Event.amount)
         .where(Event.kind != "entered", Event.created_at >= friend.created_at)
@@ -395,17 +388,10 @@ def test_confirming_a_person_nobody_referred_reads_no_referral_chain(live) -> No
     """The person is read (and locked) once; with no referrer there is no chain to read."""
     add_rule(live, {"event": "signup_confirmed", "level": 0, "reward": "points", "amount": 5})
     person = join(live, "alone@example.com").participation
-    reads: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM participations" in statement:
-            reads.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        confirm_participation(person)
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", seen)
+    sent = [
+        statement.lstrip() for statement, _ in sent_while(lambda: confirm_participation(person))
+    ]
+    reads = [s for s in sent if s.startswith("SELECT") and "FROM participations" in s]
     assert len(reads) == 1, reads  # the lock of the person's own row
     assert [line.participation_id for line in ledger()] == []  # level 0 pays only the referred
 

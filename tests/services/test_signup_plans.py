@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import current_app
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 
 from referral.extensions import db
 from referral.models import Campaign, Participation, RewardRule
@@ -23,6 +23,7 @@ from referral.services import fraud_signals
 from referral.services.confirmation import confirm_by_token, confirm_participation
 from referral.services.joining import JoinRequest, Visitor, join_campaign
 from tests.factories import Factory
+from tests.statements import sent_while
 
 
 @pytest.fixture
@@ -48,20 +49,6 @@ def _join(campaign: Campaign, email: str, code: str | None = None, **visitor: st
         JoinRequest(email=email, referral_code=code, consent_text="I agree", consent_version="1"),
         Visitor(**visitor),
     )
-
-
-def _sent_while(action: Any) -> list[tuple[str, Any]]:
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return sent
 
 
 def _plans(sent: list[tuple[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -95,12 +82,12 @@ def test_every_lookup_of_a_join_and_its_confirmation_uses_an_index(
         _join(live, f"other{n}@example.com", ip="10.0.0.2", user_agent=f"B{n}")
     code = advocate.participation.referral_code
     joined: list[Any] = []
-    sent = _sent_while(
+    sent = sent_while(
         lambda: joined.append(
             _join(live, "friend@example.com", code, ip="10.0.0.2", user_agent="C")
         )
     )
-    sent += _sent_while(lambda: confirm_by_token(joined[0].token))  # the link, as a visitor
+    sent += sent_while(lambda: confirm_by_token(joined[0].token))  # the link, as a visitor
     plans = _plans(sent)
     assert any("participations" in statement for statement, _ in plans)  # the path was seen
     bad = [
@@ -205,7 +192,7 @@ def test_the_lookup_of_a_code_brings_its_owner_and_both_counts_in_one_query(
     code, owner_id = owner.referral_code, owner.id
     db.session.refresh(live)  # loaded before the count of statements
     found: list[fraud_signals.Found] = []
-    sent = _sent_while(lambda: found.append(fraud_signals.lookup(live, code, ip_hash, agent_hash)))
+    sent = sent_while(lambda: found.append(fraud_signals.lookup(live, code, ip_hash, agent_hash)))
     assert len([s for s, _ in sent if s.lstrip().upper().startswith("SELECT")]) == 1
     assert found[0].owner is not None and found[0].owner.id == owner_id
     assert (found[0].same_device, found[0].owner_burst) == (2, 2)
