@@ -17,6 +17,11 @@ very parameters it sent, is replayed on the driver's own cursor against a fresh 
 transaction by transaction, with no application code between them. That rate is the
 ceiling of any sign-up path that does the same work in the same statements; the service
 rate divided by it is the share of the time the writes themselves take.
+
+On PostgreSQL the statements are then run once more, each under ``EXPLAIN (ANALYZE)`` on a
+fresh schema: the server's own time to execute them (planning apart) per sign-up, and the
+part of it the foreign-key checks take (PostgreSQL's ``RI_ConstraintTrigger`` triggers).
+What is left of the replay's time is round trips, commits and the driver.
 """
 
 from __future__ import annotations
@@ -93,6 +98,35 @@ def replay(driver: object, statements: Captured, sqlite_file: bool) -> float:
     return time.perf_counter() - started
 
 
+def explained(driver: Any, statements: Captured) -> tuple[float, float]:
+    """Run ``statements`` on a PostgreSQL driver connection, each SELECT, INSERT, UPDATE or
+    DELETE under ``EXPLAIN (ANALYZE, FORMAT JSON)`` (which executes it); the milliseconds
+    the server took to execute them, and those of their foreign-key checks."""
+    cursor = driver.cursor()
+    executing = triggers = 0.0
+    for statement, params, many in statements:
+        if statement in ("COMMIT", "ROLLBACK"):
+            driver.commit() if statement == "COMMIT" else driver.rollback()
+            continue
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"))
+        ):
+            cursor.execute(statement, params or None)
+            continue
+        for one in params if many else [params]:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", one or None)
+            plan = cursor.fetchone()[0][0]
+            executing += plan["Execution Time"]
+            triggers += sum(
+                t["Time"]
+                for t in plan.get("Triggers", [])
+                if t["Trigger Name"].startswith("RI_ConstraintTrigger")  # a foreign key's
+            )
+    return executing, triggers
+
+
 def _fresh_schema() -> Campaign:
     """An empty schema with the live campaign and its rules: 50 points to a confirmed
     person, 100 to their referrer."""
@@ -163,6 +197,7 @@ def run(url: str, n: int) -> dict[str, float]:
         event.remove(db.engine, "rollback", listeners[2])  # type: ignore[index]
         paid = db.session.scalar(select(func.count()).select_from(LedgerEntry))
         writes, commits = _replayed(app, sent)
+        server = _explained(sent) if db.engine.dialect.name == "postgresql" else None
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
@@ -175,6 +210,8 @@ def run(url: str, n: int) -> dict[str, float]:
         "cpu_ms": cpu / n * 1000,
         "writes_per_second": n / writes,
         "commits_per_second": commits,
+        "server_ms": server[0] / n if server else None,
+        "trigger_ms": server[1] / n if server else None,
     }
 
 
@@ -192,6 +229,17 @@ def _replayed(app: object, sent: Captured) -> tuple[float, float]:
         seconds = replay(driver, sent, is_sqlite)
         commits = _bare_commits(driver, 300)
     return seconds, commits
+
+
+def _explained(sent: Captured) -> tuple[float, float]:
+    """:func:`explained` of the run's statements, on a fresh schema as :func:`_replayed`."""
+    db.session.remove()
+    _fresh_schema()
+    db.session.remove()
+    with db.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.commit()  # type: ignore[union-attr]  # the pool's implicit BEGIN
+        return explained(driver, sent)
 
 
 def _bare_commits(driver: Any, n: int) -> float:
@@ -241,6 +289,12 @@ def main() -> None:
             f"{r['per_second'] / r['writes_per_second']:.2f} of the service's time; "
             f"a bare one-row commit: {r['commits_per_second']:.0f}/s"
         )
+        if r["server_ms"] is not None:
+            print(
+                f"{'':10s} the server executing them (EXPLAIN ANALYZE): "
+                f"{r['server_ms']:.2f} ms per sign-up, of which foreign-key checks "
+                f"{r['trigger_ms']:.2f} ms ({r['trigger_ms'] / r['server_ms']:.2f})"
+            )
     ratio = results["postgresql"]["per_second"] / results["sqlite"]["per_second"]
     print(f"ratio postgresql/sqlite: {ratio:.2f}")
 
