@@ -40,23 +40,8 @@ def _same_device(agent_known: bool) -> Any:
     )
 
 
-_BURST = (
-    select(func.count())
-    .where(
-        Participation.referrer_id == bindparam("referrer_id"),
-        Participation.created_at > bindparam("hour_ago"),
-    )
-    .scalar_subquery()
-)
-# Keyed by (address known, referrer known, user agent known); both counts in one query.
-_QUERIES: dict[tuple[bool, bool, bool], Any] = {
-    (True, True, True): select(_same_device(True), _BURST),
-    (True, True, False): select(_same_device(False), _BURST),
-    (True, False, True): select(_same_device(True), literal(0)),
-    (True, False, False): select(_same_device(False), literal(0)),
-    (False, True, True): select(literal(0), _BURST),
-    (False, True, False): select(literal(0), _BURST),
-}
+# Keyed by whether the user agent is known.
+_DEVICE_QUERIES: dict[bool, Any] = {known: select(_same_device(known)) for known in (True, False)}
 
 
 # A referral code's participation with both counts, in one query: the same device's, and
@@ -110,31 +95,23 @@ def lookup(campaign: Campaign, code: str | None, ip: str | None, agent: str | No
             attributes = table_attributes(Participation)
             owner = as_loaded(Participation, dict(zip(attributes, columns, strict=True)))
             return Found(owner, int(same_device), int(burst))
-    same_device, _ = _counts(campaign, ip, agent, None, now)
-    return Found(None, same_device, 0)
+    return Found(None, _same_device_count(campaign, ip, agent, now), 0)
 
 
-def _counts(
-    campaign: Campaign, ip: str | None, agent: str | None, referrer_id: int | None, now: datetime
-) -> tuple[int, int]:
-    """Sign-ups of the last day from the same hashed address and browser, and friends the
-    referrer brought in during the last hour (each 0 when there is nothing to compare);
-    both in one query."""
-    if not ip and not referrer_id:
-        return 0, 0
-    query = _QUERIES[(bool(ip), bool(referrer_id), agent is not None)]
+def _same_device_count(campaign: Campaign, ip: str | None, agent: str | None, now: datetime) -> int:
+    """Sign-ups of the last day in ``campaign`` from the same hashed address and browser (0
+    when the address is unknown)."""
+    if not ip:
+        return 0
     values = {
         "campaign_id": campaign.id,
         "ip": ip,
         "agent": agent,
         "day_ago": now - timedelta(days=1),
-        "referrer_id": referrer_id,
-        "hour_ago": now - timedelta(hours=1),
     }
-    found = first_row(query, values)
-    assert found is not None  # a select of two counts has one row
-    same_device, burst = found
-    return int(same_device), int(burst)
+    found = first_row(_DEVICE_QUERIES[agent is not None], values)
+    assert found is not None  # a select of a count has one row
+    return int(found[0])
 
 
 def flag_reasons(email: str, found: Found, referrer: Participation | None) -> list[str]:

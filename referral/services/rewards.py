@@ -129,31 +129,23 @@ def _granted(
     payout: rules_domain.Payout,
     entry: LedgerEntry,
     now: datetime,
-    timeline: events.Timeline | None = None,
+    timeline: events.Timeline,
 ) -> None:
     """What a new ledger line brings with it: its coupon, the webhook and the timeline's
-    ``reward_granted`` (added to ``timeline``, else recorded at once)."""
+    ``reward_granted`` (added to ``timeline``)."""
     if payout.reward == "coupon":
         _assign_coupon(campaign, entry)
     webhooks.reward_granted(campaign.workspace_id, entry)
-    beneficiary = db.session.get_one(Participation, payout.beneficiary_id)
-    data = {
-        "reward": payout.reward,
-        "level": payout.level,
-        "source_event_id": event.id,
-        "status": entry.status,
-    }
-    if timeline is not None:
-        timeline.add(
-            beneficiary, "reward_granted", amount=payout.amount, data=data, occurred_at=now
-        )
-        return
-    events.record_event(
-        campaign.workspace_id,
-        beneficiary,
+    timeline.add(
+        db.session.get_one(Participation, payout.beneficiary_id),
         "reward_granted",
         amount=payout.amount,
-        data=data,
+        data={
+            "reward": payout.reward,
+            "level": payout.level,
+            "source_event_id": event.id,
+            "status": entry.status,
+        },
         occurred_at=now,
     )
 
@@ -168,7 +160,9 @@ def _insert(
     )
     if entry is None:
         return None  # paid already, also by a concurrent transaction
-    _granted(campaign, event, payout, entry, now)
+    timeline = events.Timeline(campaign.workspace_id)
+    _granted(campaign, event, payout, entry, now, timeline)
+    timeline.write()
     return entry
 
 

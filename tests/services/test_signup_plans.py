@@ -97,13 +97,18 @@ def test_every_lookup_of_a_join_and_its_confirmation_uses_an_index(
 
 
 @pytest.mark.parametrize("agent", ["hashed-agent", None])
-@pytest.mark.parametrize("referrer", [True, False])
+@pytest.mark.parametrize("code", [True, False])
 def test_the_same_device_count_is_read_from_the_device_index(
-    app: Any, live: Campaign, agent: str | None, referrer: bool
+    app: Any, live: Campaign, agent: str | None, code: bool
 ) -> None:
     if db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    query = fraud_signals._QUERIES[(True, referrer, agent is not None)]
+    known = agent is not None
+    query = (
+        fraud_signals._OWNER_QUERIES[(True, known)]
+        if code
+        else fraud_signals._DEVICE_QUERIES[known]
+    )
     compiled = query.compile(dialect=db.engine.dialect)
     with db.engine.connect() as connection:
         raw = connection.connection.driver_connection
@@ -142,7 +147,7 @@ def test_the_same_device_count_sees_the_address_and_browser_of_the_day_in_the_ca
 
     def same_device(ip: str, agent: str | None) -> int:
         ip_hash, agent_hash = _hashes(ip, agent)
-        return fraud_signals._counts(live, ip_hash, agent_hash, None, now)[0]
+        return fraud_signals._same_device_count(live, ip_hash, agent_hash, now)
 
     assert same_device("10.0.0.9", "Firefox") == 2
     assert same_device("10.0.0.9", "Chrome") == 1
@@ -162,9 +167,12 @@ def test_the_burst_count_sees_the_referrers_friends_of_the_last_hour(
     db.session.get(Participation, earlier.id).created_at = utcnow() - timedelta(hours=2)
     db.session.commit()
     ip_hash, agent_hash = _hashes("10.1.1.1", "Safari")
-    assert fraud_signals._counts(live, ip_hash, agent_hash, advocate.id, utcnow()) == (0, 3)
-    assert fraud_signals._counts(live, None, None, advocate.id, utcnow()) == (0, 3)
-    assert fraud_signals._counts(live, None, None, None, utcnow()) == (0, 0)
+    found = fraud_signals.lookup(live, code, ip_hash, agent_hash)
+    assert (found.same_device, found.owner_burst) == (0, 3)
+    found = fraud_signals.lookup(live, code, None, None)
+    assert (found.same_device, found.owner_burst) == (0, 3)
+    found = fraud_signals.lookup(live, None, None, None)
+    assert (found.same_device, found.owner_burst) == (0, 0)
 
 
 def test_the_device_index_exists_and_the_address_alone_has_none(app: Any) -> None:
